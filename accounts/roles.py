@@ -1,0 +1,63 @@
+"""Roles are Django groups named by code; these helpers answer "what may this user do"."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+
+
+# Higher rank includes what a lower rank may do.
+ROLE_RANK = {Role.REQUESTER: 1, Role.AGENT: 2, Role.MANAGER: 3}
+_CACHE_ATTR = "_helpdesk_role_codes"
+
+
+def user_role_codes(user) -> frozenset[str]:
+    """The role groups the user belongs to (one query, then cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles after the user's groups changed."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def user_has_role(user, role: Role) -> bool:
+    """True when the user belongs to exactly this role's group."""
+    return role in user_role_codes(user)
+
+
+def user_role(user) -> Role | None:
+    """The user's highest role; superusers count as managers."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_superuser:
+        return Role.MANAGER
+    codes = user_role_codes(user)
+    held = [role for role in Role if role in codes]
+    return max(held, key=ROLE_RANK.__getitem__, default=None)
+
+
+def user_is_at_least(user, role: Role) -> bool:
+    current = user_role(user)
+    return current is not None and ROLE_RANK[current] >= ROLE_RANK[role]
+
+
+def user_is_agent(user) -> bool:
+    """Agents, managers and administrators work tickets."""
+    return user_is_at_least(user, Role.AGENT)
+
+
+def user_is_manager(user) -> bool:
+    """Managers and administrators see and manage everything."""
+    return user_is_at_least(user, Role.MANAGER)

@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import LanguageForm, ThemeForm
+from accounts.services import user_set_language, user_set_theme
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.headers.get("referer") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language: on the account when signed in, and in a cookie."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=language)
+    response = HttpResponseRedirect(_safe_next(request))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        samesite="Lax",
+    )
+    return response
+
+
+@require_POST
+def set_theme(request: HttpRequest) -> JsonResponse:
+    """Remember the theme on the account (the browser keeps its own copy too)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": _("Sign in to save the theme on your account.")}, status=401)
+    form = ThemeForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    user_set_theme(user=request.user, theme=form.cleaned_data["theme"])
+    return JsonResponse({"theme": request.user.theme})

@@ -1,0 +1,139 @@
+"""Shared test fixtures: personas, real-service access and the service-test summary."""
+
+import os
+from collections import Counter
+
+import pytest
+
+from accounts.roles import Role
+from accounts.tests.factories import UserFactory
+from helpdesk.testing import service_unavailable
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        service_unavailable("Redis", f"{url}: {exc}")
+    return url
+
+
+# --- Personas -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="requester", roles=[Role.REQUESTER])
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", roles=[Role.AGENT])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", roles=[Role.MANAGER], is_staff=True)
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+# --- Summary of the tests that use real services --------------------------------------
+
+SERVICE_MARKERS = ("mariadb", "redis", "celery_worker", "e2e")
+_service_outcomes: dict[str, Counter] = {marker: Counter() for marker in SERVICE_MARKERS}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        for marker in SERVICE_MARKERS:
+            if marker in report.keywords:
+                _service_outcomes[marker][report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = []
+    for marker, outcomes in _service_outcomes.items():
+        if outcomes:
+            counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+            lines.append(f"{marker}: {counts}")
+    if lines:
+        terminalreporter.section("tests on real services")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# --- Live daphne server and Chromium (browser tests) ----------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def live_daphne(transactional_db) -> str:
+    """The real ASGI app (HTTP + WebSockets) under daphne in a forked process.
+
+    It shares the test database, so the test database must be a file (see test settings).
+    """
+    from functools import partial
+
+    from channels.testing.live import make_application
+    from daphne.testing import DaphneProcess
+    from django.db import connections
+
+    # The child must open its own connections, not share this process's sockets.
+    connections.close_all()
+    server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None))
+    server.start()
+    if not server.ready.wait(timeout=30):
+        server.terminate()
+        raise RuntimeError("daphne did not start within 30 s")
+    try:
+        yield f"http://127.0.0.1:{server.port.value}"
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        service_unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "color_scheme": "light", "locale": "ru-RU"}
+
+
+@pytest.fixture(autouse=True)
+def _e2e_allows_orm_beside_playwright(request, monkeypatch):
+    # Playwright's sync API keeps an event loop running in the test thread, which makes
+    # Django refuse ORM calls from the test itself. The server runs in another process;
+    # the test's own ORM use (factories, refresh_from_db) is plain synchronous code.
+    if request.node.get_closest_marker("e2e"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests last: once Playwright has started, its event loop stays in this thread.
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

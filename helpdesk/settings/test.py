@@ -1,0 +1,25 @@
+"""Test settings: the embedded default plus fast hashing and captured e-mail.
+
+``DATABASE_URL`` still chooses the database, so the same suite runs on SQLite and on
+MariaDB. The SQLite test database is a file so the live daphne server used by the
+browser tests (a separate process) sees the same data.
+"""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = ""
+CELERY_RESULT_BACKEND = None
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_helpdesk"

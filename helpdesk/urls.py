@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.health import healthz
+from helpdesk.views import home
+
+admin.site.site_header = _("Helpdesk administration")
+admin.site.site_title = _("Helpdesk")
+admin.site.index_title = _("Operator console")
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,31 @@
+// Copies the front-end libraries from node_modules into static/vendor/ (git-ignored),
+// so the site serves them itself and needs no CDN.
+import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const modules = join(root, "node_modules");
+const vendor = join(root, "static", "vendor");
+
+const copies = [
+  ["bootstrap/dist/css/bootstrap.min.css", "bootstrap/css/bootstrap.min.css"],
+  ["bootstrap/dist/css/bootstrap.min.css.map", "bootstrap/css/bootstrap.min.css.map"],
+  ["bootstrap/dist/js/bootstrap.bundle.min.js", "bootstrap/js/bootstrap.bundle.min.js"],
+  ["bootstrap/dist/js/bootstrap.bundle.min.js.map", "bootstrap/js/bootstrap.bundle.min.js.map"],
+  ["bootstrap-icons/font/bootstrap-icons.min.css", "bootstrap-icons/bootstrap-icons.min.css"],
+  ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
+];
+
+rmSync(vendor, { recursive: true, force: true });
+for (const [from, to] of copies) {
+  const source = join(modules, from);
+  if (!existsSync(source)) {
+    console.error(`missing ${source}: run npm ci first`);
+    process.exit(1);
+  }
+  const target = join(vendor, to);
+  mkdirSync(dirname(target), { recursive: true });
+  cpSync(source, target, { recursive: true });
+}
+console.log(`copied ${copies.length} front-end assets into static/vendor/`);
