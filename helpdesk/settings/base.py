@@ -85,6 +85,8 @@ def database_from_env(name: str = "DATABASE_URL", default: str = "") -> dict:
         # Daphne, the eager Celery tasks and the admin write from several threads:
         # WAL plus IMMEDIATE transactions avoid "database is locked" under that load.
         config["CONN_MAX_AGE"] = 0
+        if config["NAME"] and config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         config.setdefault("OPTIONS", {}).update(
             {
                 "transaction_mode": "IMMEDIATE",

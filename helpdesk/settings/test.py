@@ -20,6 +20,7 @@ WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_helpdesk"
