@@ -91,10 +91,10 @@ test-sqlite:
 	$(VENV)/bin/pytest -m "not mariadb" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
 
 test-mariadb:
-	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)) ==="
+	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)), the whole suite again ==="
 	@status=0; $(PY) scripts/check_service.py "$(MARIADB_URL)" || status=$$?; \
 	if [ $$status = 0 ]; then \
-		DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest -m "not e2e" $(PYTEST_FLAGS); \
+		DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
 	elif [ $$status = 3 ]; then \
 		echo "SKIPPED: the MariaDB pass (server not reachable; CI would fail here)"; \
 	else exit $$status; fi

@@ -1,13 +1,24 @@
 """Shared test fixtures: personas, real-service access and the service-test summary."""
 
 import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from helpdesk.testing import service_unavailable
+from helpdesk.testing import (
+    database_url_for_subprocess,
+    free_port,
+    service_unavailable,
+    wait_for_port,
+)
+
+ROOT = Path(__file__).resolve().parent
+ASGI_APP = "helpdesk.asgi:application"
 
 
 @pytest.fixture(scope="session")
@@ -77,28 +88,29 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 @pytest.fixture
 def live_daphne(transactional_db) -> str:
-    """The real ASGI app (HTTP + WebSockets) under daphne in a forked process.
+    """The app under a real ``daphne`` process (HTTP + WebSockets) on the test database.
 
-    It shares the test database, so the test database must be a file (see test settings).
+    A separate process, as in production; it sees the test's committed data, so the SQLite
+    test database is a file (see the test settings).
     """
-    from functools import partial
-
-    from channels.testing.live import make_application
-    from daphne.testing import DaphneProcess
-    from django.db import connections
-
-    # The child must open its own connections, not share this process's sockets.
-    connections.close_all()
-    server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=None))
-    server.start()
-    if not server.ready.wait(timeout=30):
-        server.terminate()
-        raise RuntimeError("daphne did not start within 30 s")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
+        "DATABASE_URL": database_url_for_subprocess(),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server keeps Django's safety checks
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
+        cwd=ROOT,
+        env=env,
+    )
     try:
-        yield f"http://127.0.0.1:{server.port.value}"
+        wait_for_port(port, process=server, timeout=30)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
-        server.join(timeout=10)
+        server.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """Helpers for tests that use real services (imported by conftest.py and tests)."""
 
 import os
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -31,3 +34,24 @@ def database_url_for_subprocess() -> str:
     host = config["HOST"] or "127.0.0.1"
     port = f":{config['PORT']}" if config["PORT"] else ""
     return f"{scheme}://{credentials}@{host}{port}/{config['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until a server process accepts connections; fail early if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f} s")
