@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext
 PYTEST_FLAGS ?=
 
 .PHONY: help run test setup system-packages python-deps frontend messages migrate seed \
-	lint format test-sqlite test-mariadb stack clean
+	messages-update lint format test-sqlite test-mariadb stack clean
 
 help:
 	@echo "make run    - set up and serve the app on http://$(HOST):$(PORT) (SQLite, no other server)"
@@ -61,6 +61,11 @@ frontend: static/vendor/.copied
 
 messages: python-deps
 	@$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# After changing user-facing strings: refresh the catalogs, translate locale/ru, commit.
+messages-update: python-deps
+	$(PY) manage.py makemessages -l ru -l en --no-obsolete --ignore=.venv --ignore=node_modules \
+		--ignore=static/vendor --ignore=staticfiles --ignore=var
 
 setup: python-deps frontend messages
 
