@@ -6,22 +6,23 @@ from django.db import transaction
 from accounts.models import User
 from accounts.roles import Role, forget_roles
 
-
-def user_set_theme(*, user: User, theme: str) -> User:
-    if theme not in User.Theme.values:
-        raise ValueError(f"unknown theme {theme!r}")
-    if user.theme != theme:
-        user.theme = theme
-        user.save(update_fields=["theme"])
-    return user
+PREFERENCE_CHOICES = {"theme": User.Theme, "language": User.Language}
 
 
-def user_set_language(*, user: User, language: str) -> User:
-    if language not in User.Language.values:
-        raise ValueError(f"unknown language {language!r}")
-    if user.language != language:
-        user.language = language
-        user.save(update_fields=["language"])
+def user_set_preferences(
+    *, user: User, theme: str | None = None, language: str | None = None
+) -> User:
+    """Change the user's theme and/or language; only what changed is written."""
+    wanted = {"theme": theme, "language": language}
+    changes = {name: value for name, value in wanted.items() if value is not None}
+    for name, value in changes.items():
+        if value not in PREFERENCE_CHOICES[name].values:
+            raise ValueError(f"unknown {name} {value!r}")
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, changes[name])
+    if changed:
+        user.save(update_fields=changed)
     return user
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import LanguageForm, ThemeForm
-from accounts.services import user_set_language, user_set_theme
+from accounts.services import user_set_preferences
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -26,7 +26,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     language = form.cleaned_data["language"]
     if request.user.is_authenticated:
-        user_set_language(user=request.user, language=language)
+        user_set_preferences(user=request.user, language=language)
     response = HttpResponseRedirect(_safe_next(request))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
@@ -46,5 +46,5 @@ def set_theme(request: HttpRequest) -> JsonResponse:
     form = ThemeForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    user_set_theme(user=request.user, theme=form.cleaned_data["theme"])
+    user_set_preferences(user=request.user, theme=form.cleaned_data["theme"])
     return JsonResponse({"theme": request.user.theme})
