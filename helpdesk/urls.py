@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.api import MeView
 from helpdesk.health import healthz
 from helpdesk.views import home
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/me/", MeView.as_view(), name="api-me"),
 ]
