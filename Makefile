@@ -25,16 +25,27 @@ help:
 
 # --- setup ----------------------------------------------------------------------------
 
+# Chromium is only needed by the browser tests; the rest is needed to build and run.
 system-packages:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	@missing=""; optional=""; for p in $(SYSTEM_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "/usr" ]; then \
+		$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing $(PYTHON)-venv"; \
+		$(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \
+			|| missing="$$missing $(PYTHON)-dev"; \
+	fi; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		echo "Installing system packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-		echo "Missing system packages:$$missing (install them with: sudo apt-get install$$missing)"; \
+		required=$$(echo "$$missing" | tr ' ' '\n' | grep -v '^chromium' | tr '\n' ' '); \
+		echo "Missing system packages:$$missing"; \
+		echo "Install them with: sudo apt-get install$$missing"; \
+		if [ -n "$$(echo $$required)" ]; then exit 1; fi; \
+		echo "(only the browser tests need Chromium; they will be skipped)"; \
 	fi
 
 $(PY):
@@ -93,13 +104,13 @@ test: setup lint
 
 test-sqlite:
 	@echo "=== Test pass 1/2: SQLite (with Redis, Celery worker and Chromium tests) ==="
-	$(VENV)/bin/pytest -m "not mariadb" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
+	DJANGO_ENV_FILE= $(VENV)/bin/pytest -m "not mariadb" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
 
 test-mariadb:
 	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)), the whole suite again ==="
 	@status=0; $(PY) scripts/check_service.py "$(MARIADB_URL)" || status=$$?; \
 	if [ $$status = 0 ]; then \
-		DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
+		DJANGO_ENV_FILE= DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
 	elif [ $$status = 3 ]; then \
 		echo "SKIPPED: the MariaDB pass (server not reachable; CI would fail here)"; \
 	else exit $$status; fi
@@ -118,13 +129,13 @@ stack: setup
 	@$(PY) scripts/check_service.py "$(STACK_DATABASE_URL)" --create
 	@$(PY) scripts/check_service.py "$(STACK_REDIS_URL)"
 	@export DATABASE_URL="$(STACK_DATABASE_URL)" REDIS_URL="$(STACK_REDIS_URL)"; \
-	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo && \
-	echo "Full stack on http://$(HOST):$(PORT)/ (Ctrl-C stops all three)" && \
-	trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo || exit 1; \
+	echo "Full stack on http://$(HOST):$(PORT)/ (Ctrl-C stops all three)"; \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=INFO & \
 	$(VENV)/bin/celery -A helpdesk beat --loglevel=INFO & \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application & \
-	wait
+	wait -n; echo "a process of the stack stopped; stopping the others"
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles test-results var/test*.sqlite3

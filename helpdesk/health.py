@@ -5,6 +5,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,9 +25,13 @@ CHECK_TIMEOUT = 3.0
 
 
 def check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        # Checks run on short-lived threads: do not leave their connections open.
+        connection.close()
 
 
 def check_cache() -> None:
@@ -72,18 +78,33 @@ def health_checks() -> dict[str, Callable[[], None]]:
     return checks
 
 
-def run_health_checks() -> tuple[bool, dict]:
+def _timed(check: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    check()
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def run_health_checks(deadline: float = CHECK_TIMEOUT + 1) -> tuple[bool, dict]:
+    """Run every check in parallel; one that has not answered by the deadline is down."""
+    checks = health_checks()
+    executor = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="healthz")
+    futures = {name: executor.submit(_timed, check) for name, check in checks.items()}
+    ends_at = time.monotonic() + deadline
     results: dict[str, dict] = {}
-    for name, check in health_checks().items():
-        started = time.perf_counter()
+    for name, future in futures.items():
         try:
-            check()
+            results[name] = {
+                "status": "up",
+                "ms": future.result(max(0, ends_at - time.monotonic())),
+            }
+        except FutureTimeout:
+            logger.warning("health check %s gave no answer within %.0f s", name, deadline)
+            results[name] = {"status": "down", "error": "timeout"}
         except Exception as exc:
             logger.warning("health check %s failed: %r", name, exc)
             results[name] = {"status": "down", "error": type(exc).__name__}
-        else:
-            results[name] = {"status": "up"}
-        results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    # A hung check keeps its thread until its own socket timeout; do not wait for it.
+    executor.shutdown(wait=False, cancel_futures=True)
     down = [name for name, result in results.items() if result["status"] != "up"]
     return not down, {"status": "ok" if not down else "down", "down": down, "checks": results}
 

@@ -1,4 +1,4 @@
-"""In real Chromium against daphne: sign in, live socket, theme that survives a reload."""
+"""In real Chromium against daphne: sign in, live socket, theme, splash screen."""
 
 import re
 
@@ -12,16 +12,26 @@ from accounts.tests.factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.e2e
 
 
+def skip_splash(page: Page) -> None:
+    splash = page.locator("#splash")
+    if "splash-pending" in (page.locator("html").get_attribute("class") or ""):
+        page.keyboard.press("Escape")
+        expect(splash).to_have_class(re.compile(r"splash-skip"))
+    expect(splash).to_be_hidden()
+
+
 def sign_in(page: Page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/")
-    splash = page.locator("#splash")
-    if splash.is_visible():
-        splash.click()
-    expect(splash).to_be_hidden()
+    skip_splash(page)
     page.get_by_label("Имя пользователя").fill(username)
     page.get_by_label("Пароль").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Войти").click()
     expect(page.get_by_test_id("user-name")).to_be_visible()
+
+
+def choose_theme(page: Page, label: str) -> None:
+    page.get_by_title("Тема").click()
+    page.get_by_role("button", name=label).click()
 
 
 def test_agent_switches_to_dark_and_it_survives_a_reload(live_daphne, page: Page, browser):
@@ -33,9 +43,8 @@ def test_agent_switches_to_dark_and_it_survives_a_reload(live_daphne, page: Page
     # The live connection to /ws/ is accepted for the signed-in user.
     expect(page.locator("[data-live-indicator]")).to_have_attribute("data-state", "online")
 
-    page.get_by_title("Тема").click()
     with page.expect_response(re.compile(r"/accounts/theme/$")) as saved:
-        page.get_by_role("button", name="Тёмная").click()
+        choose_theme(page, "Тёмная")
     assert saved.value.ok
     expect(html).to_have_attribute("data-bs-theme", "dark")
 
@@ -54,22 +63,48 @@ def test_agent_switches_to_dark_and_it_survives_a_reload(live_daphne, page: Page
         other.close()
 
 
-def test_splash_shows_once_per_session_and_respects_reduced_motion(live_daphne, browser):
+def test_theme_chosen_before_signing_in_goes_to_the_account(live_daphne, page: Page):
+    agent = UserFactory(username="agent2", roles=[Role.AGENT])
+    page.goto(f"{live_daphne}/accounts/login/")
+    skip_splash(page)
+    choose_theme(page, "Тёмная")
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    with page.expect_response(re.compile(r"/accounts/theme/$")):
+        sign_in(page, live_daphne, "agent2")
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    agent.refresh_from_db()
+    assert agent.theme == User.Theme.DARK
+
+
+def test_splash_animates_once_per_browser_session(live_daphne, page: Page):
+    page.goto(f"{live_daphne}/accounts/login/")
+    splash = page.locator("#splash")
+    expect(splash).to_be_visible()
+    logo = page.locator("#splash .splash-logo")
+    assert logo.evaluate("el => getComputedStyle(el).animationName") == "splash-pop"
+    # CSS hides it by itself, so it never holds the page back for long.
+    assert splash.evaluate("el => getComputedStyle(el).animationName") == "splash-out"
+    expect(splash).to_be_hidden(timeout=2000)
+    # Not again in this browser session, neither on reload nor in another tab.
+    page.reload()
+    expect(splash).to_be_hidden()
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_daphne}/accounts/login/")
+    assert "splash-pending" not in (other_tab.locator("html").get_attribute("class") or "")
+
+
+def test_splash_only_fades_when_less_motion_is_wanted(live_daphne, browser):
     context = browser.new_context(reduced_motion="reduce")
     try:
         page = context.new_page()
         page.goto(f"{live_daphne}/accounts/login/")
         splash = page.locator("#splash")
         expect(splash).to_be_visible()
-        # No movement when the user asks for less: only a fade.
         animation = page.locator("#splash .splash-logo").evaluate(
             "el => getComputedStyle(el).animationName"
         )
         assert animation == "none"
-        # It goes away by itself in about a second.
+        assert splash.evaluate("el => getComputedStyle(el).animationName") == "splash-out"
         expect(splash).to_be_hidden(timeout=2000)
-        page.reload()
-        assert "splash-pending" not in (page.locator("html").get_attribute("class") or "")
-        expect(splash).to_be_hidden()
     finally:
         context.close()

@@ -6,6 +6,7 @@ console. ``REDIS_URL`` and ``DATABASE_URL`` switch on the full stack. Every vari
 listed in ``.env.example`` and ``docs/configuration.md``.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -33,8 +34,10 @@ class SecretFiles(FileAwareMapping):
 
 env = environ.Env()
 env.ENVIRON = SecretFiles(cache=False)
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# DJANGO_ENV_FILE names another file; set it empty to read none (the test runs do).
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
 FALSE_VALUES = {"0", "false", "no", "off", ""}
@@ -72,13 +75,15 @@ def database_from_env(name: str = "DATABASE_URL", default: str = "") -> dict:
             f"{name} must be a sqlite://, mysql:// or postgres:// URL, not {scheme or url!r}"
         )
     config = env_value(name, env.db_url, default=default)
-    config["CONN_MAX_AGE"] = env_value("DATABASE_CONN_MAX_AGE", env.int, default=60)
+    # Persistent connections leak under ASGI (each request may run on a new thread).
+    config["CONN_MAX_AGE"] = env_value("DATABASE_CONN_MAX_AGE", env.int, default=0)
     config["CONN_HEALTH_CHECKS"] = True
     engine = config["ENGINE"]
     if engine.endswith("mysql"):
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("charset", "utf8mb4")
         config["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+        config["OPTIONS"].setdefault("connect_timeout", 5)
         config["OPTIONS"].setdefault("isolation_level", "read committed")
         config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     elif engine.endswith("sqlite3"):
@@ -207,7 +212,14 @@ CELERY_TASK_TIME_LIMIT = env_value("CELERY_TASK_TIME_LIMIT", env.int, default=30
 CELERY_TASK_SOFT_TIME_LIMIT = env_value("CELERY_TASK_SOFT_TIME_LIMIT", env.int, default=240)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Socket timeouts so that a hung Redis cannot hang a request that queues a task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

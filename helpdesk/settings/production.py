@@ -18,7 +18,9 @@ def _required(name: str) -> None:
         raise ImproperlyConfigured(f"{name} must be set in production")
 
 
-for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+# REDIS_URL too: without it WebSocket events would not cross processes and tasks would
+# run inside web requests.
+for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
     _required(_name)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")

@@ -27,13 +27,17 @@ ENV_NAMES = {
     "CELERY_RESULT_BACKEND",
     "EMAIL_URL",
     "LOG_FORMAT",
+    "DJANGO_SECURE_HSTS_SECONDS",
 }
 
 
 def load_settings(module: str, monkeypatch, **env) -> dict:
     """Import a settings module afresh under the given environment; returns its names."""
     for name in ENV_NAMES | {f"{n}_FILE" for n in ENV_NAMES}:
-        monkeypatch.delenv(name, raising=False)
+        # setenv first so that teardown also removes what a .env file may add.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DJANGO_ENV_FILE", env.pop("DJANGO_ENV_FILE", ""))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     names = ("helpdesk.settings.base", f"helpdesk.settings.{module}")
@@ -99,6 +103,16 @@ def test_bad_values_name_the_variable(monkeypatch, env, named):
         load_settings("base", monkeypatch, **env)
 
 
+def test_dot_env_file_is_honoured_but_the_environment_wins(monkeypatch, tmp_path):
+    dot_env = tmp_path / ".env"
+    dot_env.write_text("LOG_FORMAT=json\nREDIS_URL=redis://127.0.0.1:6379/7\n")
+    values = load_settings(
+        "base", monkeypatch, DJANGO_ENV_FILE=str(dot_env), REDIS_URL="redis://127.0.0.1:6379/8"
+    )
+    assert values["LOG_FORMAT"] == "json"
+    assert values["REDIS_URL"] == "redis://127.0.0.1:6379/8"
+
+
 def test_secret_from_file(monkeypatch, tmp_path):
     secret = tmp_path / "secret"
     secret.write_text(STRONG_KEY)
@@ -116,7 +130,9 @@ def test_production_settings_are_hardened(monkeypatch):
     assert values["ALLOWED_HOSTS"] == ["helpdesk.example.com"]
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+)
 def test_production_refuses_missing_values(monkeypatch, missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     with pytest.raises(ImproperlyConfigured, match=missing):
@@ -141,7 +157,7 @@ def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "DJANGO_ENV_FILE": "", **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -5,14 +5,17 @@
   var root = document.documentElement;
   var account = root.getAttribute("data-theme-account");
   var stored = null;
+  var unsaved = false;
   try {
     stored = window.localStorage.getItem("helpdesk.theme");
+    unsaved = window.localStorage.getItem("helpdesk.theme.unsaved") === "1";
   } catch (e) {
     /* storage disabled: fall back to the account or auto */
   }
-  // A signed-in user's saved preference follows them from device to device.
-  var pref = account || stored || "auto";
-  if (account && stored !== account) {
+  // A signed-in user's saved preference follows them from device to device, unless
+  // this browser holds a newer choice the account did not get yet (theme.js retries).
+  var pref = (unsaved && stored) || account || stored || "auto";
+  if (account && !unsaved && stored !== account) {
     try {
       window.localStorage.setItem("helpdesk.theme", account);
     } catch (e) {
@@ -27,12 +30,9 @@
   root.setAttribute("data-bs-theme", dark ? "dark" : "light");
   root.setAttribute("data-theme-pref", pref);
 
-  var seen = "1";
-  try {
-    seen = window.sessionStorage.getItem("helpdesk.splash");
-    window.sessionStorage.setItem("helpdesk.splash", "1");
-  } catch (e) {
-    /* without session storage the splash is skipped rather than repeated */
+  // A cookie without expiry lives as long as the browser session, in every tab.
+  if (navigator.cookieEnabled && document.cookie.indexOf("helpdesk_splash=1") === -1) {
+    document.cookie = "helpdesk_splash=1; path=/; SameSite=Lax";
+    root.classList.add("splash-pending");
   }
-  if (!seen) root.classList.add("splash-pending");
 })();

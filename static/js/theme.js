@@ -2,6 +2,7 @@
 import { postForm } from "./http.js";
 
 const STORAGE_KEY = "helpdesk.theme";
+const UNSAVED_KEY = "helpdesk.theme.unsaved";
 const root = document.documentElement;
 const media = window.matchMedia("(prefers-color-scheme: dark)");
 
@@ -22,26 +23,47 @@ function apply(pref) {
   if (icon && current) icon.className = `bi ${current.dataset.icon}`;
 }
 
-async function choose(pref) {
+function remember(key, value) {
   try {
-    window.localStorage.setItem(STORAGE_KEY, pref);
+    if (value === null) window.localStorage.removeItem(key);
+    else window.localStorage.setItem(key, value);
   } catch {
-    /* storage disabled: the account still remembers it */
-  }
-  apply(pref);
-  const url = root.dataset.themeUrl;
-  if (url && root.dataset.signedIn === "true") {
-    root.setAttribute("data-theme-account", pref);
-    try {
-      await postForm(url, { theme: pref });
-    } catch (error) {
-      // The browser keeps the choice; the account catches up on the next switch.
-      console.warn("theme not saved on the account", error);
-    }
+    /* storage disabled: the account still remembers the theme */
   }
 }
 
+async function saveOnAccount(pref) {
+  const url = root.dataset.themeUrl;
+  if (!url || root.dataset.signedIn !== "true") {
+    // Chosen before signing in (e.g. on the sign-in page): goes to the account after.
+    remember(UNSAVED_KEY, "1");
+    return;
+  }
+  try {
+    await postForm(url, { theme: pref });
+    root.setAttribute("data-theme-account", pref);
+    remember(UNSAVED_KEY, null);
+  } catch (error) {
+    // Keep the choice in this browser and send it again on the next page.
+    remember(UNSAVED_KEY, "1");
+    console.warn("theme not saved on the account yet", error);
+  }
+}
+
+function choose(pref) {
+  remember(STORAGE_KEY, pref);
+  apply(pref);
+  return saveOnAccount(pref);
+}
+
 apply(root.getAttribute("data-theme-pref") || "auto");
+try {
+  if (window.localStorage.getItem(UNSAVED_KEY) === "1") {
+    saveOnAccount(root.getAttribute("data-theme-pref") || "auto");
+  }
+} catch {
+  /* storage disabled */
+}
 media.addEventListener("change", () => apply(root.getAttribute("data-theme-pref") || "auto"));
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-theme-value]");
