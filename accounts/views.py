@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib.auth.views import LogoutView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -48,3 +50,14 @@ def set_theme(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     user_set_preferences(user=request.user, theme=form.cleaned_data["theme"])
     return JsonResponse({"theme": request.user.theme})
+
+
+class SignOutView(LogoutView):
+    """POST signs out (CSRF-protected); GET, e.g. a typed URL, asks for confirmation."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGOUT_REDIRECT_URL)
+        return render(request, "registration/logout_confirm.html")

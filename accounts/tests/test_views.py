@@ -115,3 +115,19 @@ def test_theme_and_language_only_accept_post(client, agent):
     client.force_login(agent)
     assert client.get(reverse("accounts:set_theme")).status_code == 405
     assert client.get(reverse("accounts:set_language")).status_code == 405
+
+
+def test_sign_out_page_asks_before_signing_out(client, agent):
+    client.force_login(agent)
+    page = client.get(reverse("accounts:logout"))
+    assert page.status_code == 200
+    assert "Выйти из Helpdesk?" in page.content.decode()
+    assert client.get(reverse("home")).status_code == 200  # still signed in
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_sign_out_page_sends_anonymous_people_to_sign_in(client):
+    response = client.get(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login")
