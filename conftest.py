@@ -56,6 +56,15 @@ def admin(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The workflow (statuses, priorities, queues) is cached; a flushed or rolled-back
+    # database must not be answered from an earlier test's cache.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- Summary of the tests that use real services --------------------------------------
 
 SERVICE_MARKERS = ("mariadb", "redis", "celery_worker", "e2e")

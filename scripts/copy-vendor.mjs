@@ -15,6 +15,7 @@ const copies = [
   ["bootstrap/dist/js/bootstrap.bundle.min.js.map", "bootstrap/js/bootstrap.bundle.min.js.map"],
   ["bootstrap-icons/font/bootstrap-icons.min.css", "bootstrap-icons/bootstrap-icons.min.css"],
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
+  ["sortablejs/modular/sortable.core.esm.js", "sortablejs/sortable.core.esm.js"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

@@ -267,6 +267,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Tickets --------------------------------------------------------------------------
+
+TICKET_ATTACHMENT_MAX_SIZE = (
+    env_value("TICKET_ATTACHMENT_MAX_SIZE_MB", env.int, default=20) * 1024 * 1024
+)
+TICKET_ATTACHMENT_MAX_FILES = env_value("TICKET_ATTACHMENT_MAX_FILES", env.int, default=10)
+TICKET_ATTACHMENT_EXTENSIONS = env_value(
+    "TICKET_ATTACHMENT_EXTENSIONS",
+    env.list,
+    default=[
+        "png", "jpg", "jpeg", "gif", "webp", "bmp", "pdf", "txt", "log", "csv", "json", "xml",
+        "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "rtf", "zip", "7z", "rar",
+        "gz", "eml", "msg",
+    ],
+)  # fmt: skip
+# Uploads bigger than this are streamed to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+TICKETS_PER_PAGE = env_value("TICKETS_PER_PAGE", env.int, default=25)
+# The board shows closed tickets of the last this many days, and at most so many cards
+# per column (the list has the rest).
+BOARD_CLOSED_DAYS = env_value("BOARD_CLOSED_DAYS", env.int, default=14)
+BOARD_COLUMN_LIMIT = env_value("BOARD_COLUMN_LIMIT", env.int, default=200)
+
 # --- E-mail ---------------------------------------------------------------------------
 
 EMAIL_CONFIG = env_value("EMAIL_URL", env.email_url, default="consolemail://")

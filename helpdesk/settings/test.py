@@ -5,8 +5,13 @@ MariaDB. The SQLite test database is a file so the live daphne server used by th
 browser tests (a separate process) sees the same data.
 """
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
+
+# Lets two test runs on one machine keep separate test databases.
+_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -21,6 +26,6 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(exist_ok=True)
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test{_SUFFIX}.sqlite3")}
 else:
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_helpdesk"
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_helpdesk{_SUFFIX}"

@@ -1,0 +1,490 @@
+"""Tickets and their workflow: queues, statuses, priorities, comments, files, history.
+
+Models hold data and single-row rules only; every change goes through
+``tickets/services.py`` and every read that depends on who is asking through
+``tickets/selectors.py``.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb, for example #0d6efd.")
+)
+key_prefix_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9]{0,9}$",
+    _("Use 1 to 10 capital Latin letters or digits, starting with a letter, for example HD."),
+)
+
+
+class Source(models.TextChoices):
+    """Where a change came from; shown in the history."""
+
+    WEB = "web", _("web")
+    API = "api", _("API")
+    ADMIN = "admin", _("administration")
+    REDMINE = "redmine", _("Redmine")
+    SYSTEM = "system", _("system")
+
+
+class LocalizedName(models.Model):
+    """A name kept in Russian and English; ``name`` answers in the active language."""
+
+    name_ru = models.CharField(_("name (Russian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ru").startswith("en"):
+            return self.name_en or self.name_ru
+        return self.name_ru or self.name_en
+
+
+class Status(LocalizedName):
+    """A workflow state and a column of the board."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#6c757d", validators=[colour_validator]
+    )
+    is_closed = models.BooleanField(
+        _("closed"),
+        default=False,
+        help_text=_(
+            "The work is over: such tickets leave the open lists and are never overdue. "
+            "Entering a closed status from an open one records the resolution time."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+        ordering = ["order", "id"]
+
+
+class Priority(LocalizedName):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    order = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Higher means more urgent.")
+    )
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#6c757d", validators=[colour_validator]
+    )
+    is_default = models.BooleanField(
+        _("default"), default=False, help_text=_("Given to new tickets when none is chosen.")
+    )
+    is_high = models.BooleanField(
+        _("high"), default=False, help_text=_("Counts for the board's “high priority” filter.")
+    )
+
+    class Meta:
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+        ordering = ["order", "id"]
+
+
+class Queue(models.Model):
+    """A line of work (e.g. the service desk, network, 1C) with its own agents and keys."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    key_prefix = models.CharField(
+        _("key prefix"),
+        max_length=10,
+        unique=True,
+        validators=[key_prefix_validator],
+        help_text=_("Tickets of this queue get keys such as HD-42."),
+    )
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agents"),
+        related_name="ticket_queues",
+        blank=True,
+        help_text=_("Agents who work this queue's tickets."),
+    )
+    default_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("default assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active queues accept new tickets.")
+    )
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:board_queue", kwargs={"slug": self.slug})
+
+
+class KeyCounter(models.Model):
+    """The last number given to a key prefix; locked while a ticket is created."""
+
+    prefix = models.CharField(max_length=10, primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("key counter")
+        verbose_name_plural = _("key counters")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.last_number}"
+
+
+class WipLimit(models.Model):
+    """A work-in-progress limit for one status column of one queue's board."""
+
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="wip_limits"
+    )
+    status = models.ForeignKey(
+        Status, verbose_name=_("status"), on_delete=models.CASCADE, related_name="+"
+    )
+    limit = models.PositiveSmallIntegerField(_("limit"))
+
+    class Meta:
+        verbose_name = _("WIP limit")
+        verbose_name_plural = _("WIP limits")
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "status"], name="tickets_wip_limit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue}: {self.status} ≤ {self.limit}"
+
+
+class Transition(models.Model):
+    """An allowed status change in a queue. A queue without any allows every change."""
+
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.ForeignKey(
+        Status, verbose_name=_("from"), on_delete=models.CASCADE, related_name="+"
+    )
+    to_status = models.ForeignKey(
+        Status, verbose_name=_("to"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("allowed transition")
+        verbose_name_plural = _("allowed transitions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue", "from_status", "to_status"], name="tickets_transition_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def normalize(name: str) -> str:
+        """Tags are lower case, single words: ``" VPN  Client"`` becomes ``"vpn-client"``."""
+        return "-".join(name.strip().lower().split())[:50]
+
+
+class Ticket(models.Model):
+    queue = models.ForeignKey(
+        Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    number = models.PositiveIntegerField(_("number"), editable=False)
+    key = models.CharField(_("key"), max_length=24, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    status = models.ForeignKey(
+        Status, verbose_name=_("status"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    priority = models.ForeignKey(
+        Priority, verbose_name=_("priority"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("watchers"),
+        blank=True,
+        related_name="watched_tickets",
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Grows with every change; a change made on an older version is refused."),
+    )
+    rank = models.BigIntegerField(_("rank"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-id"]
+        indexes = [
+            # The board: a column of one queue and of all queues, in card order.
+            models.Index(fields=["queue", "status", "rank"], name="tickets_board_queue_idx"),
+            models.Index(fields=["status", "rank"], name="tickets_board_all_idx"),
+            # Filters and sorts of the list.
+            models.Index(fields=["assignee", "status"], name="tickets_assignee_idx"),
+            models.Index(fields=["requester", "status"], name="tickets_requester_idx"),
+            models.Index(fields=["priority", "status"], name="tickets_priority_idx"),
+            models.Index(fields=["created_at"], name="tickets_created_idx"),
+            models.Index(fields=["updated_at"], name="tickets_updated_idx"),
+            models.Index(fields=["due_date"], name="tickets_due_idx"),
+            models.Index(fields=["title"], name="tickets_title_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "number"], name="tickets_queue_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", kwargs={"key": self.key})
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(
+            self.due_date and not self.status.is_closed and self.due_date < timezone.localdate()
+        )
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ticket_comments",
+    )
+    body = models.TextField(_("text"))
+    is_internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Seen by agents only.")
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_comment_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.body[:40]}"
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    """Files are stored under a random name; the original name is only metadata."""
+    suffix = PurePath(filename).suffix.lower()[:16]
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    comment = models.ForeignKey(
+        Comment,
+        verbose_name=_("comment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "tickets:attachment", kwargs={"key": self.ticket.key, "attachment_id": self.pk}
+        )
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's history.
+
+    Values are stored raw (ids, codes, ISO dates, text), never as translated labels, so
+    the timeline is rendered in the language of whoever reads it.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        COMMENTED = "commented", _("commented")
+        ATTACHED = "attached", _("attached a file")
+        MOVED = "moved", _("moved on the board")
+        WATCHER_ADDED = "watcher_added", _("watcher added")
+        WATCHER_REMOVED = "watcher_removed", _("watcher removed")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    field = models.CharField(_("field"), max_length=30, blank=True)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    is_internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Shown to agents only.")
+    )
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.field}".strip()
+
+
+class SavedView(models.Model):
+    """A named ticket-list query (the list's URL parameters) kept for one user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_ticket_views",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("query"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="tickets_saved_view_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        url = reverse("tickets:list")
+        return f"{url}?{self.query}" if self.query else url
+
+
+class SearchTerm(models.Model):
+    """One stemmed word of a ticket, for the full-text search (see docs/search.md)."""
+
+    class Field(models.TextChoices):
+        TITLE = "t", _("title")
+        DESCRIPTION = "d", _("description")
+        COMMENT = "c", _("comment")
+        INTERNAL = "i", _("internal note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    term = models.CharField(max_length=40)
+    field = models.CharField(max_length=1, choices=Field.choices)
+    weight = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("search term")
+        verbose_name_plural = _("search terms")
+        indexes = [
+            # Matching a word, then weighing it for one ticket (and deleting a ticket's words).
+            models.Index(fields=["term", "ticket"], name="tickets_search_term_idx"),
+            models.Index(fields=["ticket", "term"], name="tickets_search_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term

@@ -1,0 +1,182 @@
+"""Reads of tickets, and the one place that decides who sees and works what.
+
+- Requesters see the tickets they filed or watch, and never internal notes.
+- Agents also see the tickets of the queues they belong to and those assigned to them;
+  they work (change, move, read internal notes of) those of their queues and their own
+  assignments.
+- Managers and administrators see and work everything.
+
+The UI, the API, downloads, the board's move endpoint and the WebSocket subscriptions
+all go through these functions. A ticket someone may not see does not exist for them
+(404), it is never "forbidden".
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.roles import user_is_agent, user_is_manager
+from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
+
+_QUEUES_ATTR = "_helpdesk_queue_ids"
+
+
+def agent_queue_ids(user) -> frozenset[int]:
+    """Ids of the queues the user is an agent of (one query, then cached on the user)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _QUEUES_ATTR, None)
+    if cached is None:
+        cached = frozenset(
+            Queue.members.through.objects.filter(user=user).values_list("queue_id", flat=True)
+        )
+        setattr(user, _QUEUES_ATTR, cached)
+    return cached
+
+
+def forget_queues(user) -> None:
+    if hasattr(user, _QUEUES_ATTR):
+        delattr(user, _QUEUES_ATTR)
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def visibility_q(user) -> Q | None:
+    """The filter of tickets ``user`` may see; None means all of them."""
+    if user_is_manager(user):
+        return None
+    watched = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
+    visible = Q(requester_id=user.pk) | Q(pk__in=watched)
+    if user_is_agent(user):
+        visible |= Q(assignee_id=user.pk) | Q(queue_id__in=agent_queue_ids(user))
+    return visible
+
+
+def work_q(user) -> Q | None:
+    """The filter of tickets ``user`` may work on; None means all, ``Q(pk__in=[])`` none."""
+    if user_is_manager(user):
+        return None
+    if not user_is_agent(user):
+        return Q(pk__in=[])
+    return Q(assignee_id=user.pk) | Q(queue_id__in=agent_queue_ids(user))
+
+
+def visible_tickets(user) -> QuerySet[Ticket]:
+    """Every ticket ``user`` may see (none for anonymous or inactive users)."""
+    tickets = Ticket.objects.all()
+    if not _active(user):
+        return tickets.none()
+    condition = visibility_q(user)
+    return tickets if condition is None else tickets.filter(condition)
+
+
+def user_can_work_ticket(user, ticket: Ticket) -> bool:
+    """May ``user`` change the ticket, move it on the board and read its internal notes?"""
+    if not _active(user):
+        return False
+    if user_is_manager(user):
+        return True
+    if not user_is_agent(user):
+        return False
+    return ticket.assignee_id == user.pk or ticket.queue_id in agent_queue_ids(user)
+
+
+def user_can_see_ticket(user, ticket: Ticket) -> bool:
+    if not _active(user):
+        return False
+    if user_can_work_ticket(user, ticket) or ticket.requester_id == user.pk:
+        return True
+    return ticket.watchers.filter(pk=user.pk).exists()
+
+
+def user_can_comment(user, ticket: Ticket) -> bool:
+    """Everyone who sees a ticket may answer on it."""
+    return user_can_see_ticket(user, ticket)
+
+
+def user_works_queues(user) -> bool:
+    """Does the user work tickets at all (agents, managers, administrators)?"""
+    return _active(user) and user_is_agent(user)
+
+
+def ticket_card_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """What a row of the list or a card of the board shows, in one query plus tags."""
+    return tickets.select_related("queue", "status", "priority", "requester", "assignee")
+
+
+def get_visible_ticket(user, *, key: str | None = None, pk: int | None = None) -> Ticket:
+    """The ticket by key or id if ``user`` may see it, else Http404."""
+    tickets = ticket_card_related(visible_tickets(user))
+    lookup = {"key": key.upper()} if key is not None else {"pk": pk}
+    try:
+        return tickets.get(**lookup)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def ticket_detail(user, *, key: str) -> Ticket:
+    """A visible ticket with all its page needs: tags, watchers and the viewer's rights."""
+    tickets = ticket_card_related(visible_tickets(user)).prefetch_related(
+        "tags", Prefetch("watchers", queryset=User.objects.order_by("last_name", "username"))
+    )
+    try:
+        ticket = tickets.get(key=key.upper())
+    except Ticket.DoesNotExist:
+        raise Http404 from None
+    ticket.viewer_can_work = user_can_work_ticket(user, ticket)
+    ticket.viewer_is_watching = any(w.pk == user.pk for w in ticket.watchers.all())
+    return ticket
+
+
+def visible_comments(user, ticket: Ticket) -> QuerySet[Comment]:
+    comments = ticket.comments.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id"))
+    )
+    if not user_can_work_ticket(user, ticket):
+        comments = comments.filter(is_internal=False)
+    return comments
+
+
+def visible_attachments(user, ticket: Ticket) -> QuerySet[Attachment]:
+    attachments = ticket.attachments.select_related("uploaded_by", "comment")
+    if not user_can_work_ticket(user, ticket):
+        attachments = attachments.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
+    return attachments
+
+
+def get_visible_attachment(user, *, key: str, attachment_id: int) -> Attachment:
+    ticket = get_visible_ticket(user, key=key)
+    try:
+        return visible_attachments(user, ticket).get(pk=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+
+
+def visible_events(user, ticket: Ticket) -> QuerySet[TicketEvent]:
+    events = ticket.events.select_related("actor")
+    if not user_can_work_ticket(user, ticket):
+        events = events.filter(is_internal=False)
+    return events
+
+
+def assignable_agents(queue: Queue | None = None) -> QuerySet[User]:
+    """Agents who may be given tickets (of ``queue``, or of any queue)."""
+    agents = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(groups__name__in=["agent", "manager"])
+    )
+    if queue is not None:
+        members = Queue.members.through.objects.filter(queue_id=queue.pk, user_id=OuterRef("pk"))
+        agents = agents.filter(Exists(members))
+    return agents.distinct().order_by("last_name", "first_name", "username")
+
+
+def visible_queues(user) -> QuerySet[Queue]:
+    """Queues shown to the user: for agents those they work; managers all; else active ones."""
+    queues = Queue.objects.all()
+    if user_is_manager(user):
+        return queues
+    if user_is_agent(user):
+        return queues.filter(pk__in=agent_queue_ids(user))
+    return queues.filter(is_active=True)

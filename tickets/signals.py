@@ -1,0 +1,20 @@
+"""Domain signals of the tickets app, sent by the services once the change is committed.
+
+Other apps (notifications, integrations) connect to these in their ``AppConfig.ready()``;
+``tickets`` imports neither. Every signal carries ``ticket`` (the saved instance),
+``actor`` (a user, or None for the system) and ``source`` (a ``Source`` value).
+
+- ``ticket_created``: a new ticket.
+- ``ticket_changed``: ``fields`` (the changed field codes, e.g. ``["status", "assignee"]``)
+  and ``changes`` (``{code: (old raw value, new raw value)}``).
+- ``comment_added``: ``comment``.
+- ``ticket_moved``: a move on the board: ``from_status_id``, ``to_status_id``,
+  ``before_id`` and ``after_id`` (the neighbouring cards after the move, or None).
+"""
+
+from django.dispatch import Signal
+
+ticket_created = Signal()
+ticket_changed = Signal()
+comment_added = Signal()
+ticket_moved = Signal()

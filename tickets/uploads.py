@@ -1,0 +1,87 @@
+"""Attachment limits and storage: size, number and type are checked before anything is kept."""
+
+import mimetypes
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from tickets.models import Attachment
+
+# Types a browser would run or render in the page are always sent as downloads.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def allowed_extensions() -> frozenset[str]:
+    return frozenset(ext.lower().lstrip(".") for ext in settings.TICKET_ATTACHMENT_EXTENSIONS)
+
+
+def content_type_for(name: str) -> str:
+    """The type we serve a file as, from its extension, never from what the browser said."""
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream"
+
+
+def validate_uploads(files) -> None:
+    """Refuse the whole upload with a message naming the file when any file breaks a limit."""
+    files = list(files)
+    limit = settings.TICKET_ATTACHMENT_MAX_FILES
+    if len(files) > limit:
+        raise ValidationError(
+            {
+                "files": ngettext(
+                    "Attach at most %(limit)d file at a time.",
+                    "Attach at most %(limit)d files at a time.",
+                    limit,
+                )
+                % {"limit": limit}
+            }
+        )
+    allowed = allowed_extensions()
+    max_size = settings.TICKET_ATTACHMENT_MAX_SIZE
+    for upload in files:
+        name = PurePath(upload.name or "").name
+        extension = PurePath(name).suffix.lower().lstrip(".")
+        if not extension or extension not in allowed:
+            raise ValidationError(
+                {
+                    "files": _(
+                        "“%(name)s” was refused: files of this type are not accepted. "
+                        "Allowed: %(allowed)s."
+                    )
+                    % {"name": name, "allowed": ", ".join(sorted(allowed))}
+                }
+            )
+        if upload.size > max_size:
+            raise ValidationError(
+                {
+                    "files": _("“%(name)s” was refused: it is %(size)s, the limit is %(limit)s.")
+                    % {
+                        "name": name,
+                        "size": filesizeformat(upload.size),
+                        "limit": filesizeformat(max_size),
+                    }
+                }
+            )
+        if upload.size == 0:
+            raise ValidationError({"files": _("“%(name)s” is empty.") % {"name": name}})
+
+
+def attachment_create(*, ticket, upload, uploader, now, comment=None) -> Attachment:
+    """Store one validated upload (called by the services inside their transaction)."""
+    name = PurePath(upload.name or "file").name[:255]
+    attachment = Attachment(
+        ticket=ticket,
+        comment=comment,
+        original_name=name,
+        size=upload.size,
+        content_type=content_type_for(name),
+        uploaded_by=uploader,
+        created_at=now,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment

@@ -1,0 +1,158 @@
+"""Statuses, priorities and queues change rarely and are read on every page: cache them.
+
+The cache holds plain model instances under a version number that any save or delete
+of these models bumps, so every process sees an edit made in the admin at once.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from tickets.models import Priority, Queue, Status, Transition, WipLimit
+
+CACHE_VERSION_KEY = "tickets:workflow:version"
+CACHE_KEY = "tickets:workflow:{version}"
+CACHE_SECONDS = 3600
+
+DEFAULT_STATUSES = [
+    # code, Russian, English, order, colour, closed
+    ("new", "Новая", "New", 10, "#0d6efd", False),
+    ("in_progress", "В работе", "In progress", 20, "#6f42c1", False),
+    ("waiting", "Ожидает", "Waiting", 30, "#fd7e14", False),
+    ("resolved", "Решена", "Resolved", 40, "#198754", True),
+    ("closed", "Закрыта", "Closed", 50, "#6c757d", True),
+]
+DEFAULT_PRIORITIES = [
+    # code, Russian, English, order, colour, default, high
+    ("low", "Низкий", "Low", 10, "#6c757d", False, False),
+    ("normal", "Обычный", "Normal", 20, "#0dcaf0", True, False),
+    ("high", "Высокий", "High", 30, "#ffc107", False, True),
+    ("urgent", "Срочный", "Urgent", 40, "#fd7e14", False, True),
+    ("immediate", "Немедленный", "Immediate", 50, "#dc3545", False, True),
+]
+
+
+@dataclass
+class Workflow:
+    statuses: list[Status]
+    priorities: list[Priority]
+    queues: list[Queue]
+    # queue id -> set of (from status id, to status id); queues without rules are absent.
+    transitions: dict[int, set[tuple[int, int]]] = field(default_factory=dict)
+    # queue id -> status id -> limit
+    wip_limits: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    def status(self, status_id: int) -> Status | None:
+        return next((s for s in self.statuses if s.pk == status_id), None)
+
+    def priority(self, priority_id: int) -> Priority | None:
+        return next((p for p in self.priorities if p.pk == priority_id), None)
+
+    def queue(self, queue_id: int) -> Queue | None:
+        return next((q for q in self.queues if q.pk == queue_id), None)
+
+    @property
+    def open_status_ids(self) -> list[int]:
+        return [s.pk for s in self.statuses if not s.is_closed]
+
+    @property
+    def closed_status_ids(self) -> list[int]:
+        return [s.pk for s in self.statuses if s.is_closed]
+
+    @property
+    def initial_status(self) -> Status:
+        return next(s for s in self.statuses if not s.is_closed)
+
+    @property
+    def default_priority(self) -> Priority:
+        defaults = [p for p in self.priorities if p.is_default]
+        return defaults[0] if defaults else self.priorities[len(self.priorities) // 2]
+
+    @property
+    def high_priority_ids(self) -> list[int]:
+        return [p.pk for p in self.priorities if p.is_high]
+
+    def transition_allowed(self, queue_id: int, from_id: int, to_id: int) -> bool:
+        rules = self.transitions.get(queue_id)
+        return from_id == to_id or rules is None or (from_id, to_id) in rules
+
+    def allowed_targets(self, queue_id: int, from_id: int) -> list[int]:
+        return [s.pk for s in self.statuses if self.transition_allowed(queue_id, from_id, s.pk)]
+
+
+def _load() -> Workflow:
+    transitions: dict[int, set[tuple[int, int]]] = {}
+    for queue_id, from_id, to_id in Transition.objects.values_list(
+        "queue_id", "from_status_id", "to_status_id"
+    ):
+        transitions.setdefault(queue_id, set()).add((from_id, to_id))
+    limits: dict[int, dict[int, int]] = {}
+    for queue_id, status_id, limit in WipLimit.objects.values_list(
+        "queue_id", "status_id", "limit"
+    ):
+        limits.setdefault(queue_id, {})[status_id] = limit
+    return Workflow(
+        statuses=list(Status.objects.all()),
+        priorities=list(Priority.objects.all()),
+        queues=list(Queue.objects.all()),
+        transitions=transitions,
+        wip_limits=limits,
+    )
+
+
+def workflow() -> Workflow:
+    """The current statuses, priorities, queues and rules (from the cache when fresh)."""
+    version = cache.get_or_set(CACHE_VERSION_KEY, 1, timeout=None)
+    key = CACHE_KEY.format(version=version)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _load()
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def workflow_changed(**kwargs) -> None:
+    """Forget the cached workflow (connected to saves and deletes of its models)."""
+    try:
+        cache.incr(CACHE_VERSION_KEY)
+    except ValueError:
+        cache.set(CACHE_VERSION_KEY, 1, timeout=None)
+
+
+def connect_cache_invalidation() -> None:
+    for model in (Status, Priority, Queue, Transition, WipLimit):
+        post_save.connect(workflow_changed, sender=model, dispatch_uid=f"workflow-{model.__name__}")
+        post_delete.connect(
+            workflow_changed, sender=model, dispatch_uid=f"workflow-del-{model.__name__}"
+        )
+    m2m_changed.connect(
+        workflow_changed, sender=Queue.members.through, dispatch_uid="workflow-members"
+    )
+
+
+def ensure_default_workflow(status_model=Status, priority_model=Priority) -> None:
+    """Create the default statuses and priorities that are missing (data migration, tests)."""
+    for code, ru, en, order, colour, closed in DEFAULT_STATUSES:
+        status_model.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_ru": ru,
+                "name_en": en,
+                "order": order,
+                "colour": colour,
+                "is_closed": closed,
+            },
+        )
+    for code, ru, en, order, colour, default, high in DEFAULT_PRIORITIES:
+        priority_model.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_ru": ru,
+                "name_en": en,
+                "order": order,
+                "colour": colour,
+                "is_default": default,
+                "is_high": high,
+            },
+        )
