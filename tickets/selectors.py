@@ -180,3 +180,21 @@ def visible_queues(user) -> QuerySet[Queue]:
     if user_is_agent(user):
         return queues.filter(pk__in=agent_queue_ids(user))
     return queues.filter(is_active=True)
+
+
+def notes_scope(user) -> Q | bool:
+    """Whose internal notes ``user`` may search: True all, False none, or a ticket filter."""
+    condition = work_q(user) if _active(user) else Q(pk__in=[])
+    if condition is None:
+        return True
+    if not user_is_agent(user):
+        return False
+    return condition
+
+
+def search_visible_tickets(user, query: str, tickets: QuerySet[Ticket] | None = None):
+    """Visible tickets (or ``tickets``, already visible) matching ``query``, ranked."""
+    from tickets.search import search_tickets
+
+    base = visible_tickets(user) if tickets is None else tickets
+    return search_tickets(base, query, notes=notes_scope(user))

@@ -38,7 +38,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors import user_can_see_ticket, user_can_work_ticket
-from tickets.uploads import attachment_create, validate_uploads
+from tickets.uploads import attachment_create, removes_files_on_error, validate_uploads
 from tickets.workflow import workflow
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def _apply_status(ticket: Ticket, status: Status, now) -> None:
     ticket.status = status
 
 
-def _validate_assignee(assignee: User | None) -> None:
+def validate_assignee(assignee: User | None) -> None:
     if assignee is not None and not (assignee.is_active and user_is_agent(assignee)):
         raise ValidationError(
             {"assignee": _("%(name)s is not an agent.") % {"name": assignee.get_display_name()}}
@@ -211,21 +211,26 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 
 
 def _next_key(queue: Queue) -> tuple[int, str]:
-    KeyCounter.objects.get_or_create(prefix=queue.key_prefix)
-    counter = KeyCounter.objects.select_for_update().get(prefix=queue.key_prefix)
-    # A prefix taken over from another queue keeps counting after its old keys.
-    highest = Ticket.objects.filter(key__startswith=f"{queue.key_prefix}-").aggregate(
-        highest=Max("number")
-    )["highest"]
-    number = max(counter.last_number, highest or 0) + 1
-    counter.last_number = number
+    """The next number of the queue's key prefix; the counter row is locked meanwhile."""
+    prefix = queue.key_prefix
+    _counter, created = KeyCounter.objects.get_or_create(prefix=prefix)
+    counter = KeyCounter.objects.select_for_update().get(prefix=prefix)
+    if created:
+        # A new counter for keys that may already exist (a prefix taken over from another
+        # queue, tickets imported in bulk): continue after the highest one, once.
+        highest = Ticket.objects.filter(key__startswith=f"{prefix}-").aggregate(
+            highest=Max("number")
+        )["highest"]
+        counter.last_number = max(counter.last_number, highest or 0)
+    counter.last_number += 1
     counter.save(update_fields=["last_number"])
-    return number, f"{queue.key_prefix}-{number}"
+    return counter.last_number, f"{prefix}-{counter.last_number}"
 
 
 # --- Tickets --------------------------------------------------------------------------
 
 
+@removes_files_on_error
 @transaction.atomic
 def ticket_create(
     *,
@@ -257,7 +262,7 @@ def ticket_create(
     flow = workflow()
     status = status or flow.initial_status
     assignee = assignee if assignee is not None else queue.default_assignee
-    _validate_assignee(assignee)
+    validate_assignee(assignee)
     now = timezone.now()
     number, key = _next_key(queue)
     ticket = Ticket.objects.create(
@@ -340,7 +345,7 @@ def _update_locked(
     if not changed:
         return {}
     if "assignee" in changed:
-        _validate_assignee(changed["assignee"][1])
+        validate_assignee(changed["assignee"][1])
     if "queue" in changed:
         ticket.queue = changed["queue"][1]
     if "status" in changed:
@@ -654,6 +659,7 @@ def _comment_locked(
     return comment
 
 
+@removes_files_on_error
 @transaction.atomic
 def comment_add(
     *,
@@ -718,6 +724,7 @@ def comment_edit(
     return comment
 
 
+@removes_files_on_error
 @transaction.atomic
 def attachment_add(
     *,
@@ -786,7 +793,7 @@ def tickets_bulk_update(
     """
     changes = {}
     if assignee is not UNSET:
-        _validate_assignee(assignee)
+        validate_assignee(assignee)
         changes["assignee"] = assignee
     if status is not None:
         changes["status"] = status

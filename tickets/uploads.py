@@ -1,6 +1,9 @@
 """Attachment limits and storage: size, number and type are checked before anything is kept."""
 
+import functools
+import logging
 import mimetypes
+from contextvars import ContextVar
 from pathlib import PurePath
 
 from django.conf import settings
@@ -10,6 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tickets.models import Attachment
+
+logger = logging.getLogger(__name__)
+# Files stored by the service call in progress, removed again if it fails.
+_stored_files: ContextVar[list | None] = ContextVar("stored_files", default=None)
 
 # Types a browser would run or render in the page are always sent as downloads.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -83,5 +90,30 @@ def attachment_create(*, ticket, upload, uploader, now, comment=None) -> Attachm
         created_at=now,
     )
     attachment.file.save(name, upload, save=False)
+    stored = _stored_files.get()
+    if stored is not None:
+        stored.append(attachment.file)
     attachment.save()
     return attachment
+
+
+def removes_files_on_error(service):
+    """Decorate a service (above ``transaction.atomic``) so that a failure, including one
+    at commit, also removes the files it stored: a rolled-back change leaves no files."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        token = _stored_files.set([])
+        try:
+            return service(*args, **kwargs)
+        except BaseException:
+            for stored in _stored_files.get():
+                try:
+                    stored.storage.delete(stored.name)
+                except OSError:
+                    logger.warning("could not remove %s after a failed change", stored.name)
+            raise
+        finally:
+            _stored_files.reset(token)
+
+    return wrapper

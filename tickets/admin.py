@@ -1,0 +1,380 @@
+"""The operator console for tickets. Ticket edits go through ``tickets.services``.
+
+Queues, statuses, priorities and tags are configuration and are saved directly; tickets,
+their comments and watchers are changed by the same service functions as the web UI,
+so every admin edit has its history entry (source ``admin``) and its signal.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tickets import services
+from tickets.models import (
+    Comment,
+    Priority,
+    Queue,
+    SavedView,
+    Source,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    Transition,
+    WipLimit,
+)
+from tickets.selectors import user_can_work_ticket
+from tickets.workflow import workflow
+
+
+def _swatch(colour: str):
+    return format_html(
+        '<span style="display:inline-block;width:1em;height:1em;border-radius:3px;'
+        'background:{};vertical-align:middle"></span> {}',
+        colour,
+        colour,
+    )
+
+
+class WipLimitInline(admin.TabularInline):
+    model = WipLimit
+    extra = 0
+
+
+class TransitionInline(admin.TabularInline):
+    model = Transition
+    extra = 0
+    verbose_name_plural = _("allowed transitions (none: every change is allowed)")
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "key_prefix", "slug", "default_assignee", "agent_count", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "key_prefix", "slug")
+    prepopulated_fields = {"slug": ("key_prefix",)}
+    filter_horizontal = ("members",)
+    autocomplete_fields = ("default_assignee",)
+    inlines = [WipLimitInline, TransitionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("default_assignee")
+            .annotate(agents=Count("members"))
+        )
+
+    @admin.display(description=_("agents"), ordering="agents")
+    def agent_count(self, queue: Queue) -> int:
+        return queue.agents
+
+
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ("name_ru", "name_en", "code", "order", "colour_swatch")
+    list_editable = ("order",)
+    search_fields = ("code", "name_ru", "name_en")
+
+    @admin.display(description=_("colour"), ordering="colour")
+    def colour_swatch(self, item):
+        return _swatch(item.colour)
+
+
+@admin.register(Status)
+class StatusAdmin(WorkflowAdmin):
+    list_display = (*WorkflowAdmin.list_display, "is_closed")
+
+
+@admin.register(Priority)
+class PriorityAdmin(WorkflowAdmin):
+    list_display = (*WorkflowAdmin.list_display, "is_default", "is_high")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "query", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username")
+    raw_id_fields = ("user",)
+
+
+class TicketAdminForm(forms.ModelForm):
+    """Checks the rules the services enforce, so the admin shows them as form errors."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "queue",
+            "title",
+            "description",
+            "requester",
+            "assignee",
+            "status",
+            "priority",
+            "due_date",
+            "tags",
+            "watchers",
+        )
+
+    # Set by TicketAdmin.get_form: the operator making the change.
+    actor = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+        # Empty means the defaults: the initial status and the default priority.
+        self.fields["status"].required = False
+        self.fields["priority"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        ticket = self.instance
+        if ticket.pk and self.actor is not None and not user_can_work_ticket(self.actor, ticket):
+            raise ValidationError(_("You cannot change this ticket."))
+        if ticket.pk:
+            current = Ticket.objects.filter(pk=ticket.pk).values_list("version", flat=True).first()
+            seen = cleaned.get("seen_version")
+            if seen is not None and current is not None and seen != current:
+                raise ValidationError(
+                    _("Someone changed this ticket while you were editing it. Reload the page.")
+                )
+            status = cleaned.get("status")
+            queue = cleaned.get("queue") or ticket.queue
+            if status and not workflow().transition_allowed(queue.pk, ticket.status_id, status.pk):
+                self.add_error("status", _("The queue's rules do not allow this status change."))
+        assignee = cleaned.get("assignee")
+        try:
+            services.validate_assignee(assignee)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class CommentInline(admin.StackedInline):
+    model = Comment
+    extra = 0
+    fields = ("author", "created_at", "is_internal", "body", "edited_at", "source")
+    readonly_fields = ("author", "created_at", "edited_at", "source")
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class CommentForm(formset.form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                # Internal or not is decided when writing; the text stays editable.
+                if self.instance.pk:
+                    self.fields["is_internal"].disabled = True
+
+        formset.form = CommentForm
+        return formset
+
+
+class TicketEventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    fields = ("created_at", "actor", "source", "kind", "field", "old_value", "new_value")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("history")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    form = TicketAdminForm
+    list_display = (
+        "key",
+        "title",
+        "status",
+        "priority",
+        "queue",
+        "requester",
+        "assignee",
+        "due_date",
+        "updated_at",
+    )
+    list_display_links = ("key", "title")
+    list_filter = ("status", "priority", "queue", "source", "created_at", "due_date")
+    list_select_related = ("status", "priority", "queue", "requester", "assignee")
+    search_fields = ("=key", "title", "requester__username", "assignee__username")
+    autocomplete_fields = ("requester", "assignee", "watchers", "tags")
+    readonly_fields = (
+        "key",
+        "source",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+        "closed_at",
+        "version",
+    )
+    # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables loaded.
+    inlines = [CommentInline, TicketEventInline]
+    actions = ["close_tickets", "assign_to_me"]
+    list_per_page = 50
+
+    def get_fieldsets(self, request, obj=None):
+        main = (
+            "queue",
+            "title",
+            "description",
+            ("requester", "assignee"),
+            ("status", "priority", "due_date"),
+            "tags",
+            "watchers",
+            "seen_version",
+        )
+        fieldsets = [(None, {"fields": main})]
+        if obj is not None:
+            fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # History must stay: only superusers delete tickets (e.g. spam, test data).
+        return request.user.is_superuser
+
+    # --- Saving through the services -------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        tags = [tag.name for tag in data.get("tags") or []]
+        if not change:
+            ticket = services.ticket_create(
+                actor=request.user,
+                queue=data["queue"],
+                title=data["title"],
+                description=data.get("description", ""),
+                requester=data["requester"],
+                assignee=data.get("assignee"),
+                priority=data.get("priority"),
+                status=data.get("status"),
+                due_date=data.get("due_date"),
+                tags=tags,
+                watchers=data.get("watchers") or [],
+                source=Source.ADMIN,
+            )
+            obj.pk = ticket.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            return
+        changes = {
+            name: data[name]
+            for name in form.changed_data
+            if name in services.UPDATABLE_FIELDS and name != "tags"
+        }
+        if "tags" in form.changed_data:
+            changes["tags"] = tags
+        if changes.get("status") is None:
+            changes.pop("status", None)
+        if changes.get("priority") is None:
+            changes.pop("priority", None)
+        if changes:
+            services.ticket_update(actor=request.user, ticket=obj, source=Source.ADMIN, **changes)
+        if "watchers" in form.changed_data:
+            wanted = set(data.get("watchers") or [])
+            current = set(obj.watchers.all())
+            for user, watching in [(u, True) for u in wanted - current] + [
+                (u, False) for u in current - wanted
+            ]:
+                services.ticket_watch(
+                    actor=request.user,
+                    ticket=obj,
+                    user=user,
+                    watching=watching,
+                    source=Source.ADMIN,
+                )
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Tags and watchers were saved by the services in save_model, not by the form.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        # The admin's change message reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is not Comment:
+            return
+        ticket = form.instance
+        for comment_form in formset.forms:
+            if not comment_form.has_changed() or not comment_form.is_valid():
+                continue
+            data = comment_form.cleaned_data
+            if comment_form.instance.pk:
+                edited = services.comment_edit(
+                    actor=request.user,
+                    comment=comment_form.instance,
+                    body=data["body"],
+                    source=Source.ADMIN,
+                )
+                formset.changed_objects.append((edited, comment_form.changed_data))
+            else:
+                added = services.comment_add(
+                    actor=request.user,
+                    ticket=ticket,
+                    body=data["body"],
+                    is_internal=data.get("is_internal", False),
+                    source=Source.ADMIN,
+                )
+                formset.new_objects.append(added)
+
+    # --- Actions ----------------------------------------------------------------------
+
+    def _bulk(self, request, queryset, **changes):
+        try:
+            result = services.tickets_bulk_update(
+                actor=request.user, tickets=list(queryset), source=Source.ADMIN, **changes
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])),
+                              messages.ERROR)  # fmt: skip
+            return
+        count = len(result.updated)
+        self.message_user(
+            request,
+            ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        for ticket, reason in result.skipped:
+            self.message_user(request, f"{ticket.key}: {reason}", messages.WARNING)
+
+    @admin.action(description=_("Close the selected tickets"))
+    def close_tickets(self, request, queryset):
+        closed = [status for status in workflow().statuses if status.is_closed]
+        if not closed:
+            self.message_user(request, _("There is no closed status."), messages.ERROR)
+            return
+        self._bulk(request, queryset, status=closed[-1])
+
+    @admin.action(description=_("Assign the selected tickets to me"))
+    def assign_to_me(self, request, queryset):
+        self._bulk(request, queryset, assignee=request.user)
