@@ -1,10 +1,336 @@
-"""The ticket list: filters, search, sorting, pagination, saved views and bulk actions."""
+"""The ticket list: filters, search, sorting, pagination, saved views and bulk actions.
 
-from django.http import HttpResponse
+The whole list lives in the URL (a GET form), so any view of it can be shared or saved.
+Reads go through ``tickets.selectors`` and ``tickets.filters``; changes (bulk actions,
+saved views) through ``tickets.services``.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from tickets import services
+from tickets.filters import DEFAULT_SORT, TicketFilterForm, filter_chips, filter_tickets
+from tickets.models import SavedView
+from tickets.selectors import (
+    assignable_agents,
+    ticket_card_related,
+    user_works_queues,
+    visible_tickets,
+)
+from tickets.workflow import workflow
+
+PEOPLE_LIMIT = 20
+BULK_LIMIT = 500
+# Column name, header, whether a first click sorts descending (newest, most urgent first).
+COLUMNS = (
+    ("key", gettext_lazy("Key"), False),
+    ("title", gettext_lazy("Title"), False),
+    ("status", gettext_lazy("Status"), False),
+    ("priority", gettext_lazy("Priority"), True),
+    ("queue", gettext_lazy("Queue"), False),
+    ("requester", gettext_lazy("Requester"), False),
+    ("assignee", gettext_lazy("Assignee"), False),
+    ("updated", gettext_lazy("Updated"), True),
+    ("due", gettext_lazy("Due"), False),
+)
+# Sorts offered besides the columns.
+EXTRA_SORTS = (("created", gettext_lazy("Created"), True),)
 
 
-def ticket_list(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _columns(sort: str) -> list[dict]:
+    """Header data: the current direction, aria-sort and the sort a click chooses."""
+    columns = []
+    for name, label, descending_first in COLUMNS:
+        if sort == name:
+            direction, next_sort = "ascending", f"-{name}"
+        elif sort == f"-{name}":
+            direction, next_sort = "descending", name
+        else:
+            direction, next_sort = "none", f"-{name}" if descending_first else name
+        columns.append({"name": name, "label": label, "aria": direction, "next": next_sort})
+    return columns
 
 
-ticket_bulk = saved_view_save = saved_view_delete = people_lookup = ticket_list
+def _sort_options() -> list[dict]:
+    """Every sort for the panel's select, which phones need (their rows have no headers)."""
+    options = []
+    for name, label, _descending_first in (*COLUMNS, *EXTRA_SORTS):
+        options.append({"value": name, "label": _("%(column)s, ascending") % {"column": label}})
+        options.append(
+            {"value": f"-{name}", "label": _("%(column)s, descending") % {"column": label}}
+        )
+    return options
+
+
+def _saved_query(params: QueryDict) -> str:
+    """The list's query for a saved view: without the page and empty parameters."""
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        values = [value for value in values if value.strip()]
+        if name != "page" and values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+def _safe_next(request: HttpRequest, default: str | None = None) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default or reverse("tickets:list")
+
+
+@login_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = TicketFilterForm(request.GET, user=user)
+    tickets = filter_tickets(ticket_card_related(visible_tickets(user)), form=form, user=user)
+    # The description can be long and no row shows it.
+    rows = tickets.defer("description").prefetch_related("tags")
+    paginator = Paginator(rows, form.current_per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    can_bulk = user_works_queues(user)
+    flow = workflow()
+    now = timezone.now()
+    context = {
+        "form": form,
+        "page_obj": page,
+        "tickets": page.object_list,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "columns": _columns(form.current_sort),
+        "sort_options": _sort_options(),
+        "chips": filter_chips(form, request.GET),
+        "has_filters": form.has_filters,
+        "saved_views": list(SavedView.objects.filter(user=user).only("pk", "name", "query")),
+        "saved_query": _saved_query(request.GET),
+        "can_bulk": can_bulk,
+        "explicit_sort": form.value("sort") or "",
+        "default_sort": "" if form.searching else DEFAULT_SORT,
+        "agents": list(assignable_agents()) if can_bulk else [],
+        "statuses": flow.statuses,
+        "priorities": flow.priorities,
+        "queues": flow.queues,
+        "closed_available": any(s.is_closed for s in flow.statuses),
+        "recent_since": now - timedelta(days=7),
+        "minute_ago": now - timedelta(minutes=1),
+        "per_page_choices": form.fields["per_page"].choices,
+        "default_per_page": settings.TICKETS_PER_PAGE,
+    }
+    return render(request, "tickets/list.html", context)
+
+
+# --- Bulk actions -------------------------------------------------------------------------
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = (
+        ("assign", gettext_lazy("Assign to")),
+        ("assign_me", gettext_lazy("Assign to me")),
+        ("unassign", gettext_lazy("Unassign")),
+        ("status", gettext_lazy("Change status to")),
+        ("close", gettext_lazy("Close")),
+    )
+
+    ids = forms.Field(widget=forms.MultipleHiddenInput, required=False)
+    action = forms.ChoiceField(choices=ACTIONS)
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    status = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignable_agents()
+        self.fields["status"].choices = [("", "")] + [(s.code, s.name) for s in workflow().statuses]
+
+    def clean_ids(self) -> list[int]:
+        raw = self.cleaned_data.get("ids") or []
+        try:
+            ids = sorted({int(value) for value in raw})
+        except (TypeError, ValueError):
+            raise ValidationError(_("The selection is not valid. Reload the page.")) from None
+        if not ids:
+            raise ValidationError(_("Choose at least one ticket."))
+        if len(ids) > BULK_LIMIT:
+            raise ValidationError(
+                _("Choose at most %(limit)d tickets at once.") % {"limit": BULK_LIMIT}
+            )
+        return ids
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == "assign" and not cleaned.get("assignee"):
+            self.add_error("assignee", _("Choose an agent."))
+        if action == "status" and not cleaned.get("status"):
+            self.add_error("status", _("Choose a status."))
+        if action == "close" and not any(s.is_closed for s in workflow().statuses):
+            self.add_error("action", _("No status closes tickets."))
+        return cleaned
+
+    def changes(self, actor: User) -> dict:
+        """Keyword arguments for ``services.tickets_bulk_update``."""
+        action = self.cleaned_data["action"]
+        flow = workflow()
+        if action == "assign":
+            return {"assignee": self.cleaned_data["assignee"]}
+        if action == "assign_me":
+            return {"assignee": actor}
+        if action == "unassign":
+            return {"assignee": None}
+        if action == "close":
+            return {"status": next(s for s in flow.statuses if s.is_closed)}
+        code = self.cleaned_data["status"]
+        return {"status": next(s for s in flow.statuses if s.code == code)}
+
+
+def _form_error_messages(form: forms.Form) -> list[str]:
+    return [message for errors in form.errors.values() for message in errors]
+
+
+@login_required
+@require_POST
+def ticket_bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one action to the chosen tickets; each refused ticket is reported with why."""
+    user = request.user
+    if not user_works_queues(user):
+        raise PermissionDenied
+    back = _safe_next(request)
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        for message in _form_error_messages(form):
+            messages.error(request, message)
+        return HttpResponseRedirect(back)
+    ids = form.cleaned_data["ids"]
+    # Tickets the user cannot see are left out as if they did not exist.
+    tickets = list(visible_tickets(user).filter(pk__in=ids).order_by("pk"))
+    try:
+        result = services.tickets_bulk_update(actor=user, tickets=tickets, **form.changes(user))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return HttpResponseRedirect(back)
+    _report_bulk(request, result, selected=len(ids), found=len(tickets))
+    return HttpResponseRedirect(back)
+
+
+def _report_bulk(request: HttpRequest, result, *, selected: int, found: int) -> None:
+    updated = len(result.updated)
+    unchanged = found - updated - len(result.skipped)
+    missing = selected - found
+    if updated:
+        messages.success(
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", updated)
+            % {"count": updated},
+        )
+    if unchanged:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d ticket already had this value.",
+                "%(count)d tickets already had this value.",
+                unchanged,
+            )
+            % {"count": unchanged},
+        )
+    for ticket, reason in result.skipped:
+        messages.warning(
+            request,
+            _("%(key)s was not changed: %(reason)s") % {"key": ticket.key, "reason": reason},
+        )
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d ticket was not found.", "%(count)d tickets were not found.", missing
+            )
+            % {"count": missing},
+        )
+
+
+# --- Saved views --------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    """Save the current list as a named view; an existing name of the user is replaced."""
+    name = (request.POST.get("name") or "").strip()
+    query = _saved_query(QueryDict(request.POST.get("query") or ""))
+    replacing = bool(name) and SavedView.objects.filter(user=request.user, name=name).exists()
+    try:
+        view = services.saved_view_save(user=request.user, name=name, query=query)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        url = reverse("tickets:list")
+        return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    if replacing:
+        text = _("The view “%(name)s” now shows the current filters.")
+    else:
+        text = _("The view “%(name)s” was saved.")
+    messages.success(request, text % {"name": view.name})
+    return HttpResponseRedirect(view.get_absolute_url())
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    # Another user's view does not exist for this user.
+    view = get_object_or_404(SavedView, pk=view_id, user=request.user)
+    services.saved_view_delete(user=request.user, view_id=view.pk)
+    messages.success(request, _("The view “%(name)s” was deleted.") % {"name": view.name})
+    return HttpResponseRedirect(_safe_next(request))
+
+
+# --- People autocomplete ------------------------------------------------------------------
+
+
+def _person_matches(word: str) -> Q:
+    # SQLite compares only ASCII letters case-insensitively: try the usual spellings of a
+    # Cyrillic word too ("иван" finds "Иванов"). MariaDB's collation needs none of this.
+    lower = word.lower()
+    condition = Q()
+    for variant in {word, lower, lower.capitalize(), word.upper()}:
+        for field in ("username", "first_name", "last_name", "display_name", "email"):
+            condition |= Q(**{f"{field}__icontains": variant})
+    return condition
+
+
+@require_GET
+def people_lookup(request: HttpRequest) -> JsonResponse:
+    """Active people matching ``q`` for autocompletes: ``role=agent`` or ``any``."""
+    if not user_works_queues(request.user):
+        return JsonResponse({"detail": _("You cannot look people up.")}, status=403)
+    role = request.GET.get("role") or "any"
+    if role not in ("agent", "any"):
+        return JsonResponse({"detail": _("Unknown role.")}, status=400)
+    people = assignable_agents() if role == "agent" else User.objects.filter(is_active=True)
+    for word in (request.GET.get("q") or "").split()[:5]:
+        people = people.filter(_person_matches(word))
+    people = people.order_by("last_name", "first_name", "username")[:PEOPLE_LIMIT]
+    return JsonResponse(
+        {
+            "results": [
+                {"id": person.pk, "username": person.username, "name": person.get_display_name()}
+                for person in people
+            ]
+        }
+    )

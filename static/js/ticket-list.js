@@ -1,0 +1,138 @@
+// The ticket list: bulk selection, people autocompletes, page size, confirmations.
+// Everything also works without this script; it only makes the page quicker to use.
+
+function setUpBulk() {
+  const form = document.getElementById("bulk-form");
+  if (!form) return;
+  const all = document.querySelector("[data-bulk-all]");
+  const rows = () => Array.from(document.querySelectorAll("[data-bulk-row]"));
+  const count = form.querySelector("[data-bulk-count]");
+  const submit = form.querySelector("[data-bulk-submit]");
+  const action = form.querySelector("[data-bulk-action]");
+  const hint = count.textContent;
+  const template = form.dataset.selectedTemplate || "{count}";
+
+  function refresh() {
+    const boxes = rows();
+    const chosen = boxes.filter((box) => box.checked).length;
+    count.textContent = chosen ? template.replace("{count}", String(chosen)) : hint;
+    submit.disabled = chosen === 0;
+    if (all) {
+      all.checked = chosen > 0 && chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+    boxes.forEach((box) => box.closest("tr")?.classList.toggle("table-active", box.checked));
+  }
+
+  function showExtraFields() {
+    form.querySelectorAll("[data-bulk-for]").forEach((field) => {
+      const wanted = field.dataset.bulkFor === action.value;
+      field.hidden = !wanted;
+      field.required = wanted;
+    });
+  }
+
+  all?.addEventListener("change", () => {
+    rows().forEach((box) => {
+      box.checked = all.checked;
+    });
+    refresh();
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.matches?.("[data-bulk-row]")) refresh();
+  });
+  action.addEventListener("change", showExtraFields);
+  showExtraFields();
+  refresh();
+}
+
+function debounce(fn, wait) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+
+function setUpPeople() {
+  document.querySelectorAll("input[data-people-url]").forEach((input) => {
+    const list = document.getElementById(input.getAttribute("list"));
+    if (!list) return;
+    let lastQuery = null;
+    const lookUp = debounce(async () => {
+      const query = input.value.trim();
+      if (query === lastQuery || ["me", "none"].includes(query.toLowerCase())) return;
+      lastQuery = query;
+      const url = new URL(input.dataset.peopleUrl, window.location.href);
+      url.searchParams.set("q", query);
+      url.searchParams.set("role", input.dataset.peopleRole || "any");
+      try {
+        const response = await fetch(url, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        if (!response.ok) return;
+        const data = await response.json();
+        list.replaceChildren(
+          ...data.results.map((person) => {
+            const option = document.createElement("option");
+            option.value = person.username;
+            option.label = person.name;
+            return option;
+          }),
+        );
+      } catch {
+        // The autocomplete is a convenience: typing a user name still works.
+      }
+    }, 200);
+    input.addEventListener("input", lookUp);
+    input.addEventListener("focus", lookUp, { once: true });
+  });
+}
+
+function setUpShortcuts() {
+  document.querySelectorAll("[data-fill]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const target = document.querySelector(button.dataset.fill);
+      if (!target) return;
+      target.value = button.dataset.fillValue;
+      target.form?.requestSubmit();
+    });
+  });
+  document.querySelectorAll("[data-submit-on-change]").forEach((field) => {
+    field.addEventListener("change", () => field.form?.requestSubmit());
+  });
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      // eslint-disable-next-line no-alert
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+}
+
+// Shorter, shareable URLs: leave out empty fields and those left at their default.
+function setUpCleanUrls() {
+  const form = document.getElementById("ticket-filters");
+  if (!form) return;
+  form.addEventListener("formdata", (event) => {
+    const data = event.formData;
+    const defaults = {};
+    form.querySelectorAll("[data-default]").forEach((field) => {
+      defaults[field.name] = field.dataset.default;
+    });
+    document.querySelectorAll('[form="ticket-filters"][data-default]').forEach((field) => {
+      defaults[field.name] = field.dataset.default;
+    });
+    for (const name of new Set(data.keys())) {
+      const values = data.getAll(name).filter((value) => value !== "");
+      const isDefault = values.length === 1 && values[0] === defaults[name];
+      data.delete(name);
+      if (!isDefault) values.forEach((value) => data.append(name, value));
+    }
+  });
+}
+
+setUpBulk();
+setUpPeople();
+setUpShortcuts();
+setUpCleanUrls();

@@ -1,0 +1,445 @@
+"""The ticket list's filters, search and sort, read from a query string.
+
+``TicketFilterForm`` validates the GET parameters; ``filter_tickets`` applies whatever was
+valid to a queryset of tickets the user may see. A bad value becomes a field error and
+that filter is left out, so a mistyped or outdated URL still shows a list. The web list
+and the REST API share these, so both understand the same URLs.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import StrIndex, Substr
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import user_is_agent
+from tickets.models import Tag, Ticket
+from tickets.selectors import search_visible_tickets
+from tickets.workflow import workflow
+
+STATE_OPEN = "open"
+STATE_CLOSED = "closed"
+STATE_ALL = "all"
+DEFAULT_SORT = "-updated"
+PER_PAGE_CHOICES = (25, 50, 100)
+MAX_TAGS = 10
+# Parameters that narrow the list (as opposed to sort, page size and page).
+FILTER_FIELDS = (
+    "q",
+    "state",
+    "status",
+    "priority",
+    "queue",
+    "assignee",
+    "requester",
+    "tag",
+    "created_from",
+    "created_to",
+    "updated_from",
+    "updated_to",
+    "due_from",
+    "due_to",
+    "overdue",
+)
+DATE_RANGES = (
+    ("created_from", "created_to"),
+    ("updated_from", "updated_to"),
+    ("due_from", "due_to"),
+)
+
+
+def _key_prefix():
+    # "HD-42" -> "HD-": keys sort by prefix, then numerically (HD-9 before HD-10).
+    return Substr("key", 1, StrIndex("key", Value("-")))
+
+
+# Sort name -> ORDER BY terms for ascending order (descending reverses each term).
+SORTS = {
+    "key": (_key_prefix(), F("number")),
+    "title": (F("title"),),
+    "status": (F("status__order"),),
+    # Priority.order grows with urgency: "-priority" is the most urgent first.
+    "priority": (F("priority__order"),),
+    "queue": (F("queue__name"),),
+    "assignee": (F("assignee__last_name"), F("assignee__first_name"), F("assignee__username")),
+    "requester": (F("requester__last_name"), F("requester__first_name"), F("requester__username")),
+    "created": (F("created_at"),),
+    "updated": (F("updated_at"),),
+    "due": (F("due_date"),),
+}
+# Empty values go last in both directions. Only where they can occur: MySQL emulates
+# NULLS LAST with an expression, which would keep it from reading the order off an index.
+NULLABLE_SORTS = frozenset({"assignee", "due"})
+SORT_CHOICES = [(name, name) for name in SORTS] + [(f"-{name}", f"-{name}") for name in SORTS]
+
+
+@dataclass(frozen=True)
+class PersonFilter:
+    """A requester or assignee filter: ``me``, ``none`` (unassigned) or one ``user``."""
+
+    kind: str
+    user: User | None = None
+
+    @property
+    def param(self) -> str:
+        return self.kind if self.kind in ("me", "none") else self.user.username
+
+
+class TagsInput(forms.TextInput):
+    """One text box showing every chosen tag; reads repeated ``tag`` parameters too."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def format_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return " ".join(str(item) for item in value) or None
+        return super().format_value(value)
+
+
+class TagsField(forms.Field):
+    """Tag names from repeated parameters and/or one text, separated by commas or spaces."""
+
+    widget = TagsInput
+
+    def to_python(self, value) -> list[str]:
+        if not value:
+            return []
+        texts = [value] if isinstance(value, str) else list(value)
+        names = []
+        for text in texts:
+            for part in str(text).replace(",", " ").split():
+                name = Tag.normalize(part)
+                if name and name not in names:
+                    names.append(name)
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(
+                _("Choose at most %(limit)d tags."), params={"limit": MAX_TAGS}
+            )
+        return names
+
+
+class PersonField(forms.CharField):
+    """``me``, ``none`` or a user id or user name; resolved to people by the form."""
+
+    def __init__(self, *, allow_none: bool, **kwargs):
+        self.allow_none = allow_none
+        super().__init__(required=False, max_length=150, strip=True, **kwargs)
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        if value.lower() in ("me", "none"):
+            value = value.lower()
+        if value == "none" and not self.allow_none:
+            raise forms.ValidationError(_("Every ticket has a requester."))
+        return value
+
+
+class TicketFilterForm(forms.Form):
+    """The list's GET parameters. Build it with ``data=request.GET`` and ``user=``."""
+
+    q = forms.CharField(label=_("Text"), required=False, max_length=200, strip=True)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            (STATE_OPEN, _("Open")),
+            (STATE_CLOSED, _("Closed")),
+            (STATE_ALL, _("All")),
+        ],
+        help_text=_("Chosen statuses take the place of this."),
+    )
+    status = forms.MultipleChoiceField(label=_("Status"), required=False)
+    priority = forms.MultipleChoiceField(label=_("Priority"), required=False)
+    queue = forms.MultipleChoiceField(label=_("Queue"), required=False)
+    assignee = PersonField(label=_("Assignee"), allow_none=True)
+    requester = PersonField(label=_("Requester"), allow_none=False)
+    tag = TagsField(label=_("Tags"), required=False)
+    created_from = forms.DateField(label=_("Created from"), required=False)
+    created_to = forms.DateField(label=_("Created to"), required=False)
+    updated_from = forms.DateField(label=_("Updated from"), required=False)
+    updated_to = forms.DateField(label=_("Updated to"), required=False)
+    due_from = forms.DateField(label=_("Due from"), required=False)
+    due_to = forms.DateField(label=_("Due to"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data if data is not None else QueryDict(), **kwargs)
+        self.user = user
+        flow = workflow()
+        self.fields["status"].choices = [(s.code, s.name) for s in flow.statuses]
+        self.fields["priority"].choices = [(p.code, p.name) for p in flow.priorities]
+        self.fields["queue"].choices = [(q.slug, q.name) for q in flow.queues]
+        sizes = sorted({*PER_PAGE_CHOICES, settings.TICKETS_PER_PAGE})
+        self.fields["per_page"].choices = [(str(size), str(size)) for size in sizes]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._clean_people(cleaned)
+        for start, end in DATE_RANGES:
+            if cleaned.get(start) and cleaned.get(end) and cleaned[start] > cleaned[end]:
+                self.add_error(end, _("The end date is before the start date."))
+                cleaned.pop(start, None)
+        return cleaned
+
+    def _clean_people(self, cleaned: dict) -> None:
+        """Turn ``assignee``/``requester`` into ``PersonFilter`` (one query for both)."""
+        wanted = {name: cleaned.get(name) for name in ("assignee", "requester")}
+        if not user_is_agent(self.user):
+            # People who do not work tickets may not look others up by id or name.
+            for name, value in list(wanted.items()):
+                if value and value not in ("me", "none"):
+                    message = (
+                        _("Choose “me” or “unassigned”.")
+                        if name == "assignee"
+                        else _("Choose “me”.")
+                    )
+                    self.add_error(name, message)
+                    wanted[name] = None
+        lookups = [v for v in wanted.values() if v and v not in ("me", "none")]
+        found: list[User] = []
+        if lookups:
+            condition = Q()
+            for value in lookups:
+                condition |= Q(username__iexact=value)
+                if value.isdigit():
+                    condition |= Q(pk=int(value))
+            found = list(User.objects.filter(condition))
+        for name, value in wanted.items():
+            if not value:
+                if name in cleaned:
+                    cleaned[name] = None
+            elif value in ("me", "none"):
+                cleaned[name] = PersonFilter(kind=value, user=self.user if value == "me" else None)
+            else:
+                user = next((u for u in found if u.username.lower() == value.lower()), None)
+                if user is None and value.isdigit():
+                    user = next((u for u in found if u.pk == int(value)), None)
+                if user is None:
+                    self.add_error(name, _("There is no user “%(name)s”.") % {"name": value})
+                else:
+                    cleaned[name] = PersonFilter(kind="user", user=user)
+
+    # --- Reading the valid values ---------------------------------------------------------
+
+    def value(self, name: str, default=None):
+        """A cleaned value, or ``default`` when it was absent or invalid."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        value = self.cleaned_data.get(name)
+        return default if value in (None, "", [], False) else value
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.value("q"))
+
+    @property
+    def current_sort(self) -> str:
+        """The applied sort; ``""`` means relevance (a search without a chosen sort)."""
+        chosen = self.value("sort")
+        if chosen:
+            return chosen
+        return "" if self.searching else DEFAULT_SORT
+
+    @property
+    def current_per_page(self) -> int:
+        return self.value("per_page", settings.TICKETS_PER_PAGE)
+
+    @property
+    def current_state(self) -> str:
+        return self.value("state", STATE_OPEN)
+
+    @property
+    def has_filters(self) -> bool:
+        """Does the URL narrow the list beyond the default (open tickets)?"""
+        return any(
+            self.value(name) is not None
+            and not (name == "state" and self.current_state == STATE_OPEN)
+            for name in FILTER_FIELDS
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _person_q(field: str, person: PersonFilter) -> Q:
+    if person.kind == "none":
+        return Q(**{f"{field}__isnull": True})
+    return Q(**{f"{field}_id": person.user.pk})
+
+
+def apply_filters(tickets: QuerySet[Ticket], form: TicketFilterForm) -> QuerySet[Ticket]:
+    """Narrow ``tickets`` by every valid filter of ``form`` (no search, no order)."""
+    flow = workflow()
+    statuses = form.value("status")
+    if statuses:
+        # Chosen statuses say exactly what to show, so they take the place of the state.
+        tickets = tickets.filter(status_id__in=[s.pk for s in flow.statuses if s.code in statuses])
+    elif form.current_state == STATE_OPEN:
+        tickets = tickets.filter(status_id__in=flow.open_status_ids)
+    elif form.current_state == STATE_CLOSED:
+        tickets = tickets.filter(status_id__in=flow.closed_status_ids)
+    priorities = form.value("priority")
+    if priorities:
+        tickets = tickets.filter(
+            priority_id__in=[p.pk for p in flow.priorities if p.code in priorities]
+        )
+    queues = form.value("queue")
+    if queues:
+        tickets = tickets.filter(queue_id__in=[q.pk for q in flow.queues if q.slug in queues])
+    for name in ("assignee", "requester"):
+        person = form.value(name)
+        if person is not None:
+            tickets = tickets.filter(_person_q(name, person))
+    for tag in form.value("tag", []):
+        # One join per tag: a ticket must carry every chosen tag.
+        tickets = tickets.filter(tags__name=tag)
+    for field, name in (("created_at", "created"), ("updated_at", "updated")):
+        start, end = form.value(f"{name}_from"), form.value(f"{name}_to")
+        if start:
+            tickets = tickets.filter(**{f"{field}__gte": _day_start(start)})
+        if end:
+            tickets = tickets.filter(**{f"{field}__lt": _day_start(end + timedelta(days=1))})
+    if form.value("due_from"):
+        tickets = tickets.filter(due_date__gte=form.value("due_from"))
+    if form.value("due_to"):
+        tickets = tickets.filter(due_date__lte=form.value("due_to"))
+    if form.value("overdue"):
+        tickets = tickets.filter(
+            due_date__lt=timezone.localdate(), status_id__in=flow.open_status_ids
+        )
+    return tickets
+
+
+def ordering(sort: str) -> list:
+    """ORDER BY terms for a sort name (``""`` = relevance), always ending with ``-id``."""
+    if not sort:
+        return [F("search_rank").desc(), F("id").desc()]
+    descending = sort.startswith("-")
+    name = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
+    nulls_last = True if name in NULLABLE_SORTS else None
+    order = [
+        term.desc(nulls_last=nulls_last) if descending else term.asc(nulls_last=nulls_last)
+        for term in _sort_terms(name)
+    ]
+    return [*order, F("id").desc()]
+
+
+def _sort_terms(name: str) -> tuple:
+    """The terms of a sort; by status or priority the ticket's own column when it can.
+
+    When ids grow with ``order`` (as the defaults do), ordering by ``priority_id`` is the
+    same as by ``priority.order`` and the database can read it off the ticket's index
+    instead of joining and sorting every row.
+    """
+    flow = workflow()
+    rows = {"status": flow.statuses, "priority": flow.priorities}.get(name)
+    if rows is not None:
+        by_order = [row.pk for row in sorted(rows, key=lambda row: (row.order, row.pk))]
+        if by_order == sorted(by_order):
+            return (F(f"{name}_id"),)
+    return SORTS[name]
+
+
+def filter_tickets(tickets: QuerySet[Ticket], *, form: TicketFilterForm, user) -> QuerySet[Ticket]:
+    """Visible ``tickets`` narrowed by the form's filters and search, in the chosen order.
+
+    ``tickets`` must already be limited to what ``user`` may see; the search also uses
+    ``user`` to decide whose internal notes it reads.
+    """
+    form.is_valid()
+    tickets = apply_filters(tickets, form)
+    if form.searching:
+        tickets = search_visible_tickets(user, form.value("q"), tickets)
+    return tickets.order_by(*ordering(form.current_sort))
+
+
+# --- Describing the active filters (chips) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    param: str
+    label: str
+    value: str
+    remove_query: str
+
+
+def _without(params: QueryDict, name: str, value: str | None = None) -> str:
+    """The query string without ``name`` (or only its ``value``), on the first page."""
+    params = params.copy()
+    params.pop("page", None)
+    if value is None:
+        params.pop(name, None)
+    else:
+        params.setlist(name, [v for v in params.getlist(name) if v != value])
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _person_label(person: PersonFilter) -> str:
+    if person.kind == "me":
+        return gettext("me")
+    if person.kind == "none":
+        return gettext("unassigned")
+    return person.user.get_display_name()
+
+
+def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
+    """The applied filters, each with the query string that removes it."""
+    form.is_valid()
+    flow = workflow()
+    chips: list[FilterChip] = []
+
+    def add(name: str, value: str, raw: str | None = None) -> None:
+        label = form.fields[name].label
+        chips.append(FilterChip(name, str(label), value, _without(params, name, raw)))
+
+    if form.value("q"):
+        add("q", form.value("q"))
+    statuses = form.value("status", [])
+    if statuses:
+        for status in flow.statuses:
+            if status.code in statuses:
+                add("status", status.name, status.code)
+    elif form.current_state != STATE_OPEN:
+        add("state", str(dict(form.fields["state"].choices)[form.current_state]))
+    for priority in flow.priorities:
+        if priority.code in form.value("priority", []):
+            add("priority", priority.name, priority.code)
+    for queue in flow.queues:
+        if queue.slug in form.value("queue", []):
+            add("queue", queue.name, queue.slug)
+    for name in ("assignee", "requester"):
+        person = form.value(name)
+        if person is not None:
+            add(name, _person_label(person))
+    for tag in form.value("tag", []):
+        # Tags may come as one "a, b" text: removing one rewrites the whole parameter.
+        rest = [t for t in form.value("tag", []) if t != tag]
+        remaining = params.copy()
+        remaining.pop("page", None)
+        remaining.setlist("tag", rest)
+        encoded = remaining.urlencode()
+        label = str(form.fields["tag"].label)
+        chips.append(FilterChip("tag", label, tag, f"?{encoded}" if encoded else "?"))
+    for start, end in DATE_RANGES:
+        for name in (start, end):
+            if form.value(name):
+                add(name, date_format(form.value(name), "SHORT_DATE_FORMAT"))
+    if form.value("overdue"):
+        add("overdue", gettext("yes"))
+    return chips
