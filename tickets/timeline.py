@@ -1,0 +1,375 @@
+"""A ticket's timeline: comments and history entries merged in time order.
+
+History rows keep raw values (ids, codes, ISO dates); here they become sentences in the
+viewer's language: statuses, priorities and queues come from the cached ``workflow()``,
+people from one query for every id the entries mention. The number of queries is the
+same whatever the number of comments and entries.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.template.defaultfilters import date as format_date
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from tickets.markdown import render_markdown_many
+from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
+from tickets.selectors import visible_attachments, visible_comments, visible_events
+from tickets.workflow import workflow
+
+USER_FIELDS = ("assignee", "requester")
+Kind = TicketEvent.Kind
+
+
+@dataclass
+class TimelineEntry:
+    """One row of the timeline: a comment, or one history entry rendered as a sentence."""
+
+    kind: str  # "comment" or "event"
+    at: datetime
+    sort_key: tuple
+    actor: User | None = None
+    comment: Comment | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    event: TicketEvent | None = None
+    text: SafeString = ""
+    icon: str = "bi-clock-history"
+    via: str = ""
+
+    @property
+    def ago(self) -> str:
+        return ago(self.at)
+
+    @property
+    def anchor(self) -> str:
+        return f"comment-{self.comment.pk}" if self.comment else f"event-{self.event.pk}"
+
+
+@dataclass
+class TicketPage:
+    entries: list[TimelineEntry]
+    attachments: list[Attachment]
+
+    @property
+    def comment_count(self) -> int:
+        return sum(1 for entry in self.entries if entry.kind == "comment")
+
+
+def ago(moment: datetime) -> str:
+    """How long ago, roughly ("just now", "5 minutes ago", "2 days ago")."""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(moment, depth=1)}
+
+
+def attachment_icon(content_type: str) -> str:
+    """A Bootstrap icon for a file type."""
+    kind, _slash, subtype = (content_type or "").partition("/")
+    if kind == "image":
+        return "bi-file-earmark-image"
+    if subtype == "pdf":
+        return "bi-file-earmark-pdf"
+    if any(word in subtype for word in ("zip", "rar", "7z", "gzip", "compressed")):
+        return "bi-file-earmark-zip"
+    if any(word in subtype for word in ("sheet", "excel", "csv")) or subtype == "csv":
+        return "bi-file-earmark-spreadsheet"
+    if any(word in subtype for word in ("word", "opendocument.text", "rtf")):
+        return "bi-file-earmark-word"
+    if any(word in subtype for word in ("presentation", "powerpoint")):
+        return "bi-file-earmark-slides"
+    if kind == "text" or subtype in ("json", "xml"):
+        return "bi-file-earmark-text"
+    return "bi-file-earmark"
+
+
+def ticket_page(*, user, ticket: Ticket) -> TicketPage:
+    """The timeline and the attachment panel of ``ticket`` as ``user`` may see them."""
+    attachments = list(visible_attachments(user, ticket).order_by("created_at", "id"))
+    by_comment: dict[int, list[Attachment]] = {}
+    for attachment in attachments:
+        attachment.icon = attachment_icon(attachment.content_type)
+        if attachment.comment_id:
+            by_comment.setdefault(attachment.comment_id, []).append(attachment)
+    # The comments' files come from the panel's list above: no second query for them.
+    comments = list(visible_comments(user, ticket).prefetch_related(None))
+    for comment, html in zip(
+        comments, render_markdown_many([c.body for c in comments]), strict=True
+    ):
+        comment.body_html = html
+    events = list(visible_events(user, ticket))
+    entries = [
+        TimelineEntry(
+            kind="comment",
+            at=comment.created_at,
+            # A comment written with a change (reply and change the status) comes after it.
+            sort_key=(comment.created_at, 2, comment.pk),
+            actor=comment.author,
+            comment=comment,
+            attachments=by_comment.get(comment.pk, []),
+        )
+        for comment in comments
+    ]
+    renderer = _EventRenderer(
+        events=events,
+        comment_ids={comment.pk for comment in comments},
+        attachments={attachment.pk: attachment for attachment in attachments},
+    )
+    entries.extend(entry for entry in map(renderer.entry, events) if entry is not None)
+    entries.sort(key=lambda entry: entry.sort_key)
+    return TicketPage(entries=entries, attachments=attachments)
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _strong(value) -> SafeString:
+    return format_html("<strong>{}</strong>", value)
+
+
+def _sentence(template: str, **values) -> SafeString:
+    """A translated sentence with its values escaped and emphasised."""
+    safe = {name: _strong(value) for name, value in values.items()}
+    safe["actor"] = format_html('<span class="fw-semibold">{}</span>', values.get("actor", ""))
+    return mark_safe(conditional_escape(template) % safe)  # noqa: S308 - every part escaped
+
+
+class _EventRenderer:
+    """Turns raw history rows into sentences, resolving every referenced person at once."""
+
+    def __init__(self, *, events, comment_ids: set[int], attachments: dict[int, Attachment]):
+        self.flow = workflow()
+        self.comment_ids = comment_ids
+        self.attachments = attachments
+        self.users = self._users(events)
+
+    @staticmethod
+    def _users(events) -> dict[int, User]:
+        wanted = set()
+        for event in events:
+            if event.field in USER_FIELDS or event.kind in (
+                Kind.WATCHER_ADDED,
+                Kind.WATCHER_REMOVED,
+            ):
+                wanted.update(filter(None, (_int(event.old_value), _int(event.new_value))))
+        for event in events:
+            if event.actor_id:
+                wanted.discard(event.actor_id)
+        known = {event.actor.pk: event.actor for event in events if event.actor_id}
+        if wanted:
+            known.update((user.pk, user) for user in User.objects.filter(pk__in=wanted))
+        return known
+
+    # --- values -----------------------------------------------------------------------
+
+    def person(self, raw: str) -> str:
+        user = self.users.get(_int(raw))
+        if user is not None:
+            return user.get_display_name()
+        return _("a deleted user") if raw else _("nobody")
+
+    def status(self, raw: str) -> str:
+        found = self.flow.status(_int(raw))
+        return found.name if found else _("a deleted status")
+
+    def priority(self, raw: str) -> str:
+        found = self.flow.priority(_int(raw))
+        return found.name if found else _("a deleted priority")
+
+    def queue(self, raw: str) -> str:
+        found = self.flow.queue(_int(raw))
+        return found.name if found else _("a deleted queue")
+
+    @staticmethod
+    def day(raw: str) -> str:
+        try:
+            return format_date(date.fromisoformat(raw), "DATE_FORMAT")
+        except ValueError:
+            return raw
+
+    # --- entries ----------------------------------------------------------------------
+
+    def entry(self, event: TicketEvent) -> TimelineEntry | None:
+        rendered = self.render(event)
+        if rendered is None:
+            return None
+        icon, text = rendered
+        return TimelineEntry(
+            kind="event",
+            at=event.created_at,
+            sort_key=(event.created_at, 0 if event.kind == Kind.CREATED else 1, event.pk),
+            actor=event.actor,
+            event=event,
+            text=text,
+            icon=icon,
+            via=_via(event.source),
+        )
+
+    def render(self, event: TicketEvent) -> tuple[str, SafeString] | None:
+        """``(icon, sentence)``, or None for entries the timeline folds away."""
+        actor = event.actor.get_display_name() if event.actor else _("System")
+        if event.kind == Kind.CREATED:
+            return "bi-plus-circle", _sentence(_("%(actor)s created the ticket"), actor=actor)
+        if event.kind == Kind.COMMENTED:
+            if _int(event.new_value) in self.comment_ids:
+                return None  # the comment itself is on the timeline
+            return "bi-chat", _sentence(_("%(actor)s added a comment"), actor=actor)
+        if event.kind == Kind.ATTACHED:
+            return self._attached(event, actor)
+        if event.kind in (Kind.WATCHER_ADDED, Kind.WATCHER_REMOVED):
+            return self._watcher(event, actor)
+        if event.kind == Kind.MOVED:
+            if event.field != "status":
+                return None  # a reorder inside a column says nothing about the ticket
+            return "bi-kanban", _sentence(
+                _("%(actor)s moved the ticket on the board from %(old)s to %(new)s"),
+                actor=actor,
+                old=self.status(event.old_value),
+                new=self.status(event.new_value),
+            )
+        if event.kind == Kind.CHANGED:
+            return self._changed(event, actor)
+        return "bi-clock-history", _sentence(_("%(actor)s changed the ticket"), actor=actor)
+
+    def _attached(self, event: TicketEvent, actor: str):
+        attachment = self.attachments.get(_int(event.new_value))
+        if attachment is not None and attachment.comment_id in self.comment_ids:
+            return None  # shown with its comment
+        if attachment is None:
+            return "bi-paperclip", _sentence(_("%(actor)s attached a file"), actor=actor)
+        return "bi-paperclip", _sentence(
+            _("%(actor)s attached %(name)s"), actor=actor, name=attachment.original_name
+        )
+
+    def _watcher(self, event: TicketEvent, actor: str):
+        own = event.actor_id is not None and _int(event.new_value) == event.actor_id
+        if event.kind == Kind.WATCHER_ADDED:
+            if own:
+                return "bi-eye", _sentence(_("%(actor)s started watching"), actor=actor)
+            return "bi-eye", _sentence(
+                _("%(actor)s added %(person)s to the watchers"),
+                actor=actor,
+                person=self.person(event.new_value),
+            )
+        if own:
+            return "bi-eye-slash", _sentence(_("%(actor)s stopped watching"), actor=actor)
+        return "bi-eye-slash", _sentence(
+            _("%(actor)s removed %(person)s from the watchers"),
+            actor=actor,
+            person=self.person(event.new_value),
+        )
+
+    def _changed(self, event: TicketEvent, actor: str):
+        name, old, new = event.field, event.old_value, event.new_value
+        if name in ("status", "priority", "queue"):
+            show = getattr(self, name)
+            templates = {
+                "status": _("%(actor)s changed the status from %(old)s to %(new)s"),
+                "priority": _("%(actor)s changed the priority from %(old)s to %(new)s"),
+                "queue": _("%(actor)s moved the ticket from queue %(old)s to %(new)s"),
+            }
+            icons = {"status": "bi-arrow-left-right", "priority": "bi-flag", "queue": "bi-inbox"}
+            return icons[name], _sentence(
+                templates[name], actor=actor, old=show(old), new=show(new)
+            )
+        if name == "assignee":
+            return "bi-person-check", self._assignee(event, actor)
+        if name == "requester":
+            return "bi-person", _sentence(
+                _("%(actor)s changed the requester from %(old)s to %(new)s"),
+                actor=actor,
+                old=self.person(old),
+                new=self.person(new),
+            )
+        if name == "due_date":
+            return "bi-calendar-event", self._due_date(actor, old, new)
+        if name == "tags":
+            return "bi-tags", self._tags(actor, old, new)
+        if name == "title":
+            return "bi-pencil", _sentence(
+                _("%(actor)s renamed the ticket from %(old)s to %(new)s"),
+                actor=actor,
+                old=old,
+                new=new,
+            )
+        if name == "description":
+            return "bi-pencil", _sentence(_("%(actor)s edited the description"), actor=actor)
+        if name == "comment":
+            return "bi-pencil", _sentence(_("%(actor)s edited a comment"), actor=actor)
+        return "bi-pencil", _sentence(
+            _("%(actor)s changed %(field)s"), actor=actor, field=name.replace("_", " ")
+        )
+
+    def _assignee(self, event: TicketEvent, actor: str) -> SafeString:
+        old, new = event.old_value, event.new_value
+        if new and _int(new) == event.actor_id:
+            return _sentence(_("%(actor)s took the ticket"), actor=actor)
+        if not new:
+            return _sentence(
+                _("%(actor)s removed the assignee %(old)s"), actor=actor, old=self.person(old)
+            )
+        if not old:
+            return _sentence(
+                _("%(actor)s assigned the ticket to %(new)s"), actor=actor, new=self.person(new)
+            )
+        return _sentence(
+            _("%(actor)s reassigned the ticket from %(old)s to %(new)s"),
+            actor=actor,
+            old=self.person(old),
+            new=self.person(new),
+        )
+
+    def _due_date(self, actor: str, old: str, new: str) -> SafeString:
+        if not new:
+            return _sentence(
+                _("%(actor)s removed the due date %(old)s"), actor=actor, old=self.day(old)
+            )
+        if not old:
+            return _sentence(
+                _("%(actor)s set the due date to %(new)s"), actor=actor, new=self.day(new)
+            )
+        return _sentence(
+            _("%(actor)s changed the due date from %(old)s to %(new)s"),
+            actor=actor,
+            old=self.day(old),
+            new=self.day(new),
+        )
+
+    @staticmethod
+    def _tags(actor: str, old: str, new: str) -> SafeString:
+        before = {tag for tag in old.split(",") if tag}
+        after = {tag for tag in new.split(",") if tag}
+        added, removed = sorted(after - before), sorted(before - after)
+        if added and not removed:
+            return _sentence(
+                _("%(actor)s added the tags %(tags)s"), actor=actor, tags=", ".join(added)
+            )
+        if removed and not added:
+            return _sentence(
+                _("%(actor)s removed the tags %(tags)s"), actor=actor, tags=", ".join(removed)
+            )
+        return _sentence(
+            _("%(actor)s changed the tags from %(old)s to %(new)s"),
+            actor=actor,
+            old=", ".join(sorted(before)) or "—",
+            new=", ".join(sorted(after)) or "—",
+        )
+
+
+def _via(source: str) -> str:
+    """Where a change came from, when it was not the web interface."""
+    notes = {
+        Source.API: _("via the API"),
+        Source.ADMIN: _("via the administration site"),
+        Source.REDMINE: _("via Redmine"),
+        Source.SYSTEM: _("automatically"),
+    }
+    return notes.get(source, "")
