@@ -1,7 +1,128 @@
-"""Ticket endpoints of the REST API used by the pages (the board's move)."""
+"""Ticket endpoints of the REST API used by the pages (the board's move).
 
+``POST /api/v1/tickets/<id>/move/`` with JSON
+``{"status": "<status code>", "previous_id": <id or null>, "next_id": <id or null>,
+"version": <the version the card was rendered with>}`` puts the card into that column
+between those neighbours. Answers:
+
+- 200 ``{"id", "key", "status", "status_id", "version", "rank", "previous_id", "next_id"}``
+  (the neighbours actually used; ids that were not in the column are dropped);
+- 400 field errors, e.g. ``{"status": ["..."]}`` for an unknown status or a transition
+  the queue does not allow, ``{"version": ["..."]}``;
+- 403 the ticket is visible but the user may not work it;
+- 404 the ticket is not visible to the user;
+- 409 the ticket changed since it was rendered: ``{"detail": "...", "moved_by":
+  {"id", "name"} or null, "ticket": {"id", "status", "version"}}``.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from tickets import services
+from tickets.models import Source, Status, Ticket
+from tickets.selectors import get_visible_ticket, user_can_work_ticket, visible_tickets
+from tickets.workflow import workflow
+
+# Larger numbers cannot be database ids and would overflow the driver.
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
+
+class StatusCodeField(serializers.Field):
+    """A status given by its code, looked up in the cached workflow (no query)."""
+
+    default_error_messages = {
+        "unknown": _("There is no status “{code}”."),
+        "invalid": _("Give the status as its code, for example “in_progress”."),
+    }
+
+    def to_internal_value(self, data) -> Status:
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        code = data.strip()
+        found = next((s for s in workflow().statuses if s.code == code), None)
+        if found is None:
+            self.fail("unknown", code=code[:30])
+        return found
+
+    def to_representation(self, value: Status) -> str:
+        return value.code
+
+
+class TicketMoveSerializer(serializers.Serializer):
+    status = StatusCodeField()
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION)
+    previous_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
+    )
+    next_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
+    )
+
+
+def _conflict_body(exc: services.TicketConflict) -> dict:
+    ticket: Ticket = exc.ticket
+    moved_by = exc.changed_by
+    flow_status = workflow().status(ticket.status_id)
+    return {
+        "detail": exc.message,
+        "moved_by": (
+            {"id": moved_by.pk, "name": moved_by.get_display_name()} if moved_by else None
+        ),
+        "ticket": {
+            "id": ticket.pk,
+            "status": flow_status.code if flow_status else None,
+            "version": ticket.version,
+        },
+    }
 
 
 class TicketMoveView(APIView):
-    pass
+    """Move a card on the board (see the module docstring for the contract)."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        ticket = get_visible_ticket(request.user, pk=pk)
+        if not user_can_work_ticket(request.user, ticket):
+            raise PermissionDenied(_("You cannot move this ticket."))
+        serializer = TicketMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            result = services.ticket_move(
+                actor=request.user,
+                ticket=ticket,
+                status=data["status"],
+                version=data["version"],
+                previous_id=data["previous_id"],
+                next_id=data["next_id"],
+                visible_ids=visible_tickets(request.user).values("pk"),
+                source=Source.WEB,
+            )
+        except services.TicketConflict as exc:
+            return Response(_conflict_body(exc), status=status.HTTP_409_CONFLICT)
+        except services.TransitionNotAllowed as exc:
+            return Response({"status": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc) or None) from exc
+        except DjangoValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        moved = result.ticket
+        return Response(
+            {
+                "id": moved.pk,
+                "key": moved.key,
+                "status": data["status"].code,
+                "status_id": data["status"].pk,
+                "version": moved.version,
+                "rank": moved.rank,
+                "previous_id": result.previous_id,
+                "next_id": result.next_id,
+            }
+        )
