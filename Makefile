@@ -85,7 +85,7 @@ migrate: setup
 	$(PY) manage.py migrate --no-input -v 0
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --tickets 60
 
 # --- the two commands -----------------------------------------------------------------
 
@@ -93,6 +93,7 @@ run: seed
 	@echo
 	@echo "Helpdesk is starting on http://$(HOST):$(PORT)/"
 	@echo "Demo sign-ins (password: demo): admin (superuser), manager, agent1..agent3, requester1..requester3"
+	@echo "Demo data: queues HD, NET, ERP, HW with 60 tickets (more: $(PY) manage.py seed_demo --tickets 2000)"
 	@echo "Operator console: http://$(HOST):$(PORT)/admin/   Health: http://$(HOST):$(PORT)/healthz"
 	@echo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application

@@ -1,0 +1,476 @@
+"""Benchmark the main pages on a large SQLite database, in-process.
+
+    .venv/bin/python scripts/bench.py [--tickets 20000 --comments 100000 --runs 20]
+
+Builds a fresh SQLite database in a temporary directory (never ``var/``), migrates it,
+loads the demo data in bulk (``tickets.demo``), adds one ticket with 5 and one with 50
+comments through the services, then signs in an agent of every demo queue with Django's
+test client and measures, over ``--runs`` repetitions, the median and 90th percentile
+wall time and the SQL query count of the ticket list, a search matching about 1 % of
+the tickets, a ticket page, a board, filing a ticket and a status change with a comment.
+Prints a Markdown table (see docs/performance.md).
+"""
+
+import argparse
+import cProfile
+import logging
+import os
+import platform
+import pstats
+import secrets
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_average() -> str:
+    """Other work on the machine slows every figure down; the report says how much ran."""
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+LOAD_AT_START = load_average()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the slowest query of each operation with SQLite's query plan",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time of one run of each operation goes (cProfile)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary database and print its path"
+    )
+    return parser.parse_args()
+
+
+def setup_django(directory: Path) -> Path:
+    """Point Django at a new database in ``directory`` before anything imports settings."""
+    database = directory / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["MEDIA_ROOT"] = str(directory / "media")
+    os.environ["DJANGO_ENV_FILE"] = ""  # no .env: nothing may redirect the database
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.pop("REDIS_URL", None)
+    # The test settings: fast password hashing, local-memory cache, eager tasks,
+    # "testserver" allowed; DEBUG stays off as in production.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    if Path(connection.settings_dict["NAME"]).resolve() != database.resolve():
+        raise SystemExit(f"refusing to run: the database is {connection.settings_dict['NAME']}")
+    if settings.DEBUG:
+        raise SystemExit("refusing to run: DEBUG is on")
+    # The probes of the write endpoints log their 400 answers; the table says enough.
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    return database
+
+
+# --- Measuring ------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    operation: str
+    times: list[float] = field(default_factory=list)
+    queries: int = 0
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    @property
+    def p90(self) -> float:
+        if len(self.times) < 2:
+            return self.median
+        return statistics.quantiles(self.times, n=10, method="inclusive")[-1] * 1000
+
+
+def measure(
+    name: str,
+    action: Callable[[], object],
+    *,
+    runs: int,
+    prepare: Callable[[], None] | None = None,
+    explain: bool = False,
+    profile: bool = False,
+) -> Row:
+    """Time ``action`` ``runs`` times (after a warm-up), then count its queries once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    row = Row(name)
+    for run in range(runs + 1):
+        if prepare is not None:
+            prepare()
+        started = time.perf_counter()
+        action()
+        if run:  # the first run warms caches and templates
+            row.times.append(time.perf_counter() - started)
+    if prepare is not None:
+        prepare()
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    row.queries = len(captured)
+    if explain:
+        print_slowest(name, captured.captured_queries)
+    if profile:
+        if prepare is not None:
+            prepare()
+        profiler = cProfile.Profile()
+        profiler.runcall(action)
+        print(f"\n-- {name}: one run under cProfile")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    return row
+
+
+def print_slowest(name: str, queries: list[dict]) -> None:
+    from django.db import connection
+
+    if not queries:
+        return
+    slowest = max(queries, key=lambda query: float(query["time"]))
+    print(f"\n-- {name}: slowest of {len(queries)} queries, {float(slowest['time']) * 1000:.1f} ms")
+    print(slowest["sql"][:1500])
+    if slowest["sql"].lstrip().upper().startswith("SELECT"):
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + slowest["sql"])
+            for row in cursor.fetchall():
+                print("   ", row[-1])
+
+
+def checked_get(client, url: str, notes: dict) -> Callable[[], None]:
+    def get() -> None:
+        response = client.get(url)
+        if response.status_code != 200:
+            notes[url] = f"HTTP {response.status_code}"
+        else:
+            notes[url] = f"{len(response.content) / 1024:.0f} KB of HTML"
+
+    return get
+
+
+# --- The data -------------------------------------------------------------------------
+
+
+def build_dataset(args: argparse.Namespace):
+    from django.core.management import call_command
+
+    from accounts.demo import demo_personas_ensure
+    from tickets.demo import demo_queues_ensure, demo_tickets_load
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    migrated = time.monotonic() - started
+    demo_personas_ensure(password=secrets.token_urlsafe(16))
+    demo_queues_ensure()
+
+    def progress(report) -> None:
+        if report.batch % 10 == 0 or report.batch == report.batches:
+            print(f"  batch {report.batch}/{report.batches} ({report.seconds:.1f} s)", flush=True)
+
+    result = demo_tickets_load(
+        total=args.tickets,
+        seed=args.seed,
+        comments_per_ticket=args.comments / max(args.tickets, 1),
+        batch_size=1000,
+        progress=progress,
+    )
+    return result, migrated
+
+
+def bench_agent():
+    """An agent of every demo queue: the list and search see all the demo tickets."""
+    from accounts.models import User
+    from accounts.roles import Role
+    from accounts.services import user_set_roles
+    from tickets.models import Queue
+
+    agent, _created = User.objects.get_or_create(
+        username="bench-agent", defaults={"first_name": "Bench", "last_name": "Agent"}
+    )
+    user_set_roles(user=agent, roles={Role.AGENT})
+    for queue in Queue.objects.all():
+        queue.members.add(agent)
+    return agent
+
+
+def ticket_with_comments(*, count: int, agent, queue, title: str):
+    """A ticket with ``count`` comments, made through the services like real ones."""
+    from accounts.models import User
+    from tickets import services
+
+    requester = User.objects.get(username="requester1")
+    ticket = services.ticket_create(
+        actor=requester,
+        queue=queue,
+        title=title,
+        description="Принтер в кабинете 214 не печатает.\n\n- перезагружали\n- бумага есть",
+    )
+    for number in range(count):
+        author, internal = (agent, number % 5 == 4) if number % 2 else (requester, False)
+        services.comment_add(
+            actor=author,
+            ticket=ticket,
+            body=f"Комментарий {number + 1}: **проверили** драйвер и очередь печати.",
+            is_internal=internal,
+        )
+    return ticket
+
+
+# --- The writes -----------------------------------------------------------------------
+
+
+def create_ticket_action(client, agent, queue) -> tuple[Callable[[], None], str]:
+    """Filing a ticket through ``POST /tickets/new/``, or the service if it is a stub."""
+    from tickets import services
+    from tickets.models import Ticket
+    from tickets.workflow import workflow
+
+    data = {
+        "queue": str(queue.pk),
+        "title": "Не работает VPN из дома",
+        "description": "Клиент пишет **TLS handshake failed**.",
+        "priority": str(workflow().default_priority.pk),
+    }
+    before = Ticket.objects.count()
+    response = client.post("/tickets/new/", data)
+    if response.status_code in (301, 302, 303) and Ticket.objects.count() == before + 1:
+        return (lambda: client.post("/tickets/new/", data)), "POST /tickets/new/"
+
+    def service() -> None:
+        services.ticket_create(
+            actor=agent, queue=queue, title=data["title"], description=data["description"]
+        )
+
+    return service, f"services.ticket_create (the page answered {response.status_code})"
+
+
+def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str]:
+    """A status change with a comment: the page's endpoints if they work, else the service.
+
+    Returns (prepare, action, how). ``prepare`` reads the ticket's current version and
+    picks the other of two open statuses, outside the timing.
+    """
+    from tickets import services
+    from tickets.models import Comment, Ticket
+    from tickets.workflow import workflow
+
+    flow = workflow()
+    in_progress = next(s for s in flow.statuses if s.code == "in_progress")
+    waiting = next(s for s in flow.statuses if s.code == "waiting")
+    state = {}
+
+    def prepare() -> None:
+        current = Ticket.objects.get(pk=ticket.pk)
+        state["ticket"] = current
+        state["target"] = waiting if current.status_id == in_progress.pk else in_progress
+
+    def changed(before_comments: int) -> bool:
+        current = Ticket.objects.get(pk=ticket.pk)
+        comments = Comment.objects.filter(ticket=ticket).count()
+        return current.status_id == state["target"].pk and comments == before_comments + 1
+
+    url = f"/tickets/{ticket.key}/"
+    body = "Жду ответа от пользователя: уточнил модель принтера."
+
+    def one_request() -> None:
+        client.post(
+            url + "comment/",
+            {
+                "body": body,
+                "status": str(state["target"].pk),
+                "version": str(state["ticket"].version),
+            },
+        )
+
+    def two_requests() -> None:
+        client.post(
+            url + "update/",
+            {
+                "field": "status",
+                "value": str(state["target"].pk),
+                "version": str(state["ticket"].version),
+            },
+        )
+        client.post(url + "comment/", {"body": body})
+
+    answers = []
+    for action, how in (
+        (one_request, f"POST {url}comment/ with status and body"),
+        (two_requests, f"POST {url}update/ + POST {url}comment/"),
+    ):
+        prepare()
+        before = Comment.objects.filter(ticket=ticket).count()
+        answer = client.post(url + "comment/", {}).status_code  # probe, changes nothing
+        answers.append(answer)
+        if answer == 501:
+            break
+        action()
+        if changed(before):
+            return prepare, action, how
+
+    def service() -> None:
+        services.ticket_change_status(
+            actor=agent,
+            ticket=state["ticket"],
+            status=state["target"],
+            comment=body,
+            version=state["ticket"].version,
+        )
+
+    how = f"services.ticket_change_status(comment=...) (the page answered {answers[-1]})"
+    return prepare, service, how
+
+
+# --- Report ---------------------------------------------------------------------------
+
+
+def query_count(client, url: str) -> str:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    suffix = "" if response.status_code == 200 else f" (HTTP {response.status_code})"
+    return f"{len(captured)}{suffix}"
+
+
+def print_report(rows, *, args, result, migrated, database, extra) -> None:
+    import django
+    from django.db import connection
+
+    print("\n| operation | median ms | p90 ms | queries | notes |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for row in rows:
+        print(
+            f"| {row.operation} | {row.median:.1f} | {row.p90:.1f} | {row.queries} | {row.note} |"
+        )
+    print()
+    for line in extra:
+        print(f"- {line}")
+    with connection.cursor() as cursor:
+        cursor.execute("select sqlite_version()")
+        sqlite_version = cursor.fetchone()[0]
+    print(
+        f"- dataset: {result.created} tickets, {result.comments} comments, "
+        f"{result.events} history entries, {result.search_rows} search terms; "
+        f"built in {result.seconds:.0f} s (+ {migrated:.0f} s migrations); "
+        f"database file {database.stat().st_size / 1e6:.0f} MB"
+    )
+    print(
+        f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, Python "
+        f"{platform.python_version()}, Django {django.get_version()}, SQLite {sqlite_version} "
+        f"(module {sqlite3.sqlite_version}), {platform.platform()}"
+    )
+    print(
+        f"- {args.runs} runs per operation after one warm-up; times are in-process; "
+        f"load average {LOAD_AT_START} at the start, {load_average()} at the end"
+    )
+
+
+def run(args: argparse.Namespace, database: Path) -> None:
+    from django.test import Client
+
+    from tickets.demo import RARE_WORD
+    from tickets.models import Queue
+    from tickets.selectors import search_visible_tickets
+
+    print(f"Building {args.tickets} tickets with {args.comments} comments in {database} ...")
+    result, migrated = build_dataset(args)
+    agent = bench_agent()
+    queue = Queue.objects.get(key_prefix="HD")
+    five = ticket_with_comments(
+        count=5, agent=agent, queue=queue, title="Не печатает принтер в кабинете 214"
+    )
+    fifty = ticket_with_comments(
+        count=50, agent=agent, queue=queue, title="Не печатает принтер в кабинете 308"
+    )
+    changing = ticket_with_comments(
+        count=0, agent=agent, queue=queue, title="Сканер не сохраняет в сетевую папку"
+    )
+    client = Client()
+    client.force_login(agent)
+    notes: dict[str, str] = {}
+    matches = search_visible_tickets(agent, RARE_WORD).count()
+
+    list_url = "/tickets/?state=open&sort=-priority"
+    search_url = f"/tickets/?state=all&q={RARE_WORD}"
+    detail_url = fifty.get_absolute_url()
+    board_url = f"/board/{queue.slug}/"
+    reads = [
+        (f"ticket list `{list_url}` (25 rows)", list_url),
+        (f"search `{RARE_WORD}`: {matches} of {result.total} tickets", search_url),
+        (f"ticket page with 50 comments `{detail_url}`", detail_url),
+        (f"board `{board_url}`", board_url),
+    ]
+    detail = {"explain": args.explain, "profile": args.profile}
+    rows = []
+    for name, url in reads:
+        row = measure(name, checked_get(client, url, notes), runs=args.runs, **detail)
+        row.note = notes.get(url, "")
+        rows.append(row)
+    create, create_how = create_ticket_action(client, agent, queue)
+    rows.append(measure("create a ticket", create, runs=args.runs, **detail))
+    rows[-1].note = create_how
+    prepare, change, change_how = status_change_action(client, agent, changing)
+    rows.append(
+        measure(
+            "status change with a comment",
+            change,
+            runs=args.runs,
+            prepare=prepare,
+            **detail,
+        )
+    )
+    rows[-1].note = change_how
+    extra = [
+        f"list query count, 25 vs 100 rows: {query_count(client, list_url)} vs "
+        f"{query_count(client, list_url + '&per_page=100')}",
+        f"ticket page query count, 5 vs 50 comments: "
+        f"{query_count(client, five.get_absolute_url())} vs {query_count(client, detail_url)}",
+        f"search `{RARE_WORD}` matches {matches} tickets "
+        f"({100 * matches / max(result.total, 1):.2f} %)",
+    ]
+    print_report(rows, args=args, result=result, migrated=migrated, database=database, extra=extra)
+
+
+def main() -> None:
+    args = parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    try:
+        database = setup_django(directory)
+        run(args, database)
+    finally:
+        if args.keep:
+            print(f"\nThe database is kept in {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
