@@ -9,7 +9,9 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
   and ``changes`` (``{code: (old raw value, new raw value)}``).
 - ``comment_added``: ``comment``.
 - ``ticket_moved``: a move on the board: ``from_status_id``, ``to_status_id``,
-  ``before_id`` and ``after_id`` (the neighbouring cards after the move, or None).
+  ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The
+  ticket carries the new ``version`` and ``rank``. Live boards apply it with
+  ``applyMove`` in ``static/js/board.js`` (payload documented there).
 """
 
 from django.dispatch import Signal

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from tickets import services, signals
+from tickets import search, services, signals
 from tickets.models import Attachment, Comment, KeyCounter, Source, Ticket, TicketEvent, Transition
 from tickets.tests.factories import QueueFactory, TicketFactory, comment, priority, status
 
@@ -530,7 +530,7 @@ def test_a_failed_change_removes_the_files_it_stored(
     def broken(*args, **kwargs):
         raise RuntimeError("index down")
 
-    monkeypatch.setattr(services.search, "index_comment", broken)
+    monkeypatch.setattr(search, "index_comment", broken)
     with pytest.raises(RuntimeError):
         comment(ticket, requester, "с файлом", files=[upload()])
     assert not Attachment.objects.exists()

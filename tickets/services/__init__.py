@@ -1,0 +1,61 @@
+"""Every change to tickets goes through these functions.
+
+Each one runs in one transaction, locks the ticket row, writes the history
+(``TicketEvent``) and, once the transaction has committed, sends the domain signal
+(``tickets.signals``). Views, the API, the admin, management commands and the Redmine
+sync all call them, so every path has the same rules and side effects.
+
+Refusals are exceptions: ``ValidationError`` (bad input, with field names),
+``PermissionDenied`` (the actor may not do this), ``TransitionNotAllowed`` and
+``TicketConflict`` (the ticket changed since the actor saw it).
+"""
+
+from tickets.services.board import MoveResult, ticket_move
+from tickets.services.comments import attachment_add, comment_add, comment_edit
+from tickets.services.core import (
+    RANK_STEP,
+    UNSET,
+    UPDATABLE_FIELDS,
+    TicketConflict,
+    TicketError,
+    TransitionNotAllowed,
+    last_changed_by,
+    validate_assignee,
+)
+from tickets.services.saved_views import saved_view_delete, saved_view_save
+from tickets.services.tickets import (
+    BulkResult,
+    ticket_assign,
+    ticket_change_status,
+    ticket_create,
+    ticket_take,
+    ticket_update,
+    ticket_watch,
+    tickets_bulk_update,
+)
+
+__all__ = [
+    "RANK_STEP",
+    "UNSET",
+    "UPDATABLE_FIELDS",
+    "BulkResult",
+    "MoveResult",
+    "TicketConflict",
+    "TicketError",
+    "TransitionNotAllowed",
+    "attachment_add",
+    "comment_add",
+    "comment_edit",
+    "last_changed_by",
+    "saved_view_delete",
+    "saved_view_save",
+    "ticket_assign",
+    "ticket_change_status",
+    "ticket_create",
+    "ticket_move",
+    "ticket_take",
+    "ticket_update",
+    "ticket_watch",
+    "tickets_bulk_update",
+    "validate_assignee",
+]

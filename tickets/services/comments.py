@@ -1,0 +1,197 @@
+"""Comments, internal notes and attachments."""
+
+from collections.abc import Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from tickets import search, signals
+from tickets.models import (
+    Comment,
+    Source,
+    Ticket,
+    TicketEvent,
+)
+from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.services.core import (
+    _check_can_work,
+    _event,
+    _lock,
+    _raw,
+    _send_on_commit,
+)
+from tickets.uploads import attachment_create, removes_files_on_error, validate_uploads
+
+# --- Comments and files ---------------------------------------------------------------
+
+
+def _comment_locked(
+    *, actor, ticket: Ticket, body: str, is_internal: bool, source: str, now, files
+) -> Comment:
+    body = (body or "").strip()
+    if not body and not files:
+        raise ValidationError({"body": _("Write a comment or attach a file.")})
+    if actor is not None:
+        if not user_can_see_ticket(actor, ticket):
+            raise PermissionDenied(_("You cannot comment on this ticket."))
+        if is_internal and not user_can_work_ticket(actor, ticket):
+            raise PermissionDenied(_("Only agents may write internal notes."))
+    validate_uploads(files)
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author=actor,
+        body=body,
+        is_internal=is_internal,
+        source=source,
+        created_at=now,
+    )
+    events = [
+        _event(
+            ticket,
+            actor,
+            source,
+            TicketEvent.Kind.COMMENTED,
+            now,
+            field="comment",
+            new_value=str(comment.pk),
+            is_internal=is_internal,
+        )
+    ]
+    for upload in files:
+        attachment = attachment_create(
+            ticket=ticket, upload=upload, uploader=actor, comment=comment, now=now
+        )
+        events.append(
+            _event(
+                ticket,
+                actor,
+                source,
+                TicketEvent.Kind.ATTACHED,
+                now,
+                field="attachment",
+                new_value=str(attachment.pk),
+                is_internal=is_internal,
+            )
+        )
+    TicketEvent.objects.bulk_create(events)
+    # A comment is activity, not a change of the ticket: the version stays.
+    if ticket.updated_at != now:  # not already saved by a change made with the comment
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+        ticket.updated_at = now
+    search.index_comment(comment)
+    _send_on_commit(
+        signals.comment_added, ticket=ticket, actor=actor, source=source, comment=comment
+    )
+    return comment
+
+
+@removes_files_on_error
+@transaction.atomic
+def comment_add(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    is_internal: bool = False,
+    files: Sequence = (),
+    source: str = Source.WEB,
+) -> Comment:
+    """A public reply or an internal note, with optional files."""
+    locked = _lock(ticket)
+    return _comment_locked(
+        actor=actor,
+        ticket=locked,
+        body=body,
+        is_internal=is_internal,
+        source=source,
+        now=timezone.now(),
+        files=files,
+    )
+
+
+@transaction.atomic
+def comment_edit(
+    *, actor: User | None, comment: Comment, body: str, source: str = Source.WEB
+) -> Comment:
+    """Change a comment's text: its author may, and those who work the ticket."""
+    locked = _lock(comment.ticket_id)
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if actor is not None and actor.pk != comment.author_id:
+        _check_can_work(actor, locked)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("A comment cannot be empty.")})
+    if body == comment.body:
+        return comment
+    now = timezone.now()
+    TicketEvent.objects.create(
+        ticket=locked,
+        actor=actor,
+        source=source,
+        kind=TicketEvent.Kind.CHANGED,
+        created_at=now,
+        field="comment",
+        old_value=comment.body,
+        new_value=body,
+        is_internal=comment.is_internal,
+    )
+    comment.body = body
+    comment.edited_at = now
+    comment.save(update_fields=["body", "edited_at"])
+    search.reindex_comments(locked.pk)
+    _send_on_commit(
+        signals.ticket_changed,
+        ticket=locked,
+        actor=actor,
+        source=source,
+        fields=["comment"],
+        changes={"comment": (str(comment.pk), str(comment.pk))},
+    )
+    return comment
+
+
+@removes_files_on_error
+@transaction.atomic
+def attachment_add(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    files: Sequence,
+    source: str = Source.WEB,
+):
+    """Attach files to the ticket itself (not to a comment)."""
+    locked = _lock(ticket)
+    if actor is not None and not user_can_see_ticket(actor, locked):
+        raise PermissionDenied(_("You cannot add files to this ticket."))
+    if not files:
+        raise ValidationError({"files": _("Choose a file to attach.")})
+    validate_uploads(files)
+    now = timezone.now()
+    attachments = [
+        attachment_create(ticket=locked, upload=upload, uploader=actor, now=now) for upload in files
+    ]
+    TicketEvent.objects.bulk_create(
+        _event(
+            locked,
+            actor,
+            source,
+            TicketEvent.Kind.ATTACHED,
+            now,
+            field="attachment",
+            new_value=str(attachment.pk),
+        )
+        for attachment in attachments
+    )
+    Ticket.objects.filter(pk=locked.pk).update(updated_at=now)
+    _send_on_commit(
+        signals.ticket_changed,
+        ticket=locked,
+        actor=actor,
+        source=source,
+        fields=["attachments"],
+        changes={"attachments": ("", _raw([a.pk for a in attachments]))},
+    )
+    return attachments

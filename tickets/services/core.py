@@ -1,0 +1,223 @@
+"""What every ticket service shares: errors, locking, history rows, signals, ranks."""
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Min
+from django.dispatch import Signal
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.roles import user_is_agent
+from tickets import signals
+from tickets.models import (
+    KeyCounter,
+    Priority,
+    Queue,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
+from tickets.selectors import user_can_work_ticket
+from tickets.workflow import workflow
+
+logger = logging.getLogger(__name__)
+
+RANK_STEP = 1 << 16
+# Fields ``ticket_update`` changes, in the order their history entries are written.
+UPDATABLE_FIELDS = (
+    "title",
+    "description",
+    "queue",
+    "status",
+    "priority",
+    "assignee",
+    "requester",
+    "due_date",
+    "tags",
+)
+UNSET = object()
+
+
+class TicketError(Exception):
+    """A change refused by a business rule; the message is for people."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionNotAllowed(TicketError):
+    pass
+
+
+class TicketConflict(TicketError):
+    """The ticket changed after the actor loaded it (optimistic locking)."""
+
+    def __init__(self, ticket: Ticket, *, changed_by: User | None):
+        self.ticket = ticket
+        self.changed_by = changed_by
+        if changed_by is not None:
+            message = _("%(name)s changed %(key)s a moment ago. Your change was not saved.") % {
+                "name": changed_by.get_display_name(),
+                "key": ticket.key,
+            }
+        else:
+            message = _("%(key)s changed a moment ago. Your change was not saved.") % {
+                "key": ticket.key
+            }
+        super().__init__(message)
+
+
+# --- Helpers --------------------------------------------------------------------------
+
+
+def _raw(value) -> str:
+    """A value as stored in the history: ids, ISO dates and plain text, never labels."""
+    if value is None:
+        return ""
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return ",".join(sorted(str(item) for item in value))
+    return str(value)
+
+
+def _send_on_commit(signal: Signal, **kwargs) -> None:
+    def send() -> None:
+        for receiver, result in signal.send_robust(sender=Ticket, **kwargs):
+            if isinstance(result, Exception):
+                logger.error(
+                    "receiver %r of a tickets signal failed",
+                    receiver,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+
+    transaction.on_commit(send)
+
+
+def _lock(ticket: Ticket | int) -> Ticket:
+    """The ticket's row, locked until the transaction ends, with its workflow objects."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    locked = Ticket.objects.select_for_update().get(pk=pk)
+    flow = workflow()
+    # From the cache: joining them here would lock their rows too on MariaDB.
+    locked.status = flow.status(locked.status_id) or Status.objects.get(pk=locked.status_id)
+    locked.priority = flow.priority(locked.priority_id) or Priority.objects.get(
+        pk=locked.priority_id
+    )
+    locked.queue = flow.queue(locked.queue_id) or Queue.objects.get(pk=locked.queue_id)
+    return locked
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    if version is not None and version != ticket.version:
+        raise TicketConflict(ticket, changed_by=last_changed_by(ticket))
+
+
+def last_changed_by(ticket: Ticket) -> User | None:
+    """Who made the latest change that bumped the ticket's version."""
+    event = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.ATTACHED])
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.actor if event else None
+
+
+def _check_can_work(actor: User | None, ticket: Ticket) -> None:
+    if actor is not None and not user_can_work_ticket(actor, ticket):
+        raise PermissionDenied(_("You cannot change this ticket."))
+
+
+def _top_rank(status_id: int, *, exclude: int | None = None) -> int:
+    column = Ticket.objects.filter(status_id=status_id)
+    if exclude is not None:
+        column = column.exclude(pk=exclude)
+    lowest = column.aggregate(lowest=Min("rank"))["lowest"]
+    return 0 if lowest is None else lowest - RANK_STEP
+
+
+def _event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket, actor=actor, source=source, kind=kind, created_at=now, **values
+    )
+
+
+def _apply_status(ticket: Ticket, status: Status, now) -> None:
+    """Move the ticket into ``status``: transition rules and the resolution timestamps."""
+    old = ticket.status
+    if not workflow().transition_allowed(ticket.queue_id, old.pk, status.pk):
+        raise TransitionNotAllowed(
+            _("In queue %(queue)s a ticket cannot go from “%(old)s” to “%(new)s”.")
+            % {"queue": ticket.queue.name, "old": old.name, "new": status.name}
+        )
+    if status.is_closed and not old.is_closed:
+        ticket.resolved_at = now
+    if status.is_closed:
+        ticket.closed_at = now
+    else:
+        ticket.resolved_at = ticket.closed_at = None
+    ticket.status = status
+
+
+def validate_assignee(assignee: User | None) -> None:
+    if assignee is not None and not (assignee.is_active and user_is_agent(assignee)):
+        raise ValidationError(
+            {"assignee": _("%(name)s is not an agent.") % {"name": assignee.get_display_name()}}
+        )
+
+
+def _validate_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Enter a title.")})
+    if len(title) > 200:
+        raise ValidationError({"title": _("The title is longer than 200 characters.")})
+    return title
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    wanted = sorted({Tag.normalize(name) for name in names} - {""})
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    for name in wanted:
+        if name not in existing:
+            existing[name], _created = Tag.objects.get_or_create(name=name)
+    return [existing[name] for name in wanted]
+
+
+def _next_key(queue: Queue) -> tuple[int, str]:
+    """The next number of the queue's key prefix; the counter row is locked meanwhile."""
+    prefix = queue.key_prefix
+    _counter, created = KeyCounter.objects.get_or_create(prefix=prefix)
+    counter = KeyCounter.objects.select_for_update().get(prefix=prefix)
+    if created:
+        # A new counter for keys that may already exist (a prefix taken over from another
+        # queue, tickets imported in bulk): continue after the highest one, once.
+        highest = Ticket.objects.filter(key__startswith=f"{prefix}-").aggregate(
+            highest=Max("number")
+        )["highest"]
+        counter.last_number = max(counter.last_number, highest or 0)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number, f"{prefix}-{counter.last_number}"
+
+
+def _announce_change(ticket: Ticket, actor, source, changed: dict) -> None:
+    if changed:
+        _send_on_commit(
+            signals.ticket_changed,
+            ticket=ticket,
+            actor=actor,
+            source=source,
+            fields=list(changed),
+            changes={name: (_raw(old), _raw(new)) for name, (old, new) in changed.items()},
+        )

@@ -1,0 +1,353 @@
+"""Filing and changing tickets: fields, status, assignment, watchers, bulk changes."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.roles import user_is_agent
+from tickets import search, signals
+from tickets.models import (
+    Priority,
+    Queue,
+    Source,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.services.comments import _comment_locked
+from tickets.services.core import (
+    UNSET,
+    UPDATABLE_FIELDS,
+    TicketError,
+    _announce_change,
+    _apply_status,
+    _check_can_work,
+    _check_version,
+    _event,
+    _lock,
+    _next_key,
+    _raw,
+    _send_on_commit,
+    _tags,
+    _top_rank,
+    _validate_title,
+    validate_assignee,
+)
+from tickets.uploads import attachment_create, removes_files_on_error, validate_uploads
+from tickets.workflow import workflow
+
+# --- Tickets --------------------------------------------------------------------------
+
+
+@removes_files_on_error
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    queue: Queue,
+    title: str,
+    description: str = "",
+    requester: User | None = None,
+    assignee: User | None = None,
+    priority: Priority | None = None,
+    status: Status | None = None,
+    due_date: date | None = None,
+    tags: Iterable[str] = (),
+    watchers: Iterable[User] = (),
+    files: Sequence = (),
+    source: str = Source.WEB,
+) -> Ticket:
+    """File a new ticket. Requesters file for themselves, in active queues only."""
+    title = _validate_title(title)
+    requester = requester or actor
+    if requester is None:
+        raise ValidationError({"requester": _("Choose who the ticket is for.")})
+    if actor is not None and not user_is_agent(actor):
+        if requester != actor or assignee or priority or status:
+            raise PermissionDenied(_("Only agents may set these fields."))
+        if not queue.is_active:
+            raise ValidationError({"queue": _("This queue does not accept new tickets.")})
+    validate_uploads(files)
+    flow = workflow()
+    status = status or flow.initial_status
+    assignee = assignee if assignee is not None else queue.default_assignee
+    validate_assignee(assignee)
+    now = timezone.now()
+    number, key = _next_key(queue)
+    ticket = Ticket.objects.create(
+        queue=queue,
+        number=number,
+        key=key,
+        title=title,
+        description=description or "",
+        requester=requester,
+        assignee=assignee,
+        status=status,
+        priority=priority or flow.default_priority,
+        due_date=due_date,
+        source=source,
+        created_at=now,
+        updated_at=now,
+        resolved_at=now if status.is_closed else None,
+        closed_at=now if status.is_closed else None,
+        rank=_top_rank(status.pk),
+    )
+    if tags:
+        ticket.tags.set(_tags(tags))
+    if watchers:
+        ticket.watchers.set(watchers)
+    events = [_event(ticket, actor, source, TicketEvent.Kind.CREATED, now, new_value=key)]
+    for upload in files:
+        attachment = attachment_create(ticket=ticket, upload=upload, uploader=actor, now=now)
+        events.append(
+            _event(
+                ticket,
+                actor,
+                source,
+                TicketEvent.Kind.ATTACHED,
+                now,
+                field="attachment",
+                new_value=str(attachment.pk),
+            )
+        )
+    TicketEvent.objects.bulk_create(events)
+    search.index_fields(ticket)
+    _send_on_commit(signals.ticket_created, ticket=ticket, actor=actor, source=source)
+    return ticket
+
+
+def _changed_values(ticket: Ticket, changes: dict) -> dict[str, tuple]:
+    """The requested changes that differ from the ticket, as {field: (old, new)}."""
+    changed = {}
+    for name in UPDATABLE_FIELDS:
+        if name not in changes:
+            continue
+        new = changes[name]
+        if name == "tags":
+            old = {tag.name for tag in ticket.tags.all()}
+            new = {tag.name for tag in _tags(new)}
+        elif name == "title":
+            new = _validate_title(new)
+            old = ticket.title
+        elif name == "description":
+            new = new or ""
+            old = ticket.description
+        else:
+            old = getattr(ticket, name)
+        old_key = old.pk if hasattr(old, "pk") else old
+        new_key = new.pk if hasattr(new, "pk") else new
+        if old_key != new_key:
+            changed[name] = (old, new)
+    return changed
+
+
+def _update_locked(
+    *, actor: User | None, ticket: Ticket, changes: dict, source: str, now, version=None
+) -> dict[str, tuple]:
+    """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
+    _check_can_work(actor, ticket)
+    _check_version(ticket, version)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
+    changed = _changed_values(ticket, changes)
+    if not changed:
+        return {}
+    if "assignee" in changed:
+        validate_assignee(changed["assignee"][1])
+    if "queue" in changed:
+        ticket.queue = changed["queue"][1]
+    if "status" in changed:
+        _apply_status(ticket, changed["status"][1], now)
+        ticket.rank = _top_rank(ticket.status.pk, exclude=ticket.pk)
+    for name, (_old, new) in changed.items():
+        if name == "tags":
+            ticket.tags.set(_tags(new))
+        elif name not in ("queue", "status"):
+            setattr(ticket, name, new)
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket.save()
+    TicketEvent.objects.bulk_create(
+        _event(
+            ticket,
+            actor,
+            source,
+            TicketEvent.Kind.CHANGED,
+            now,
+            field=name,
+            old_value=_raw(old),
+            new_value=_raw(new),
+        )
+        for name, (old, new) in changed.items()
+    )
+    if "title" in changed or "description" in changed:
+        search.index_fields(ticket)
+    return changed
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    source: str = Source.WEB,
+    version: int | None = None,
+    **changes,
+) -> Ticket:
+    """Change any of ``UPDATABLE_FIELDS`` (tags as a list of names).
+
+    ``version`` is the version the actor saw; a newer one raises ``TicketConflict``.
+    """
+    locked = _lock(ticket)
+    changed = _update_locked(
+        actor=actor,
+        ticket=locked,
+        changes=changes,
+        source=source,
+        now=timezone.now(),
+        version=version,
+    )
+    _announce_change(locked, actor, source, changed)
+    return locked
+
+
+@transaction.atomic
+def ticket_change_status(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    status: Status,
+    comment: str = "",
+    is_internal: bool = False,
+    source: str = Source.WEB,
+    version: int | None = None,
+) -> Ticket:
+    """Change the status, optionally with a comment explaining why, as one change."""
+    locked = _lock(ticket)
+    now = timezone.now()
+    changed = _update_locked(
+        actor=actor,
+        ticket=locked,
+        changes={"status": status},
+        source=source,
+        now=now,
+        version=version,
+    )
+    if comment.strip():
+        _comment_locked(
+            actor=actor,
+            ticket=locked,
+            body=comment,
+            is_internal=is_internal,
+            source=source,
+            now=now,
+            files=(),
+        )
+    _announce_change(locked, actor, source, changed)
+    return locked
+
+
+def ticket_assign(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    assignee: User | None,
+    source: str = Source.WEB,
+    version: int | None = None,
+) -> Ticket:
+    return ticket_update(
+        actor=actor, ticket=ticket, assignee=assignee, source=source, version=version
+    )
+
+
+def ticket_take(*, actor: User, ticket: Ticket, source: str = Source.WEB) -> Ticket:
+    """“Take it”: the acting agent becomes the assignee."""
+    return ticket_update(actor=actor, ticket=ticket, assignee=actor, source=source)
+
+
+@transaction.atomic
+def ticket_watch(
+    *, actor: User | None, ticket: Ticket, user: User, watching: bool, source: str = Source.WEB
+) -> bool:
+    """Add or remove a watcher; people may (un)watch themselves, agents anyone."""
+    locked = _lock(ticket)
+    if actor is not None and not (
+        user_can_work_ticket(actor, locked)
+        or (actor == user and user_can_see_ticket(actor, locked))
+    ):
+        raise PermissionDenied(_("You cannot change the watchers of this ticket."))
+    present = locked.watchers.filter(pk=user.pk).exists()
+    if present == watching:
+        return False
+    if watching:
+        locked.watchers.add(user)
+    else:
+        locked.watchers.remove(user)
+    kind = TicketEvent.Kind.WATCHER_ADDED if watching else TicketEvent.Kind.WATCHER_REMOVED
+    TicketEvent.objects.create(
+        ticket=locked,
+        actor=actor,
+        source=source,
+        kind=kind,
+        field="watchers",
+        new_value=str(user.pk),
+    )
+    return True
+
+
+# --- Bulk actions ---------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    updated: list[Ticket] = field(default_factory=list)
+    skipped: list[tuple[Ticket, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def tickets_bulk_update(
+    *,
+    actor: User | None,
+    tickets: Iterable[Ticket],
+    assignee=UNSET,
+    status: Status | None = None,
+    source: str = Source.WEB,
+) -> BulkResult:
+    """Assign and/or change the status of many tickets in one transaction.
+
+    A ticket the rules refuse (permissions, transitions) is skipped with the reason;
+    the others are changed, each with its own history and signal.
+    """
+    changes = {}
+    if assignee is not UNSET:
+        validate_assignee(assignee)
+        changes["assignee"] = assignee
+    if status is not None:
+        changes["status"] = status
+    if not changes:
+        raise ValidationError({"action": _("Choose what to change.")})
+    result = BulkResult()
+    now = timezone.now()
+    for ticket in tickets:
+        try:
+            with transaction.atomic():
+                locked = _lock(ticket)
+                changed = _update_locked(
+                    actor=actor, ticket=locked, changes=changes, source=source, now=now
+                )
+        except (TicketError, PermissionDenied, ValidationError) as exc:
+            reason = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", []))
+            result.skipped.append((ticket, reason or str(exc)))
+            continue
+        if changed:
+            _announce_change(locked, actor, source, changed)
+            result.updated.append(locked)
+    return result
