@@ -26,6 +26,7 @@ from tickets.selectors import (
     user_can_work_ticket,
     user_works_queues,
     visible_tickets,
+    visible_tickets_in_queues,
 )
 from tickets.workflow import Workflow, workflow
 
@@ -118,21 +119,20 @@ def board_queue(slug: str, flow: Workflow) -> Queue:
 
 def board_tickets(user, *, queue: Queue | None) -> QuerySet[Ticket]:
     """The visible tickets that belong on this board, before any column cut."""
-    tickets = visible_tickets(user)
     if queue is not None:
-        return tickets.filter(queue_id=queue.pk)
+        return visible_tickets_in_queues(user, [queue.pk])
     if user_is_manager(user) or not user_works_queues(user):
         # Managers see every queue; requesters see their own tickets wherever they are.
-        return tickets
-    return tickets.filter(queue_id__in=agent_queue_ids(user))
+        return visible_tickets(user)
+    return visible_tickets_in_queues(user, agent_queue_ids(user))
 
 
 def _recent_filter(flow: Workflow) -> Q:
     """Open columns in full; closed ones only with what was closed lately."""
     cutoff = timezone.now() - timedelta(days=settings.BOARD_CLOSED_DAYS)
-    return Q(status_id__in=flow.open_status_ids) | Q(
-        status_id__in=flow.closed_status_ids, closed_at__gte=cutoff
-    )
+    # Open tickets have no closing time (the services clear it on reopening): filtering on
+    # closed_at alone lets the database read just these rows from its board index.
+    return Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff)
 
 
 CARD_VALUES = (

@@ -277,8 +277,9 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-id"]
         indexes = [
-            # The board: a column of one queue and of all queues, in card order.
-            models.Index(fields=["queue", "status", "rank"], name="tickets_board_queue_idx"),
+            # The board: a queue's open and lately closed tickets (open ones have no
+            # closed_at); a status column in card order (placing a moved card).
+            models.Index(fields=["queue", "closed_at", "status"], name="tickets_board_recent_idx"),
             models.Index(fields=["status", "rank"], name="tickets_board_all_idx"),
             # Filters and sorts of the list.
             models.Index(fields=["assignee", "status"], name="tickets_assignee_idx"),

@@ -72,6 +72,20 @@ def visible_tickets(user) -> QuerySet[Ticket]:
     return tickets if condition is None else tickets.filter(condition)
 
 
+def visible_tickets_in_queues(user, queue_ids) -> QuerySet[Ticket]:
+    """The visible tickets of some queues, as ``visible_tickets(user)`` narrowed to them.
+
+    Everything in a queue the user works is visible, so for those queues the filter is
+    the queue alone, which lets the database use its queue indexes.
+    """
+    queue_ids = set(queue_ids)
+    if not _active(user):
+        return Ticket.objects.none()
+    if user_is_manager(user) or (user_is_agent(user) and queue_ids <= agent_queue_ids(user)):
+        return Ticket.objects.filter(queue_id__in=queue_ids)
+    return visible_tickets(user).filter(queue_id__in=queue_ids)
+
+
 def user_can_work_ticket(user, ticket: Ticket) -> bool:
     """May ``user`` change the ticket, move it on the board and read its internal notes?"""
     if not _active(user):
@@ -117,17 +131,26 @@ def get_visible_ticket(user, *, key: str | None = None, pk: int | None = None) -
 
 
 def ticket_detail(user, *, key: str) -> Ticket:
-    """A visible ticket with all its page needs: tags, watchers and the viewer's rights."""
-    tickets = ticket_card_related(visible_tickets(user)).prefetch_related(
-        "tags", Prefetch("watchers", queryset=User.objects.order_by("last_name", "username"))
-    )
+    """A visible ticket with its tags and the viewer's rights (the page's other parts come
+    from ``tickets.timeline``)."""
+    tickets = ticket_card_related(visible_tickets(user)).prefetch_related("tags")
     try:
         ticket = tickets.get(key=key.upper())
     except Ticket.DoesNotExist:
         raise Http404 from None
     ticket.viewer_can_work = user_can_work_ticket(user, ticket)
-    ticket.viewer_is_watching = any(w.pk == user.pk for w in ticket.watchers.all())
     return ticket
+
+
+def ticket_people(ticket: Ticket, *, user_ids=()) -> tuple[list[User], dict[int, User]]:
+    """The ticket's watchers (by name) and the users ``user_ids``, in one query."""
+    watches = Ticket.watchers.through.objects.filter(ticket_id=ticket.pk)
+    people = list(
+        User.objects.filter(Q(pk__in=watches.values("user_id")) | Q(pk__in=list(user_ids)))
+        .annotate(is_watcher=Exists(watches.filter(user_id=OuterRef("pk"))))
+        .order_by("last_name", "first_name", "username")
+    )
+    return [person for person in people if person.is_watcher], {p.pk: p for p in people}
 
 
 def visible_comments(user, ticket: Ticket) -> QuerySet[Comment]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.template.defaultfilters import date as format_date
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -19,7 +20,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from tickets.markdown import render_markdown_many
 from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
-from tickets.selectors import visible_attachments, visible_comments, visible_events
+from tickets.selectors import (
+    ticket_people,
+    user_can_work_ticket,
+    visible_attachments,
+    visible_comments,
+    visible_events,
+)
+from tickets.templatetags.ticket_tags import avatar
 from tickets.workflow import workflow
 
 USER_FIELDS = ("assignee", "requester")
@@ -54,6 +62,7 @@ class TimelineEntry:
 class TicketPage:
     entries: list[TimelineEntry]
     attachments: list[Attachment]
+    watchers: list[User]
 
     @property
     def comment_count(self) -> int:
@@ -97,10 +106,7 @@ def ticket_page(*, user, ticket: Ticket) -> TicketPage:
             by_comment.setdefault(attachment.comment_id, []).append(attachment)
     # The comments' files come from the panel's list above: no second query for them.
     comments = list(visible_comments(user, ticket).prefetch_related(None))
-    for comment, html in zip(
-        comments, render_markdown_many([c.body for c in comments]), strict=True
-    ):
-        comment.body_html = html
+    _decorate_comments(comments, user=user, ticket=ticket)
     events = list(visible_events(user, ticket))
     entries = [
         TimelineEntry(
@@ -114,14 +120,47 @@ def ticket_page(*, user, ticket: Ticket) -> TicketPage:
         )
         for comment in comments
     ]
+    # The watchers and the people the history names, in one query.
+    watchers, people = ticket_people(ticket, user_ids=_EventRenderer.mentioned_ids(events))
     renderer = _EventRenderer(
         events=events,
         comment_ids={comment.pk for comment in comments},
         attachments={attachment.pk: attachment for attachment in attachments},
+        people=people,
     )
     entries.extend(entry for entry in map(renderer.entry, events) if entry is not None)
     entries.sort(key=lambda entry: entry.sort_key)
-    return TicketPage(entries=entries, attachments=attachments)
+    return TicketPage(entries=entries, attachments=attachments, watchers=watchers)
+
+
+def _decorate_comments(comments: list[Comment], *, user, ticket: Ticket) -> None:
+    """What each comment card shows, worked out here: a ticket may have hundreds of them,
+    and template tags and filters per card would cost most of the page's time."""
+    can_work = user_can_work_ticket(user, ticket)
+    # Keys and ids hold no characters that need quoting: one reversed URL serves all.
+    edit_pattern = reverse("tickets:comment_edit", kwargs={"key": ticket.key, "comment_id": 0})
+    edit_pattern = edit_pattern.replace("/0/", "/{}/")
+    faces: dict[int, SafeString] = {}
+    bodies = render_markdown_many([comment.body for comment in comments])
+    for comment, html in zip(comments, bodies, strict=True):
+        author = comment.author
+        if author is not None and author.pk not in faces:
+            faces[author.pk] = avatar(author, "lg")
+        created = timezone.localtime(comment.created_at)
+        comment.body_html = html
+        comment.author_name = author.get_display_name() if author else ""
+        comment.author_avatar = faces.get(comment.author_id, "")
+        comment.created_iso = created.isoformat()
+        comment.created_exact = format_date(created, "DATETIME_FORMAT")
+        comment.created_ago = ago(comment.created_at)
+        comment.edited_exact = (
+            format_date(timezone.localtime(comment.edited_at), "DATETIME_FORMAT")
+            if comment.edited_at
+            else ""
+        )
+        comment.source_label = "" if comment.source == Source.WEB else comment.get_source_display()
+        comment.can_edit = can_work or (user.pk is not None and comment.author_id == user.pk)
+        comment.edit_url = edit_pattern.format(comment.pk)
 
 
 def _int(value: str) -> int | None:
@@ -145,14 +184,23 @@ def _sentence(template: str, **values) -> SafeString:
 class _EventRenderer:
     """Turns raw history rows into sentences, resolving every referenced person at once."""
 
-    def __init__(self, *, events, comment_ids: set[int], attachments: dict[int, Attachment]):
+    def __init__(
+        self,
+        *,
+        events,
+        comment_ids: set[int],
+        attachments: dict[int, Attachment],
+        people: dict[int, User],
+    ):
         self.flow = workflow()
         self.comment_ids = comment_ids
         self.attachments = attachments
-        self.users = self._users(events)
+        self.users = {event.actor.pk: event.actor for event in events if event.actor_id}
+        self.users.update(people)
 
     @staticmethod
-    def _users(events) -> dict[int, User]:
+    def mentioned_ids(events) -> set[int]:
+        """People the entries name besides their actors (assignees, watchers...)."""
         wanted = set()
         for event in events:
             if event.field in USER_FIELDS or event.kind in (
@@ -160,13 +208,7 @@ class _EventRenderer:
                 Kind.WATCHER_REMOVED,
             ):
                 wanted.update(filter(None, (_int(event.old_value), _int(event.new_value))))
-        for event in events:
-            if event.actor_id:
-                wanted.discard(event.actor_id)
-        known = {event.actor.pk: event.actor for event in events if event.actor_id}
-        if wanted:
-            known.update((user.pk, user) for user in User.objects.filter(pk__in=wanted))
-        return known
+        return wanted - {event.actor_id for event in events if event.actor_id}
 
     # --- values -----------------------------------------------------------------------
 

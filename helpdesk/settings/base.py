@@ -289,7 +289,7 @@ TICKETS_PER_PAGE = env_value("TICKETS_PER_PAGE", env.int, default=25)
 # The board shows closed tickets of the last this many days, and at most so many cards
 # per column (the list has the rest).
 BOARD_CLOSED_DAYS = env_value("BOARD_CLOSED_DAYS", env.int, default=14)
-BOARD_COLUMN_LIMIT = env_value("BOARD_COLUMN_LIMIT", env.int, default=200)
+BOARD_COLUMN_LIMIT = env_value("BOARD_COLUMN_LIMIT", env.int, default=50)
 
 # --- E-mail ---------------------------------------------------------------------------
 

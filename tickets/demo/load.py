@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 
 from tickets import search
@@ -107,8 +107,17 @@ def demo_tickets_load(
         result.search_rows += report.search_rows
         if progress is not None:
             progress(report)
+    _refresh_statistics()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _refresh_statistics() -> None:
+    """After a bulk load SQLite's query planner needs fresh statistics to pick the right
+    indexes (MariaDB's InnoDB refreshes its own)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _tags_ensure() -> dict[str, Tag]:

@@ -373,4 +373,4 @@ def test_board_query_count_does_not_grow_with_the_cards(
     add(45)
     many = {url: count_board_queries(client, url) for url in (board_url(), board_url(queue))}
     assert few == many
-    assert max(many.values()) <= 12
+    assert max(many.values()) < 12, many

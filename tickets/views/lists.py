@@ -5,8 +5,6 @@ Reads go through ``tickets.selectors`` and ``tickets.filters``; changes (bulk ac
 saved views) through ``tickets.services``.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +15,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -27,6 +24,7 @@ from accounts.models import User
 from tickets import services
 from tickets.filters import DEFAULT_SORT, TicketFilterForm, filter_chips, filter_tickets
 from tickets.models import SavedView
+from tickets.rows import ticket_rows
 from tickets.selectors import (
     assignable_agents,
     ticket_card_related,
@@ -97,6 +95,21 @@ def _safe_next(request: HttpRequest, default: str | None = None) -> str:
     return default or reverse("tickets:list")
 
 
+def _tag_url_maker(request: HttpRequest):
+    """``tag_url(name)``: this list narrowed to a tag (from the first page)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    urls: dict[str, str] = {}
+
+    def tag_url(name: str) -> str:
+        if name not in urls:
+            params["tag"] = name
+            urls[name] = f"?{params.urlencode()}"
+        return urls[name]
+
+    return tag_url
+
+
 @login_required
 @require_GET
 def ticket_list(request: HttpRequest) -> HttpResponse:
@@ -107,13 +120,14 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     rows = tickets.defer("description").prefetch_related("tags")
     paginator = Paginator(rows, form.current_per_page)
     page = paginator.get_page(request.GET.get("page"))
+    rows = ticket_rows(page.object_list, tag_url=_tag_url_maker(request))
     can_bulk = user_works_queues(user)
     flow = workflow()
-    now = timezone.now()
     context = {
         "form": form,
         "page_obj": page,
         "tickets": page.object_list,
+        "rows": rows,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "columns": _columns(form.current_sort),
         "sort_options": _sort_options(),
@@ -129,8 +143,6 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "priorities": flow.priorities,
         "queues": flow.queues,
         "closed_available": any(s.is_closed for s in flow.statuses),
-        "recent_since": now - timedelta(days=7),
-        "minute_ago": now - timedelta(minutes=1),
         "per_page_choices": form.fields["per_page"].choices,
         "default_per_page": settings.TICKETS_PER_PAGE,
     }

@@ -118,6 +118,7 @@ def _detail_response(
 ) -> HttpResponse:
     ticket = selectors.ticket_detail(request.user, key=key)
     page = ticket_page(user=request.user, ticket=ticket)
+    ticket.viewer_is_watching = any(w.pk == request.user.pk for w in page.watchers)
     can_work = ticket.viewer_can_work
     context = {
         "ticket": ticket,
@@ -125,6 +126,7 @@ def _detail_response(
         "updated_ago": ago(ticket.updated_at),
         "entries": page.entries,
         "attachments": page.attachments,
+        "watchers": page.watchers,
         "comment_count": page.comment_count,
         "can_work": can_work,
         "can_take": can_work and ticket.assignee_id != request.user.pk,
