@@ -130,7 +130,7 @@ stack: setup
 	@$(PY) scripts/check_service.py "$(STACK_DATABASE_URL)" --create
 	@$(PY) scripts/check_service.py "$(STACK_REDIS_URL)"
 	@export DATABASE_URL="$(STACK_DATABASE_URL)" REDIS_URL="$(STACK_REDIS_URL)"; \
-	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo || exit 1; \
+	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --tickets 60 || exit 1; \
 	echo "Full stack on http://$(HOST):$(PORT)/ (Ctrl-C stops all three)"; \
 	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=INFO & \

@@ -111,7 +111,9 @@ class SavedViewAdmin(admin.ModelAdmin):
 class TicketAdminForm(forms.ModelForm):
     """Checks the rules the services enforce, so the admin shows them as form errors."""
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(
+        label=_("version you saw"), widget=forms.HiddenInput, required=False
+    )
 
     class Meta:
         model = Ticket

@@ -432,7 +432,7 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_idx")]
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.field}".strip()
+        return f"{self.get_kind_display()} {self.field}".strip()
 
 
 class SavedView(models.Model):
