@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.roles import user_is_manager
 from tickets import services
 from tickets.models import (
     Comment,
@@ -27,7 +28,7 @@ from tickets.models import (
     Transition,
     WipLimit,
 )
-from tickets.selectors import user_can_work_ticket
+from tickets.selectors import user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
 
 
@@ -174,7 +175,9 @@ class CommentInline(admin.StackedInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        comments = super().get_queryset(request).select_related("author")
+        # Staff who are not managers only see what the web UI would show them.
+        return comments if user_is_manager(request.user) else comments.filter(is_internal=False)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -202,7 +205,8 @@ class TicketEventInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        events = super().get_queryset(request).select_related("actor")
+        return events if user_is_manager(request.user) else events.filter(is_internal=False)
 
 
 @admin.register(Ticket)
@@ -254,6 +258,12 @@ class TicketAdmin(admin.ModelAdmin):
             fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
         return fieldsets
 
+    def get_queryset(self, request):
+        # The same visibility as everywhere else (tickets.selectors).
+        return (
+            super().get_queryset(request).filter(pk__in=visible_tickets(request.user).values("pk"))
+        )
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user
@@ -299,7 +309,16 @@ class TicketAdmin(admin.ModelAdmin):
         if changes.get("priority") is None:
             changes.pop("priority", None)
         if changes:
-            services.ticket_update(actor=request.user, ticket=obj, source=Source.ADMIN, **changes)
+            try:
+                services.ticket_update(
+                    actor=request.user,
+                    ticket=obj,
+                    source=Source.ADMIN,
+                    version=data.get("seen_version"),
+                    **changes,
+                )
+            except services.TicketError as exc:  # changed between the form check and now
+                self.message_user(request, exc.message, messages.ERROR)
         if "watchers" in form.changed_data:
             wanted = set(data.get("watchers") or [])
             current = set(obj.watchers.all())
@@ -371,11 +390,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Close the selected tickets"))
     def close_tickets(self, request, queryset):
-        closed = [status for status in workflow().statuses if status.is_closed]
-        if not closed:
+        close = workflow().close_status
+        if close is None:
             self.message_user(request, _("There is no closed status."), messages.ERROR)
             return
-        self._bulk(request, queryset, status=closed[-1])
+        self._bulk(request, queryset, status=close)
 
     @admin.action(description=_("Assign the selected tickets to me"))
     def assign_to_me(self, request, queryset):

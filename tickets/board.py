@@ -27,6 +27,7 @@ from tickets.selectors import (
     user_works_queues,
     visible_tickets,
     visible_tickets_in_queues,
+    worked_tickets,
 )
 from tickets.workflow import Workflow, workflow
 
@@ -124,7 +125,8 @@ def board_tickets(user, *, queue: Queue | None) -> QuerySet[Ticket]:
     if user_is_manager(user) or not user_works_queues(user):
         # Managers see every queue; requesters see their own tickets wherever they are.
         return visible_tickets(user)
-    return visible_tickets_in_queues(user, agent_queue_ids(user))
+    # Agents: their queues' tickets and whatever is assigned to them elsewhere.
+    return worked_tickets(user)
 
 
 def _recent_filter(flow: Workflow) -> Q:

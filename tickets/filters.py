@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import user_is_agent
 from tickets.models import Tag, Ticket
+from tickets.parsing import parse_id
+from tickets.search import KEY
 from tickets.selectors import search_visible_tickets
 from tickets.workflow import workflow
 
@@ -188,6 +190,15 @@ class TicketFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._clean_people(cleaned)
+        for name in (field for pair in DATE_RANGES for field in pair):
+            day = cleaned.get(name)
+            if day is not None and not (EARLIEST_DATE <= day <= LATEST_DATE):
+                self.add_error(
+                    name,
+                    _("Choose a date between %(start)s and %(end)s.")
+                    % {"start": EARLIEST_DATE.year, "end": LATEST_DATE.year},
+                )
+                cleaned.pop(name, None)
         for start, end in DATE_RANGES:
             if cleaned.get(start) and cleaned.get(end) and cleaned[start] > cleaned[end]:
                 self.add_error(end, _("The end date is before the start date."))
@@ -214,8 +225,8 @@ class TicketFilterForm(forms.Form):
             condition = Q()
             for value in lookups:
                 condition |= Q(username__iexact=value)
-                if value.isdigit():
-                    condition |= Q(pk=int(value))
+                if parse_id(value) is not None:
+                    condition |= Q(pk=parse_id(value))
             found = list(User.objects.filter(condition))
         for name, value in wanted.items():
             if not value:
@@ -225,8 +236,8 @@ class TicketFilterForm(forms.Form):
                 cleaned[name] = PersonFilter(kind=value, user=self.user if value == "me" else None)
             else:
                 user = next((u for u in found if u.username.lower() == value.lower()), None)
-                if user is None and value.isdigit():
-                    user = next((u for u in found if u.pk == int(value)), None)
+                if user is None and parse_id(value) is not None:
+                    user = next((u for u in found if u.pk == parse_id(value)), None)
                 if user is None:
                     self.add_error(name, _("There is no user “%(name)s”.") % {"name": value})
                 else:
@@ -259,16 +270,26 @@ class TicketFilterForm(forms.Form):
 
     @property
     def current_state(self) -> str:
-        return self.value("state", STATE_OPEN)
+        return self.value("state", self.default_state)
+
+    @property
+    def default_state(self) -> str:
+        """Open tickets, except when the search is a key: that ticket, open or not."""
+        return STATE_ALL if KEY.match(self.value("q") or "") else STATE_OPEN
 
     @property
     def has_filters(self) -> bool:
         """Does the URL narrow the list beyond the default (open tickets)?"""
         return any(
             self.value(name) is not None
-            and not (name == "state" and self.current_state == STATE_OPEN)
+            and not (name == "state" and self.current_state == self.default_state)
             for name in FILTER_FIELDS
         )
+
+
+# Dates outside these cannot be turned into moments in every time zone (and mean a typo).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
 
 
 def _day_start(day: date) -> datetime:
@@ -415,7 +436,7 @@ def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
         for status in flow.statuses:
             if status.code in statuses:
                 add("status", status.name, status.code)
-    elif form.current_state != STATE_OPEN:
+    elif form.current_state != form.default_state:
         add("state", str(dict(form.fields["state"].choices)[form.current_state]))
     for priority in flow.priorities:
         if priority.code in form.value("priority", []):

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from tickets.models import Priority, Queue, Status, Ticket
+from tickets.parsing import parse_id
 from tickets.selectors import assignable_agents
 from tickets.uploads import allowed_extensions, validate_uploads
 from tickets.workflow import workflow
@@ -118,8 +119,8 @@ class UserLookupField(forms.CharField):
         if not value:
             return None
         match = Q(username__iexact=value)
-        if value.isdigit():
-            match |= Q(pk=int(value))
+        if parse_id(value) is not None:
+            match |= Q(pk=parse_id(value))
         # A user name wins over an id that happens to look the same.
         found = sorted(
             User.objects.filter(match, is_active=True)[:2],
@@ -259,7 +260,8 @@ class TicketFieldForm(forms.Form):
         return data
 
     def _from_workflow(self, value: str, lookup, message: str):
-        found = lookup(int(value)) if value.isdigit() else None
+        pk = parse_id(value)
+        found = lookup(pk) if pk is not None else None
         if found is None:
             raise ValidationError(message)
         return found

@@ -30,7 +30,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 # Rendered HTML is cached by the text's digest: a page of 50 comments renders none again.
-CACHE_PREFIX = "md:1:"
+CACHE_PREFIX = "md:2:"
 CACHE_SECONDS = 7 * 24 * 3600
 # Building a Markdown converter costs more than using one: one per thread, reset per text.
 _local = threading.local()
@@ -45,6 +45,14 @@ def _converter() -> markdown_lib.Markdown:
     return converter
 
 
+def _same_site_images(element: str, attribute: str, value: str) -> str | None:
+    """Images load from this site only: a remote image would tell its owner who read the
+    ticket and when, and could make every reader's browser call an internal address."""
+    if element == "img" and attribute == "src":
+        return value if value.startswith("/") and not value.startswith("//") else None
+    return value
+
+
 def _render(text: str) -> str:
     html = _converter().reset().convert(text or "")
     return nh3.clean(
@@ -53,6 +61,7 @@ def _render(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_same_site_images,
     )
 
 

@@ -290,9 +290,8 @@ class Ticket(models.Model):
             models.Index(fields=["due_date"], name="tickets_due_idx"),
             models.Index(fields=["title"], name="tickets_title_idx"),
         ]
-        constraints = [
-            models.UniqueConstraint(fields=["queue", "number"], name="tickets_queue_number"),
-        ]
+        # Keys are unique; numbers are counted per key prefix, and a ticket moved to
+        # another queue keeps its key and number.
 
     def __str__(self) -> str:
         return f"{self.key} {self.title}"

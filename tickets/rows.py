@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from tickets.models import Ticket
 from tickets.templatetags.ticket_tags import avatar, priority_badge, status_badge
+from tickets.timeline import ago
 
 RECENT = timedelta(days=7)
 
@@ -48,11 +48,9 @@ class TicketRow:
 
 
 def _updated_label(moment: datetime, now: datetime) -> str:
-    if now - moment < timedelta(minutes=1):
-        return _("just now")
-    if now - moment < RECENT:
-        return _("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
-    return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
+    if now - moment >= RECENT:
+        return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
+    return ago(moment)
 
 
 def ticket_rows(tickets, *, tag_url) -> list[TicketRow]:

@@ -72,6 +72,14 @@ def visible_tickets(user) -> QuerySet[Ticket]:
     return tickets if condition is None else tickets.filter(condition)
 
 
+def worked_tickets(user) -> QuerySet[Ticket]:
+    """The tickets ``user`` works: those of their queues and those assigned to them."""
+    if not _active(user):
+        return Ticket.objects.none()
+    condition = work_q(user)
+    return Ticket.objects.all() if condition is None else Ticket.objects.filter(condition)
+
+
 def visible_tickets_in_queues(user, queue_ids) -> QuerySet[Ticket]:
     """The visible tickets of some queues, as ``visible_tickets(user)`` narrowed to them.
 

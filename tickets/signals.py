@@ -6,7 +6,8 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
 
 - ``ticket_created``: a new ticket.
 - ``ticket_changed``: ``fields`` (the changed field codes, e.g. ``["status", "assignee"]``)
-  and ``changes`` (``{code: (old raw value, new raw value)}``).
+  and ``changes`` (``{code: (old raw value, new raw value)}``); for an edited comment
+  ``fields == ["comment"]`` and ``comment`` is the comment (mind ``comment.is_internal``).
 - ``comment_added``: ``comment``.
 - ``ticket_moved``: a move on the board: ``from_status_id``, ``to_status_id``,
   ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The

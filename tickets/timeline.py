@@ -9,12 +9,12 @@ same whatever the number of comments and entries.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -73,7 +73,8 @@ def ago(moment: datetime) -> str:
     """How long ago, roughly ("just now", "5 minutes ago", "2 days ago")."""
     if timezone.now() - moment < timedelta(minutes=1):
         return _("just now")
-    return _("%(time)s ago") % {"time": timesince(moment, depth=1)}
+    # humanize has whole phrases per number form ("1 минуту назад", "3 минуты назад").
+    return naturaltime(moment)
 
 
 def attachment_icon(content_type: str) -> str:

@@ -7,6 +7,7 @@ of these models bumps, so every process sees an edit made in the admin at once.
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from tickets.models import Priority, Queue, Status, Transition, WipLimit
@@ -70,6 +71,12 @@ class Workflow:
         return defaults[0] if defaults else self.priorities[len(self.priorities) // 2]
 
     @property
+    def close_status(self) -> Status | None:
+        """Where "close" puts a ticket: the last closed status in the workflow's order."""
+        closed = [s for s in self.statuses if s.is_closed]
+        return closed[-1] if closed else None
+
+    @property
     def high_priority_ids(self) -> list[int]:
         return [p.pk for p in self.priorities if p.is_high]
 
@@ -112,12 +119,21 @@ def workflow() -> Workflow:
     return cached
 
 
-def workflow_changed(**kwargs) -> None:
-    """Forget the cached workflow (connected to saves and deletes of its models)."""
+def _bump_version() -> None:
     try:
         cache.incr(CACHE_VERSION_KEY)
     except ValueError:
         cache.set(CACHE_VERSION_KEY, 1, timeout=None)
+
+
+def workflow_changed(**kwargs) -> None:
+    """Forget the cached workflow (connected to saves and deletes of its models).
+
+    Now, for the rest of this transaction, and again once it commits: a request that
+    read the old rows in between must not keep them cached under the new version.
+    """
+    _bump_version()
+    transaction.on_commit(_bump_version)
 
 
 def connect_cache_invalidation() -> None:

@@ -77,8 +77,9 @@ def _comment_locked(
             )
         )
     TicketEvent.objects.bulk_create(events)
-    # A comment is activity, not a change of the ticket: the version stays.
-    if ticket.updated_at != now:  # not already saved by a change made with the comment
+    # A comment is activity, not a change of the ticket: the version stays. An internal
+    # note is not activity requesters may notice: the update time stays too.
+    if not is_internal and ticket.updated_at != now:
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
         ticket.updated_at = now
     search.index_comment(comment)
@@ -149,6 +150,7 @@ def comment_edit(
         source=source,
         fields=["comment"],
         changes={"comment": (str(comment.pk), str(comment.pk))},
+        comment=comment,
     )
     return comment
 

@@ -123,9 +123,12 @@ def _check_version(ticket: Ticket, version: int | None) -> None:
 
 def last_changed_by(ticket: Ticket) -> User | None:
     """Who made the latest change that bumped the ticket's version."""
+    # Only the kinds of change that raise the version (not comments, files, watchers).
     event = (
-        TicketEvent.objects.filter(ticket=ticket)
-        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.ATTACHED])
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=[TicketEvent.Kind.CHANGED, TicketEvent.Kind.MOVED]
+        )
+        .exclude(field="comment")
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()

@@ -131,6 +131,15 @@ def test_agent_board_shows_their_queues_and_the_queue_switcher(
     assert card_ids(parse(client.get(board_url(net))), "new") == [net_ticket.pk]
 
 
+def test_agent_board_also_shows_what_is_assigned_to_them_elsewhere(
+    client, agent, manager, queue, net, requester
+):
+    mine_elsewhere = TicketFactory(queue=net, requester=requester, actor=manager, assignee=agent)
+    TicketFactory(queue=net, requester=requester, actor=requester)
+    client.force_login(agent)
+    assert card_ids(parse(client.get(board_url())), "new") == [mine_elsewhere.pk]
+
+
 def test_requester_sees_only_own_tickets_and_cannot_drag(client, requester, agent, queue):
     own = TicketFactory(queue=queue, requester=requester, actor=requester)
     someone = UserFactory(username="someone", roles=[Role.REQUESTER])

@@ -332,3 +332,13 @@ def test_has_filters(agent):
     assert not form_for(agent, "state=open&sort=title&per_page=50").has_filters
     assert form_for(agent, "state=all").has_filters
     assert form_for(agent, f"due_to={date.today()}").has_filters
+
+
+def test_a_key_finds_the_ticket_even_when_closed(agent, queue, requester):
+    closed = TicketFactory(queue=queue, requester=requester, status=status("closed"))
+    form = TicketFilterForm(QueryDict(f"q={closed.key.lower()}"), user=agent)
+    found = filter_tickets(visible_tickets(agent), form=form, user=agent)
+    assert list(found) == [closed]
+    assert form.current_state == "all"
+    # "All" is the default for a key, so it is not shown as an active filter.
+    assert "state" not in {chip.param for chip in filter_chips(form, form.data)}

@@ -408,6 +408,13 @@ def test_comment_updates_activity_but_not_the_version(ticket, requester, receive
     assert received[-1][1]["comment"] == note
 
 
+def test_an_internal_note_is_not_activity_requesters_see(ticket, agent):
+    before = ticket.updated_at
+    comment(ticket, agent, "Заметка для своих", is_internal=True)
+    ticket.refresh_from_db()
+    assert ticket.updated_at == before
+
+
 def test_internal_notes_are_for_those_who_work_the_ticket(ticket, requester, agent):
     with pytest.raises(PermissionDenied):
         comment(ticket, requester, "секрет", is_internal=True)
@@ -535,3 +542,19 @@ def test_a_failed_change_removes_the_files_it_stored(
         comment(ticket, requester, "с файлом", files=[upload()])
     assert not Attachment.objects.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_ticket_moved_to_another_queue_keeps_its_key_and_new_keys_go_on(
+    queue, requester, agent, manager
+):
+    net = QueueFactory(key_prefix="NET", slug="net")
+    moved = [TicketFactory(queue=queue, requester=requester, actor=requester) for _ in range(3)][-1]
+    TicketFactory(queue=net, requester=requester, actor=requester)
+    services.ticket_update(actor=manager, ticket=moved, queue=net)
+    moved.refresh_from_db()
+    assert (moved.key, moved.queue) == ("HD-3", net)
+    keys = [TicketFactory(queue=net, requester=requester, actor=requester).key for _ in range(3)]
+    assert keys == ["NET-2", "NET-3", "NET-4"]
+    queue.key_prefix = "IT"
+    queue.save()
+    assert TicketFactory(queue=queue, requester=requester, actor=requester).key == "IT-1"

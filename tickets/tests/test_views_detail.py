@@ -406,6 +406,17 @@ def test_reply_with_a_stale_status_change_keeps_nothing(client, ticket, agent):
     )
     assert [m.level_tag for m in response.context["messages"]] == ["warning"]
     assert not Comment.objects.exists()
+    # The draft comes back with the current version: sending it again works.
+    html = response.content.decode()
+    assert "Ждём</textarea>" in html
+    ticket.refresh_from_db()
+    assert f'name="version" value="{ticket.version}"' in html
+    response = client.post(
+        comment_url(ticket),
+        {"body": "Ждём", "status": status("waiting").pk, "version": ticket.version},
+    )
+    assert response.status_code == 302
+    assert Comment.objects.get().body == "Ждём"
 
 
 def test_author_edits_a_comment_and_it_shows_edited(client, ticket, requester, agent):

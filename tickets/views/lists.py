@@ -24,6 +24,7 @@ from accounts.models import User
 from tickets import services
 from tickets.filters import DEFAULT_SORT, TicketFilterForm, filter_chips, filter_tickets
 from tickets.models import SavedView
+from tickets.parsing import parse_id
 from tickets.rows import ticket_rows
 from tickets.selectors import (
     assignable_agents,
@@ -173,10 +174,12 @@ class BulkActionForm(forms.Form):
 
     def clean_ids(self) -> list[int]:
         raw = self.cleaned_data.get("ids") or []
-        try:
-            ids = sorted({int(value) for value in raw})
-        except (TypeError, ValueError):
-            raise ValidationError(_("The selection is not valid. Reload the page.")) from None
+        if isinstance(raw, str):
+            raw = [raw]
+        parsed = {parse_id(value) for value in raw}
+        if None in parsed:
+            raise ValidationError(_("The selection is not valid. Reload the page."))
+        ids = sorted(parsed)
         if not ids:
             raise ValidationError(_("Choose at least one ticket."))
         if len(ids) > BULK_LIMIT:
@@ -207,7 +210,7 @@ class BulkActionForm(forms.Form):
         if action == "unassign":
             return {"assignee": None}
         if action == "close":
-            return {"status": next(s for s in flow.statuses if s.is_closed)}
+            return {"status": flow.close_status}
         code = self.cleaned_data["status"]
         return {"status": next(s for s in flow.statuses if s.code == code)}
 

@@ -38,6 +38,7 @@ from tickets.forms import (
 )
 from tickets.markdown import render_markdown
 from tickets.models import Queue, Source, Ticket
+from tickets.parsing import parse_id
 from tickets.services import TicketConflict, TicketError
 from tickets.timeline import ago, ticket_page
 from tickets.uploads import INLINE_TYPES
@@ -102,7 +103,7 @@ def _preselected_queue(request: HttpRequest, *, is_agent: bool) -> int | None:
 def markdown_preview(request: HttpRequest) -> JsonResponse:
     """The sanitised HTML of ``text``, as a comment or description would show it."""
     length = request.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > PREVIEW_MAX_BYTES:
+    if (parse_id(length) or 0) > PREVIEW_MAX_BYTES:
         return JsonResponse({"detail": _("The text is too long to preview.")}, status=413)
     form = MarkdownPreviewForm(request.POST)
     if not form.is_valid():
@@ -283,7 +284,15 @@ def comment_create(request: HttpRequest, key: str) -> HttpResponse:
                     files=data["files"],
                 )
         except TicketConflict as exc:
-            messages.warning(request, exc.message)
+            messages.warning(
+                request,
+                _("%(message)s Your text is kept below: check the ticket and send it again.")
+                % {"message": exc.message},
+            )
+            # The draft is shown again with the current version, so sending it again works.
+            fresh = request.POST.copy()
+            fresh["version"] = str(exc.ticket.version)
+            form = CommentForm(fresh, request.FILES, ticket=ticket, can_work=can_work)
         except TicketError as exc:
             messages.error(request, exc.message)
         except ValidationError as exc:
