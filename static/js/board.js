@@ -80,15 +80,6 @@ function setTooltip(element, text) {
   }
 }
 
-// The "⋮" buttons toggle a dropdown, so tooltips.js (data-bs-toggle="tooltip") cannot
-// reach them; they get their tooltip here, also after the cards were refreshed.
-function attachMenuTooltips() {
-  if (!window.bootstrap) return;
-  root.querySelectorAll(".board-card-menu-button").forEach((button) => {
-    window.bootstrap.Tooltip.getOrCreateInstance(button, { trigger: "hover focus" });
-  });
-}
-
 function hideTooltips() {
   document.dispatchEvent(new CustomEvent("helpdesk:hide-tooltips"));
 }
@@ -341,7 +332,6 @@ async function refreshBoard() {
     if (newerMore) column.append(document.importNode(newerMore, true));
   }
   applyFilters({ keepUrl: true });
-  attachMenuTooltips();
   if (focusedId) document.getElementById(focusedId)?.focus();
 }
 
@@ -552,10 +542,10 @@ if (root) {
     root.addEventListener("show.bs.dropdown", (event) => {
       const card = event.target.closest(".board-card");
       if (!card) return;
-      window.bootstrap?.Tooltip.getInstance(event.target)?.hide();
+      const glyph = event.target.querySelector('[data-bs-toggle="tooltip"]');
+      if (glyph) window.bootstrap?.Tooltip.getInstance(glyph)?.hide();
       fillMenu(card);
     });
-    attachMenuTooltips();
     startDragging();
   }
 }

@@ -72,7 +72,7 @@ def ticket_move(
     """
     locked = _lock(ticket)
     _check_can_work(actor, locked)
-    _check_version(locked, version)
+    _check_version(locked, version, actor=actor)
     now = timezone.now()
     old_status = locked.status
     if status.pk != old_status.pk:

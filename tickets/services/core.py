@@ -58,10 +58,15 @@ class TransitionNotAllowed(TicketError):
 class TicketConflict(TicketError):
     """The ticket changed after the actor loaded it (optimistic locking)."""
 
-    def __init__(self, ticket: Ticket, *, changed_by: User | None):
+    def __init__(self, ticket: Ticket, *, changed_by: User | None, actor: User | None = None):
         self.ticket = ticket
         self.changed_by = changed_by
-        if changed_by is not None:
+        if changed_by is not None and actor is not None and changed_by.pk == actor.pk:
+            message = _(
+                "You changed %(key)s in another tab or window a moment ago. "
+                "This change was not saved."
+            ) % {"key": ticket.key}
+        elif changed_by is not None:
             message = _("%(name)s changed %(key)s a moment ago. Your change was not saved.") % {
                 "name": changed_by.get_display_name(),
                 "key": ticket.key,
@@ -116,9 +121,9 @@ def _lock(ticket: Ticket | int) -> Ticket:
     return locked
 
 
-def _check_version(ticket: Ticket, version: int | None) -> None:
+def _check_version(ticket: Ticket, version: int | None, *, actor: User | None = None) -> None:
     if version is not None and version != ticket.version:
-        raise TicketConflict(ticket, changed_by=last_changed_by(ticket))
+        raise TicketConflict(ticket, changed_by=last_changed_by(ticket), actor=actor)
 
 
 def last_changed_by(ticket: Ticket) -> User | None:

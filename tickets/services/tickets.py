@@ -153,7 +153,7 @@ def _update_locked(
 ) -> dict[str, tuple]:
     """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
     _check_can_work(actor, ticket)
-    _check_version(ticket, version)
+    _check_version(ticket, version, actor=actor)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot update {', '.join(sorted(unknown))}")

@@ -61,6 +61,12 @@ def render_card(
         classes += " board-card-movable"
     if card.overdue:
         classes += " board-card-overdue"
+    # Announced by screen readers: the keyboard alternative to dragging (board.js).
+    shortcuts = (
+        ' aria-keyshortcuts="Alt+ArrowLeft Alt+ArrowRight Alt+ArrowUp Alt+ArrowDown"'
+        if movable
+        else ""
+    )
     parts = [
         f'<article class="{classes}" id="ticket-card-{card.pk:d}" role="listitem" tabindex="0"'
         f' data-ticket-id="{card.pk:d}" data-key="{key}" data-version="{card.version:d}"'
@@ -70,7 +76,7 @@ def render_card(
         f' data-priority-high="{_bool(card.priority.is_high)}"'
         f' data-queue="{card.queue.pk:d}" data-due="{card.due_iso}"'
         f' data-can-move="{_bool(movable)}"'
-        f' style="--board-priority: {escape(card.priority.colour)}"'
+        f' style="--board-priority: {escape(card.priority.colour)}"{shortcuts}'
         f' aria-label="{key}: {title}">',
         '<div class="card-body"><div class="d-flex align-items-center gap-1">',
     ]
@@ -79,27 +85,29 @@ def render_card(
     parts.append(
         f'<span class="board-priority-dot" data-bs-toggle="tooltip" title="{priority_label}">'
         f'</span><span class="visually-hidden">{priority_label}</span>'
-        f'<a class="board-card-key small fw-semibold text-decoration-none"'
+        f'<a class="board-card-key small fw-semibold text-decoration-none text-nowrap"'
         f' href="{escape(card.url)}">{key}</a>'
     )
     if show_queue:
         parts.append(
-            '<span class="badge border board-card-queue text-truncate">'
-            f"{escape(card.queue.name)}</span>"
+            # The name is cut to the badge's width; the title shows all of it.
+            '<span class="badge border board-card-queue text-truncate"'
+            f' title="{escape(card.queue.name)}">{escape(card.queue.name)}</span>'
         )
     if movable:
-        # Its tooltip is attached by board.js: data-bs-toggle is taken by the dropdown.
+        # The tooltip sits on the glyph: Bootstrap keeps one component per element, and the
+        # button's is the dropdown (a tooltip there stops it closing on an outside click).
         parts.append(
             '<div class="dropdown board-card-menu ms-auto">'
             '<button type="button" class="btn btn-sm btn-link board-card-menu-button"'
             ' data-bs-toggle="dropdown" data-bs-popper-config=\'{"strategy":"fixed"}\''
-            f' aria-expanded="false" title="{labels["menu"]}"'
-            f' aria-label="{escape(card.menu_label)}">⋮</button>'
-            '<ul class="dropdown-menu dropdown-menu-end" data-card-menu></ul></div>'
+            f' aria-expanded="false" aria-label="{escape(card.menu_label)}">'
+            f'<span data-bs-toggle="tooltip" title="{labels["menu"]}" aria-hidden="true">⋮</span>'
+            '</button><ul class="dropdown-menu dropdown-menu-end" data-card-menu></ul></div>'
         )
     parts.append(
         f'</div><div class="board-card-title">{title}</div>'
-        '<div class="d-flex align-items-center gap-2 small mt-1">'
+        '<div class="d-flex flex-wrap align-items-center column-gap-2 row-gap-1 small mt-1">'
     )
     if card.due_date:
         parts.append(

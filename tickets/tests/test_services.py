@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import translation
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -186,6 +187,13 @@ def test_stale_version_is_a_conflict_naming_who_changed_it(ticket, agent):
     assert "Дмитрий" in conflict.value.message
     ticket.refresh_from_db()
     assert ticket.priority == priority("high")
+
+
+def test_a_conflict_with_oneself_says_so(ticket, agent):
+    services.ticket_update(actor=agent, ticket=ticket, priority=priority("high"), version=1)
+    with translation.override("en"), pytest.raises(services.TicketConflict) as conflict:
+        services.ticket_update(actor=agent, ticket=ticket, priority=priority("low"), version=1)
+    assert "another tab" in conflict.value.message
 
 
 def test_requester_and_agents_of_other_queues_cannot_change(ticket, requester):
