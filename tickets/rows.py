@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from tickets.models import Ticket
 from tickets.templatetags.ticket_tags import avatar, priority_badge, status_badge
 from tickets.timeline import ago
+from tickets.workflow import workflow
 
 RECENT = timedelta(days=7)
 
@@ -24,6 +25,7 @@ RECENT = timedelta(days=7)
 @dataclass(slots=True)
 class TicketRow:
     ticket: Ticket
+    queue_name: str
     url: str
     status_badge: SafeString
     priority_badge: SafeString
@@ -67,8 +69,12 @@ def ticket_rows(tickets, *, tag_url) -> list[TicketRow]:
     dates: dict[object, str] = {}
     select_label = _("Select %(key)s")
     rows = []
+    flow = workflow()
     for ticket in tickets:
-        status, priority = ticket.status, ticket.priority
+        # From the cache rather than joined: a row needs only their names and colours.
+        status = flow.status(ticket.status_id) or ticket.status
+        priority = flow.priority(ticket.priority_id) or ticket.priority
+        queue = flow.queue(ticket.queue_id) or ticket.queue
         if ("s", status.pk) not in badges:
             badges["s", status.pk] = status_badge(status)
         if ("p", priority.pk) not in badges:
@@ -84,6 +90,7 @@ def ticket_rows(tickets, *, tag_url) -> list[TicketRow]:
         rows.append(
             TicketRow(
                 ticket=ticket,
+                queue_name=queue.name,
                 url=url_pattern.replace("KEY-0", ticket.key),
                 status_badge=badges["s", status.pk],
                 priority_badge=badges["p", priority.pk],
