@@ -1,4 +1,4 @@
-// The ticket list: bulk selection, people autocompletes, page size, confirmations.
+// The ticket list: bulk selection, page size, confirmations (people: people.js).
 // Everything also works without this script; it only makes the page quicker to use.
 
 function setUpBulk() {
@@ -46,50 +46,6 @@ function setUpBulk() {
   refresh();
 }
 
-function debounce(fn, wait) {
-  let timer;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), wait);
-  };
-}
-
-function setUpPeople() {
-  document.querySelectorAll("input[data-people-url]").forEach((input) => {
-    const list = document.getElementById(input.getAttribute("list"));
-    if (!list) return;
-    let lastQuery = null;
-    const lookUp = debounce(async () => {
-      const query = input.value.trim();
-      if (query === lastQuery || ["me", "none"].includes(query.toLowerCase())) return;
-      lastQuery = query;
-      const url = new URL(input.dataset.peopleUrl, window.location.href);
-      url.searchParams.set("q", query);
-      url.searchParams.set("role", input.dataset.peopleRole || "any");
-      try {
-        const response = await fetch(url, {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-        });
-        if (!response.ok) return;
-        const data = await response.json();
-        list.replaceChildren(
-          ...data.results.map((person) => {
-            const option = document.createElement("option");
-            option.value = person.username;
-            option.label = person.name;
-            return option;
-          }),
-        );
-      } catch {
-        // The autocomplete is a convenience: typing a user name still works.
-      }
-    }, 200);
-    input.addEventListener("input", lookUp);
-    input.addEventListener("focus", lookUp, { once: true });
-  });
-}
-
 function setUpShortcuts() {
   document.querySelectorAll("[data-fill]").forEach((button) => {
     button.addEventListener("click", () => {
@@ -133,6 +89,5 @@ function setUpCleanUrls() {
 }
 
 setUpBulk();
-setUpPeople();
 setUpShortcuts();
 setUpCleanUrls();

@@ -1,6 +1,6 @@
-// The ticket page and the new-ticket form: in-place field changes, the timeline filter,
-// the internal-note switch and the people autocomplete. Every feature has a plain HTML
-// fallback, so the page works without this script.
+// The ticket page and the new-ticket form: in-place field changes, the timeline filter
+// and the internal-note switch (people autocompletes: people.js). Every feature has a
+// plain HTML fallback, so the page works without this script.
 document.documentElement.classList.add("hd-js");
 
 // --- Side panel: a field is saved as soon as a value is picked ------------------------
@@ -75,44 +75,3 @@ if (internalSwitch) {
   update();
 }
 
-// --- People autocomplete: GET /tickets/people/?q=...&role=any ------------------------
-let listCount = 0;
-for (const input of document.querySelectorAll("input[data-people-url]")) {
-  const list = document.createElement("datalist");
-  list.id = `people-options-${++listCount}`;
-  input.after(list);
-  input.setAttribute("list", list.id);
-  let timer = 0;
-  let controller = null;
-  input.addEventListener("input", () => {
-    window.clearTimeout(timer);
-    const query = input.value.trim();
-    if (query.length < 2) return;
-    timer = window.setTimeout(async () => {
-      controller?.abort();
-      controller = new AbortController();
-      const url = new URL(input.dataset.peopleUrl, window.location.href);
-      url.searchParams.set("q", query);
-      url.searchParams.set("role", input.dataset.peopleRole || "any");
-      try {
-        const response = await fetch(url, {
-          credentials: "same-origin",
-          headers: { Accept: "application/json" },
-          signal: controller.signal,
-        });
-        if (!response.ok) return;
-        const data = await response.json();
-        list.replaceChildren(
-          ...(data.results || []).map((person) => {
-            const option = document.createElement("option");
-            option.value = person.username;
-            option.label = person.name && person.name !== person.username ? person.name : "";
-            return option;
-          }),
-        );
-      } catch {
-        // Typing on aborts the previous look-up; a failed one just offers nothing.
-      }
-    }, 200);
-  });
-}

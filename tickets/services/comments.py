@@ -22,8 +22,9 @@ from tickets.services.core import (
     _lock,
     _raw,
     _send_on_commit,
+    _store_files,
 )
-from tickets.uploads import attachment_create, removes_files_on_error, validate_uploads
+from tickets.uploads import removes_files_on_error, validate_uploads
 
 # --- Comments and files ---------------------------------------------------------------
 
@@ -60,22 +61,7 @@ def _comment_locked(
             is_internal=is_internal,
         )
     ]
-    for upload in files:
-        attachment = attachment_create(
-            ticket=ticket, upload=upload, uploader=actor, comment=comment, now=now
-        )
-        events.append(
-            _event(
-                ticket,
-                actor,
-                source,
-                TicketEvent.Kind.ATTACHED,
-                now,
-                field="attachment",
-                new_value=str(attachment.pk),
-                is_internal=is_internal,
-            )
-        )
+    events += _store_files(ticket, files, actor=actor, source=source, now=now, comment=comment)[1]
     TicketEvent.objects.bulk_create(events)
     # A comment is activity, not a change of the ticket: the version stays. An internal
     # note is not activity requesters may notice: the update time stays too.
@@ -172,21 +158,8 @@ def attachment_add(
         raise ValidationError({"files": _("Choose a file to attach.")})
     validate_uploads(files)
     now = timezone.now()
-    attachments = [
-        attachment_create(ticket=locked, upload=upload, uploader=actor, now=now) for upload in files
-    ]
-    TicketEvent.objects.bulk_create(
-        _event(
-            locked,
-            actor,
-            source,
-            TicketEvent.Kind.ATTACHED,
-            now,
-            field="attachment",
-            new_value=str(attachment.pk),
-        )
-        for attachment in attachments
-    )
+    attachments, events = _store_files(locked, files, actor=actor, source=source, now=now)
+    TicketEvent.objects.bulk_create(events)
     Ticket.objects.filter(pk=locked.pk).update(updated_at=now)
     _send_on_commit(
         signals.ticket_changed,

@@ -23,6 +23,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors import user_can_work_ticket
+from tickets.uploads import attachment_create
 from tickets.workflow import workflow
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,32 @@ def _top_rank(status_id: int, *, exclude: int | None = None) -> int:
         column = column.exclude(pk=exclude)
     lowest = column.aggregate(lowest=Min("rank"))["lowest"]
     return 0 if lowest is None else lowest - RANK_STEP
+
+
+def _store_files(
+    ticket: Ticket, files, *, actor, source, now, comment=None
+) -> tuple[list, list[TicketEvent]]:
+    """Store validated uploads; returns the attachments and their (unsaved) history rows."""
+    internal = bool(comment and comment.is_internal)
+    attachments, events = [], []
+    for upload in files:
+        attachment = attachment_create(
+            ticket=ticket, upload=upload, uploader=actor, comment=comment, now=now
+        )
+        attachments.append(attachment)
+        events.append(
+            _event(
+                ticket,
+                actor,
+                source,
+                TicketEvent.Kind.ATTACHED,
+                now,
+                field="attachment",
+                new_value=str(attachment.pk),
+                is_internal=internal,
+            )
+        )
+    return attachments, events
 
 
 def _event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:

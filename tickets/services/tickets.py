@@ -35,12 +35,13 @@ from tickets.services.core import (
     _next_key,
     _raw,
     _send_on_commit,
+    _store_files,
     _tags,
     _top_rank,
     _validate_title,
     validate_assignee,
 )
-from tickets.uploads import attachment_create, removes_files_on_error, validate_uploads
+from tickets.uploads import removes_files_on_error, validate_uploads
 from tickets.workflow import workflow
 
 # --- Tickets --------------------------------------------------------------------------
@@ -104,19 +105,7 @@ def ticket_create(
     if watchers:
         ticket.watchers.set(watchers)
     events = [_event(ticket, actor, source, TicketEvent.Kind.CREATED, now, new_value=key)]
-    for upload in files:
-        attachment = attachment_create(ticket=ticket, upload=upload, uploader=actor, now=now)
-        events.append(
-            _event(
-                ticket,
-                actor,
-                source,
-                TicketEvent.Kind.ATTACHED,
-                now,
-                field="attachment",
-                new_value=str(attachment.pk),
-            )
-        )
+    events += _store_files(ticket, files, actor=actor, source=source, now=now)[1]
     TicketEvent.objects.bulk_create(events)
     search.index_fields(ticket)
     _send_on_commit(signals.ticket_created, ticket=ticket, actor=actor, source=source)
