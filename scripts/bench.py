@@ -39,6 +39,23 @@ def load_average() -> str:
 LOAD_AT_START = load_average()
 
 
+def cpu_yardstick() -> float:
+    """Milliseconds for a fixed piece of pure Python (median of five): how fast this
+    machine runs Python right now. Shared virtual machines vary by tens of per cent from
+    one minute to the next; divide by it to compare runs."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+YARDSTICK_AT_START = cpu_yardstick()
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=20_000)
@@ -389,7 +406,9 @@ def print_report(rows, *, args, result, migrated, database, extra) -> None:
     )
     print(
         f"- {args.runs} runs per operation after one warm-up; times are in-process; "
-        f"load average {LOAD_AT_START} at the start, {load_average()} at the end"
+        f"load average {LOAD_AT_START} at the start, {load_average()} at the end; "
+        f"CPU yardstick {YARDSTICK_AT_START:.0f} ms at the start, {cpu_yardstick():.0f} ms "
+        "at the end (a fixed Python loop: lower is faster)"
     )
 
 

@@ -8,12 +8,14 @@ row). Badges and avatars are built once per status, priority and person and shar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from tickets.models import Ticket
 from tickets.templatetags.ticket_tags import avatar, priority_badge, status_badge
 from tickets.timeline import ago
@@ -22,9 +24,29 @@ from tickets.workflow import workflow
 RECENT = timedelta(days=7)
 
 
+PERSON_FIELDS = ("username", "first_name", "last_name", "display_name")
+# What a row shows, read as plain values: no model instances, no joins but the people.
+ROW_VALUES = (
+    "pk",
+    "key",
+    "title",
+    "queue_id",
+    "status_id",
+    "priority_id",
+    "due_date",
+    "updated_at",
+    "requester_id",
+    "assignee_id",
+    *(f"requester__{name}" for name in PERSON_FIELDS),
+    *(f"assignee__{name}" for name in PERSON_FIELDS),
+)
+
+
 @dataclass(slots=True)
 class TicketRow:
-    ticket: Ticket
+    pk: int
+    key: str
+    title: str
     queue_name: str
     url: str
     status_badge: SafeString
@@ -40,14 +62,6 @@ class TicketRow:
     select_label: str
     tags: list[tuple[str, str]] = field(default_factory=list)
 
-    @property
-    def pk(self) -> int:
-        return self.ticket.pk
-
-    @property
-    def key(self) -> str:
-        return self.ticket.key
-
 
 def _updated_label(moment: datetime, now: datetime) -> str:
     if now - moment >= RECENT:
@@ -55,55 +69,92 @@ def _updated_label(moment: datetime, now: datetime) -> str:
     return ago(moment)
 
 
-def ticket_rows(tickets, *, tag_url) -> list[TicketRow]:
-    """Rows for ``tickets`` (with status, priority, people and tags loaded).
+def _person(pk: int | None, names: tuple) -> User | None:
+    """A name-only user, enough for a display name and initials (not saved or loaded)."""
+    if pk is None:
+        return None
+    username, first_name, last_name, display_name = names
+    return User(
+        pk=pk,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        display_name=display_name,
+    )
+
+
+def ticket_rows(tickets: QuerySet[Ticket], *, tag_url) -> list[TicketRow]:
+    """Rows for the ``tickets`` of one page (a sliced queryset): two queries, rows and tags.
 
     ``tag_url(name)`` gives the list URL filtered by a tag.
     """
+    values = list(tickets.values_list(*ROW_VALUES))
+    tags: dict[int, list[str]] = {}
+    if values:
+        through = Ticket.tags.through.objects.filter(ticket_id__in=[v[0] for v in values])
+        for ticket_id, name in through.order_by("tag__name").values_list("ticket_id", "tag__name"):
+            tags.setdefault(ticket_id, []).append(name)
     now = timezone.now()
     today = timezone.localdate()
     # Keys hold capital letters, digits and a dash only: one reversed URL serves all rows.
     url_pattern = reverse("tickets:detail", kwargs={"key": "KEY-0"})
+    exact_format = get_format("DATETIME_FORMAT")
     badges: dict[tuple[str, int], SafeString] = {}
     people: dict[int, tuple[str, SafeString]] = {}
     dates: dict[object, str] = {}
     select_label = _("Select %(key)s")
-    rows = []
     flow = workflow()
-    for ticket in tickets:
+    rows = []
+    for (
+        pk,
+        key,
+        title,
+        queue_id,
+        status_id,
+        priority_id,
+        due,
+        updated_at,
+        requester_id,
+        assignee_id,
+        *names,
+    ) in values:
         # From the cache rather than joined: a row needs only their names and colours.
-        status = flow.status(ticket.status_id) or ticket.status
-        priority = flow.priority(ticket.priority_id) or ticket.priority
-        queue = flow.queue(ticket.queue_id) or ticket.queue
+        status, priority = flow.status(status_id), flow.priority(priority_id)
+        queue = flow.queue(queue_id)
+        if status is None or priority is None or queue is None:  # edited this very moment
+            ticket = Ticket.objects.select_related("status", "priority", "queue").get(pk=pk)
+            status, priority, queue = ticket.status, ticket.priority, ticket.queue
         if ("s", status.pk) not in badges:
             badges["s", status.pk] = status_badge(status)
         if ("p", priority.pk) not in badges:
             badges["p", priority.pk] = priority_badge(priority)
-        assignee = ticket.assignee
-        if assignee is not None and assignee.pk not in people:
-            people[assignee.pk] = (assignee.get_display_name(), avatar(assignee, "sm"))
-        name, face = people[assignee.pk] if assignee is not None else ("", SafeString())
-        due = ticket.due_date
+        for person_id, person_names in ((requester_id, names[:4]), (assignee_id, names[4:])):
+            if person_id is not None and person_id not in people:
+                person = _person(person_id, person_names)
+                people[person_id] = (person.get_display_name(), avatar(person, "sm"))
+        name, face = people[assignee_id] if assignee_id is not None else ("", SafeString())
         if due is not None and due not in dates:
             dates[due] = date_format(due, "SHORT_DATE_FORMAT")
-        updated = timezone.localtime(ticket.updated_at)
+        updated = timezone.localtime(updated_at)
         rows.append(
             TicketRow(
-                ticket=ticket,
+                pk=pk,
+                key=key,
+                title=title,
                 queue_name=queue.name,
-                url=url_pattern.replace("KEY-0", ticket.key),
+                url=url_pattern.replace("KEY-0", key),
                 status_badge=badges["s", status.pk],
                 priority_badge=badges["p", priority.pk],
-                requester_name=ticket.requester.get_display_name(),
+                requester_name=people[requester_id][0],
                 assignee_name=name,
                 assignee_avatar=face,
                 updated_iso=updated.isoformat(),
-                updated_exact=date_format(updated, "DATETIME_FORMAT"),
-                updated_label=_updated_label(ticket.updated_at, now),
+                updated_exact=dateformat.format(updated, exact_format),
+                updated_label=_updated_label(updated_at, now),
                 due_label=dates.get(due, ""),
                 overdue=bool(due and due < today and not status.is_closed),
-                select_label=select_label % {"key": ticket.key},
-                tags=[(tag.name, tag_url(tag.name)) for tag in ticket.tags.all()],
+                select_label=select_label % {"key": key},
+                tags=[(tag, tag_url(tag)) for tag in tags.get(pk, [])],
             )
         )
     return rows
