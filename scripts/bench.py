@@ -136,9 +136,6 @@ def measure(
     profile: bool = False,
 ) -> Row:
     """Time ``action`` ``runs`` times (after a warm-up), then count its queries once."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     row = Row(name)
     for run in range(runs + 1):
         if prepare is not None:
@@ -147,6 +144,45 @@ def measure(
         action()
         if run:  # the first run warms caches and templates
             row.times.append(time.perf_counter() - started)
+    return finish_row(row, action, prepare=prepare, explain=explain, profile=profile)
+
+
+def measure_interleaved(
+    actions: list[tuple[str, Callable[[], object]]],
+    *,
+    runs: int,
+    explain: bool = False,
+    profile: bool = False,
+) -> list[Row]:
+    """Time several read-only actions in turns (one warm-up each), so that a machine whose
+    speed drifts treats them alike; then count each one's queries."""
+    rows = [Row(name) for name, _action in actions]
+    for _name, action in actions:
+        action()
+    for _run in range(runs):
+        for row, (_name, action) in zip(rows, actions, strict=True):
+            started = time.perf_counter()
+            action()
+            row.times.append(time.perf_counter() - started)
+    return [
+        finish_row(row, action, explain=explain, profile=profile)
+        for row, (_name, action) in zip(rows, actions, strict=True)
+    ]
+
+
+def finish_row(
+    row: Row,
+    action: Callable[[], object],
+    *,
+    prepare: Callable[[], None] | None = None,
+    explain: bool = False,
+    profile: bool = False,
+) -> Row:
+    """Count the queries of one more run; print its plan or profile when asked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    name = row.operation
     if prepare is not None:
         prepare()
     with CaptureQueriesContext(connection) as captured:
@@ -405,7 +441,8 @@ def print_report(rows, *, args, result, migrated, database, extra) -> None:
         f"(module {sqlite3.sqlite_version}), {platform.platform()}"
     )
     print(
-        f"- {args.runs} runs per operation after one warm-up; times are in-process; "
+        f"- {args.runs} runs per operation after one warm-up (the four reads in turns); "
+        "times are in-process; "
         f"load average {LOAD_AT_START} at the start, {load_average()} at the end; "
         f"CPU yardstick {YARDSTICK_AT_START:.0f} ms at the start, {cpu_yardstick():.0f} ms "
         "at the end (a fixed Python loop: lower is faster)"
@@ -448,11 +485,13 @@ def run(args: argparse.Namespace, database: Path) -> None:
         (f"board `{board_url}`", board_url),
     ]
     detail = {"explain": args.explain, "profile": args.profile}
-    rows = []
-    for name, url in reads:
-        row = measure(name, checked_get(client, url, notes), runs=args.runs, **detail)
+    rows = measure_interleaved(
+        [(name, checked_get(client, url, notes)) for name, url in reads],
+        runs=args.runs,
+        **detail,
+    )
+    for row, (_name, url) in zip(rows, reads, strict=True):
         row.note = notes.get(url, "")
-        rows.append(row)
     create, create_how = create_ticket_action(client, agent, queue)
     rows.append(measure("create a ticket", create, runs=args.runs, **detail))
     rows[-1].note = create_how

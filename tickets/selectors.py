@@ -17,6 +17,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.roles import user_is_agent, user_is_manager
 from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
+from tickets.workflow import agents, workflow
 
 _QUEUES_ATTR = "_helpdesk_queue_ids"
 
@@ -141,11 +142,20 @@ def get_visible_ticket(user, *, key: str | None = None, pk: int | None = None) -
 def ticket_detail(user, *, key: str) -> Ticket:
     """A visible ticket with its tags and the viewer's rights (the page's other parts come
     from ``tickets.timeline``)."""
-    tickets = ticket_card_related(visible_tickets(user)).prefetch_related("tags")
+    tickets = visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
     try:
         ticket = tickets.get(key=key.upper())
     except Ticket.DoesNotExist:
         raise Http404 from None
+    # Status, priority and queue from the cached workflow instead of three more joins.
+    flow = workflow()
+    for name, found in (
+        ("status", flow.status(ticket.status_id)),
+        ("priority", flow.priority(ticket.priority_id)),
+        ("queue", flow.queue(ticket.queue_id)),
+    ):
+        if found is not None:
+            setattr(ticket, name, found)
     ticket.viewer_can_work = user_can_work_ticket(user, ticket)
     return ticket
 
@@ -201,6 +211,23 @@ def assignable_agents(queue: Queue | None = None) -> QuerySet[User]:
         members = Queue.members.through.objects.filter(queue_id=queue.pk, user_id=OuterRef("pk"))
         agents = agents.filter(Exists(members))
     return agents.distinct().order_by("last_name", "first_name", "username")
+
+
+def agent_choices(*, queue_id: int | None = None) -> list[User]:
+    """Agents to pick from (cached, no query), as name-only users; with ``queue_id``,
+    ``in_queue`` tells the members of that queue."""
+    people = []
+    for entry in agents():
+        person = User(
+            pk=entry.pk,
+            username=entry.username,
+            first_name=entry.first_name,
+            last_name=entry.last_name,
+            display_name=entry.display_name,
+        )
+        person.in_queue = queue_id in entry.queue_ids
+        people.append(person)
+    return people
 
 
 def visible_queues(user) -> QuerySet[Queue]:

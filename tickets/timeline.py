@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -108,7 +109,13 @@ def ticket_page(*, user, ticket: Ticket) -> TicketPage:
     # The comments' files come from the panel's list above: no second query for them.
     comments = list(visible_comments(user, ticket).prefetch_related(None))
     _decorate_comments(comments, user=user, ticket=ticket)
-    events = list(visible_events(user, ticket))
+    # Rows the timeline would fold away anyway are not read: a "commented" row stands
+    # for a comment that is shown itself, a "rank" move is a reorder within a column.
+    events = list(
+        visible_events(user, ticket)
+        .exclude(kind=Kind.COMMENTED)
+        .exclude(kind=Kind.MOVED, field="rank")
+    )
     entries = [
         TimelineEntry(
             kind="comment",
@@ -142,6 +149,7 @@ def _decorate_comments(comments: list[Comment], *, user, ticket: Ticket) -> None
     edit_pattern = reverse("tickets:comment_edit", kwargs={"key": ticket.key, "comment_id": 0})
     edit_pattern = edit_pattern.replace("/0/", "/{}/")
     faces: dict[int, SafeString] = {}
+    exact = get_format("DATETIME_FORMAT")  # looked up once, not once per comment
     bodies = render_markdown_many([comment.body for comment in comments])
     for comment, html in zip(comments, bodies, strict=True):
         author = comment.author
@@ -152,10 +160,10 @@ def _decorate_comments(comments: list[Comment], *, user, ticket: Ticket) -> None
         comment.author_name = author.get_display_name() if author else ""
         comment.author_avatar = faces.get(comment.author_id, "")
         comment.created_iso = created.isoformat()
-        comment.created_exact = format_date(created, "DATETIME_FORMAT")
+        comment.created_exact = dateformat.format(created, exact)
         comment.created_ago = ago(comment.created_at)
         comment.edited_exact = (
-            format_date(timezone.localtime(comment.edited_at), "DATETIME_FORMAT")
+            dateformat.format(timezone.localtime(comment.edited_at), exact)
             if comment.edited_at
             else ""
         )

@@ -136,6 +136,65 @@ def workflow_changed(**kwargs) -> None:
     transaction.on_commit(_bump_version)
 
 
+AGENTS_VERSION_KEY = "tickets:agents:version"
+AGENTS_KEY = "tickets:agents:{version}"
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """An agent as pickers show them: cached, so pages need no query for the list."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+    display_name: str
+    queue_ids: frozenset[int]
+
+
+def _load_agents() -> list[AgentEntry]:
+    from django.db.models import Q
+
+    from accounts.models import User
+    from accounts.roles import Role
+
+    people = (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.AGENT, Role.MANAGER]))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+        .values_list("pk", "username", "first_name", "last_name", "display_name")
+    )
+    memberships: dict[int, set[int]] = {}
+    for queue_id, user_id in Queue.members.through.objects.values_list("queue_id", "user_id"):
+        memberships.setdefault(user_id, set()).add(queue_id)
+    return [AgentEntry(*row, queue_ids=frozenset(memberships.get(row[0], ()))) for row in people]
+
+
+def agents() -> list[AgentEntry]:
+    """Every active agent, manager and administrator with their queues (cached)."""
+    version = cache.get_or_set(AGENTS_VERSION_KEY, 1, timeout=None)
+    key = AGENTS_KEY.format(version=version)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _load_agents()
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def _bump_agents() -> None:
+    try:
+        cache.incr(AGENTS_VERSION_KEY)
+    except ValueError:
+        cache.set(AGENTS_VERSION_KEY, 1, timeout=None)
+
+
+def agents_changed(**kwargs) -> None:
+    """Forget the cached agents: a user, a role or a queue membership changed."""
+    _bump_agents()
+    transaction.on_commit(_bump_agents)
+
+
 def connect_cache_invalidation() -> None:
     for model in (Status, Priority, Queue, Transition, WipLimit):
         post_save.connect(workflow_changed, sender=model, dispatch_uid=f"workflow-{model.__name__}")
@@ -145,6 +204,12 @@ def connect_cache_invalidation() -> None:
     m2m_changed.connect(
         workflow_changed, sender=Queue.members.through, dispatch_uid="workflow-members"
     )
+    from accounts.models import User
+
+    post_save.connect(agents_changed, sender=User, dispatch_uid="agents-user")
+    post_delete.connect(agents_changed, sender=User, dispatch_uid="agents-user-del")
+    m2m_changed.connect(agents_changed, sender=User.groups.through, dispatch_uid="agents-roles")
+    m2m_changed.connect(agents_changed, sender=Queue.members.through, dispatch_uid="agents-members")
 
 
 def ensure_default_workflow(status_model=Status, priority_model=Priority) -> None:

@@ -27,6 +27,7 @@ from tickets.models import SavedView
 from tickets.parsing import parse_id
 from tickets.rows import ticket_rows
 from tickets.selectors import (
+    agent_choices,
     assignable_agents,
     ticket_card_related,
     user_works_queues,
@@ -137,7 +138,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "can_bulk": can_bulk,
         "explicit_sort": form.value("sort") or "",
         "default_sort": "" if form.searching else DEFAULT_SORT,
-        "agents": list(assignable_agents()) if can_bulk else [],
+        "agents": agent_choices() if can_bulk else [],
         "statuses": flow.statuses,
         "priorities": flow.priorities,
         "queues": flow.queues,

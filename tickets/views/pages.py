@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import (
     FileResponse,
     Http404,
@@ -37,7 +36,7 @@ from tickets.forms import (
     first_error,
 )
 from tickets.markdown import render_markdown
-from tickets.models import Queue, Source, Ticket
+from tickets.models import Source, Ticket
 from tickets.parsing import parse_id
 from tickets.services import TicketConflict, TicketError
 from tickets.timeline import ago, ticket_page
@@ -148,9 +147,8 @@ def _detail_response(
 
 
 def _agents_for(ticket: Ticket) -> list:
-    """Every agent, those of the ticket's queue marked ``in_queue`` (one query)."""
-    members = Queue.members.through.objects.filter(queue_id=ticket.queue_id, user_id=OuterRef("pk"))
-    return list(selectors.assignable_agents().annotate(in_queue=Exists(members)))
+    """Every agent, those of the ticket's queue marked ``in_queue`` (cached, no query)."""
+    return selectors.agent_choices(queue_id=ticket.queue_id)
 
 
 @login_required
