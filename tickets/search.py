@@ -51,7 +51,8 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(language)
 
 
-@lru_cache(maxsize=200_000)
+# PyStemmer caches too; this saves the script checks for the most frequent words.
+@lru_cache(maxsize=20_000)
 def stem(word: str) -> str:
     """The stem of one lower-case word (Russian or English; other words as they are)."""
     if CYRILLIC.search(word):
