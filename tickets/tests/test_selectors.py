@@ -105,3 +105,27 @@ def test_visible_tickets_costs_one_query_for_an_agent(world, agent, django_asser
         list(selectors.visible_tickets(agent))
     with django_assert_num_queries(1):  # then only the tickets
         list(selectors.visible_tickets(agent))
+
+
+def test_agent_choices_follow_roles_names_and_memberships(world, agent, requester):
+    hd = world["own"].queue
+    names = {person.username: person for person in selectors.agent_choices(queue_id=hd.pk)}
+    assert names["agent"].in_queue
+    assert "requester" not in names
+    # A new agent, a renamed one, a membership: seen at once, without a stale cache.
+    from accounts.services import user_set_roles
+
+    user_set_roles(user=requester, roles={Role.AGENT})
+    agent.display_name = "Анна С."
+    agent.save()
+    hd.members.remove(agent)
+    names = {person.username: person for person in selectors.agent_choices(queue_id=hd.pk)}
+    assert "requester" in names
+    assert names["agent"].get_display_name() == "Анна С."
+    assert not names["agent"].in_queue
+
+
+def test_agent_choices_cost_no_query_once_cached(world, django_assert_num_queries):
+    selectors.agent_choices()
+    with django_assert_num_queries(0):
+        selectors.agent_choices()
