@@ -12,8 +12,6 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from tickets.models import Priority, Queue, Status, Transition, WipLimit
 
-CACHE_VERSION_KEY = "tickets:workflow:version"
-CACHE_KEY = "tickets:workflow:{version}"
 CACHE_SECONDS = 3600
 
 DEFAULT_STATUSES = [
@@ -108,36 +106,40 @@ def _load() -> Workflow:
     )
 
 
+def _cached(name: str, load):
+    """``load()``'s value, kept in the cache under the current version of ``name``."""
+    version = cache.get_or_set(f"tickets:{name}:version", 1, timeout=None)
+    key = f"tickets:{name}:{version}"
+    value = cache.get(key)
+    if value is None:
+        value = load()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def _forget(name: str) -> None:
+    """Bump ``name``'s version now, for the rest of this transaction, and again once it
+    commits: a request that read the old rows in between must not keep them cached
+    under the new version."""
+
+    def bump() -> None:
+        try:
+            cache.incr(f"tickets:{name}:version")
+        except ValueError:
+            cache.set(f"tickets:{name}:version", 1, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def workflow() -> Workflow:
     """The current statuses, priorities, queues and rules (from the cache when fresh)."""
-    version = cache.get_or_set(CACHE_VERSION_KEY, 1, timeout=None)
-    key = CACHE_KEY.format(version=version)
-    cached = cache.get(key)
-    if cached is None:
-        cached = _load()
-        cache.set(key, cached, CACHE_SECONDS)
-    return cached
-
-
-def _bump_version() -> None:
-    try:
-        cache.incr(CACHE_VERSION_KEY)
-    except ValueError:
-        cache.set(CACHE_VERSION_KEY, 1, timeout=None)
+    return _cached("workflow", _load)
 
 
 def workflow_changed(**kwargs) -> None:
-    """Forget the cached workflow (connected to saves and deletes of its models).
-
-    Now, for the rest of this transaction, and again once it commits: a request that
-    read the old rows in between must not keep them cached under the new version.
-    """
-    _bump_version()
-    transaction.on_commit(_bump_version)
-
-
-AGENTS_VERSION_KEY = "tickets:agents:version"
-AGENTS_KEY = "tickets:agents:{version}"
+    """Forget the cached workflow (connected to saves and deletes of its models)."""
+    _forget("workflow")
 
 
 @dataclass(frozen=True)
@@ -173,26 +175,12 @@ def _load_agents() -> list[AgentEntry]:
 
 def agents() -> list[AgentEntry]:
     """Every active agent, manager and administrator with their queues (cached)."""
-    version = cache.get_or_set(AGENTS_VERSION_KEY, 1, timeout=None)
-    key = AGENTS_KEY.format(version=version)
-    cached = cache.get(key)
-    if cached is None:
-        cached = _load_agents()
-        cache.set(key, cached, CACHE_SECONDS)
-    return cached
-
-
-def _bump_agents() -> None:
-    try:
-        cache.incr(AGENTS_VERSION_KEY)
-    except ValueError:
-        cache.set(AGENTS_VERSION_KEY, 1, timeout=None)
+    return _cached("agents", _load_agents)
 
 
 def agents_changed(**kwargs) -> None:
     """Forget the cached agents: a user, a role or a queue membership changed."""
-    _bump_agents()
-    transaction.on_commit(_bump_agents)
+    _forget("agents")
 
 
 def connect_cache_invalidation() -> None:
