@@ -35,11 +35,6 @@ def agent_queue_ids(user) -> frozenset[int]:
     return cached
 
 
-def forget_queues(user) -> None:
-    if hasattr(user, _QUEUES_ATTR):
-        delattr(user, _QUEUES_ATTR)
-
-
 def _active(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
@@ -112,11 +107,6 @@ def user_can_see_ticket(user, ticket: Ticket) -> bool:
     if user_can_work_ticket(user, ticket) or ticket.requester_id == user.pk:
         return True
     return ticket.watchers.filter(pk=user.pk).exists()
-
-
-def user_can_comment(user, ticket: Ticket) -> bool:
-    """Everyone who sees a ticket may answer on it."""
-    return user_can_see_ticket(user, ticket)
 
 
 def user_works_queues(user) -> bool:
@@ -228,16 +218,6 @@ def agent_choices(*, queue_id: int | None = None) -> list[User]:
         person.in_queue = queue_id in entry.queue_ids
         people.append(person)
     return people
-
-
-def visible_queues(user) -> QuerySet[Queue]:
-    """Queues shown to the user: for agents those they work; managers all; else active ones."""
-    queues = Queue.objects.all()
-    if user_is_manager(user):
-        return queues
-    if user_is_agent(user):
-        return queues.filter(pk__in=agent_queue_ids(user))
-    return queues.filter(is_active=True)
 
 
 def notes_scope(user) -> Q | bool:

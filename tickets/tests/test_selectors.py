@@ -85,12 +85,6 @@ def test_internal_notes_events_and_files_are_hidden_from_requesters(world, reque
     assert selectors.visible_events(agent, ticket).filter(is_internal=True).count() == 1
 
 
-def test_queues_shown_to_each_role(world, requester, agent, manager):
-    assert {q.slug for q in selectors.visible_queues(agent)} == {"hd"}
-    assert {q.slug for q in selectors.visible_queues(manager)} == {"hd", "net"}
-    assert {q.slug for q in selectors.visible_queues(requester)} == {"hd", "net"}
-
-
 def test_assignable_agents(world, agent, manager, requester):
     hd = world["own"].queue
     assert set(selectors.assignable_agents(hd)) == {agent}

@@ -29,7 +29,6 @@ from tickets.rows import ticket_rows
 from tickets.selectors import (
     agent_choices,
     assignable_agents,
-    ticket_card_related,
     user_works_queues,
     visible_tickets,
 )
@@ -117,7 +116,7 @@ def _tag_url_maker(request: HttpRequest):
 def ticket_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = TicketFilterForm(request.GET, user=user)
-    tickets = filter_tickets(ticket_card_related(visible_tickets(user)), form=form, user=user)
+    tickets = filter_tickets(visible_tickets(user), form=form, user=user)
     paginator = Paginator(tickets, form.current_per_page)
     page = paginator.get_page(request.GET.get("page"))
     rows = ticket_rows(page.object_list, tag_url=_tag_url_maker(request))
