@@ -64,6 +64,15 @@ class User(AbstractUser):
             self.erp_username = self.erp_username.upper()
         super().save(*args, **kwargs)
 
+    # What showing a person needs: lists, boards and pickers read only these columns.
+    NAME_FIELDS = ("username", "first_name", "last_name", "display_name")
+
+    @classmethod
+    def name_only(cls, pk: int, *names: str) -> "User":
+        """A user built from ``NAME_FIELDS`` values read elsewhere (not loaded, not saved):
+        enough for a display name and initials."""
+        return cls(pk=pk, **dict(zip(cls.NAME_FIELDS, names, strict=True)))
+
     def get_display_name(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 

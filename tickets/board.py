@@ -148,10 +148,7 @@ CARD_VALUES = (
     "priority_id",
     "due_date",
     "assignee_id",
-    "assignee__username",
-    "assignee__first_name",
-    "assignee__last_name",
-    "assignee__display_name",
+    *(f"assignee__{name}" for name in User.NAME_FIELDS),
 )
 
 
@@ -211,14 +208,7 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
         *assignee,
     ) in rows:
         if assignee_id is not None and assignee_id not in people:
-            username, first_name, last_name, display_name = assignee
-            people[assignee_id] = User(
-                pk=assignee_id,
-                username=username,
-                first_name=first_name,
-                last_name=last_name,
-                display_name=display_name,
-            )
+            people[assignee_id] = User.name_only(assignee_id, *assignee)
         person = people.get(assignee_id)
         cards.append(
             BoardCard(

@@ -24,7 +24,6 @@ from tickets.workflow import workflow
 RECENT = timedelta(days=7)
 
 
-PERSON_FIELDS = ("username", "first_name", "last_name", "display_name")
 # What a row shows, read as plain values: no model instances, no joins but the people.
 ROW_VALUES = (
     "pk",
@@ -37,8 +36,8 @@ ROW_VALUES = (
     "updated_at",
     "requester_id",
     "assignee_id",
-    *(f"requester__{name}" for name in PERSON_FIELDS),
-    *(f"assignee__{name}" for name in PERSON_FIELDS),
+    *(f"requester__{name}" for name in User.NAME_FIELDS),
+    *(f"assignee__{name}" for name in User.NAME_FIELDS),
 )
 
 
@@ -67,20 +66,6 @@ def _updated_label(moment: datetime, now: datetime) -> str:
     if now - moment >= RECENT:
         return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
     return ago(moment)
-
-
-def _person(pk: int | None, names: tuple) -> User | None:
-    """A name-only user, enough for a display name and initials (not saved or loaded)."""
-    if pk is None:
-        return None
-    username, first_name, last_name, display_name = names
-    return User(
-        pk=pk,
-        username=username,
-        first_name=first_name,
-        last_name=last_name,
-        display_name=display_name,
-    )
 
 
 def ticket_rows(tickets: QuerySet[Ticket], *, tag_url) -> list[TicketRow]:
@@ -130,7 +115,7 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url) -> list[TicketRow]:
             badges["p", priority.pk] = priority_badge(priority)
         for person_id, person_names in ((requester_id, names[:4]), (assignee_id, names[4:])):
             if person_id is not None and person_id not in people:
-                person = _person(person_id, person_names)
+                person = User.name_only(person_id, *person_names)
                 people[person_id] = (person.get_display_name(), avatar(person, "sm"))
         name, face = people[assignee_id] if assignee_id is not None else ("", SafeString())
         if due is not None and due not in dates:

@@ -208,12 +208,8 @@ def agent_choices(*, queue_id: int | None = None) -> list[User]:
     ``in_queue`` tells the members of that queue."""
     people = []
     for entry in agents():
-        person = User(
-            pk=entry.pk,
-            username=entry.username,
-            first_name=entry.first_name,
-            last_name=entry.last_name,
-            display_name=entry.display_name,
+        person = User.name_only(
+            entry.pk, entry.username, entry.first_name, entry.last_name, entry.display_name
         )
         person.in_queue = queue_id in entry.queue_ids
         people.append(person)

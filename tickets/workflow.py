@@ -165,7 +165,7 @@ def _load_agents() -> list[AgentEntry]:
         .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.AGENT, Role.MANAGER]))
         .distinct()
         .order_by("last_name", "first_name", "username")
-        .values_list("pk", "username", "first_name", "last_name", "display_name")
+        .values_list("pk", *User.NAME_FIELDS)
     )
     memberships: dict[int, set[int]] = {}
     for queue_id, user_id in Queue.members.through.objects.values_list("queue_id", "user_id"):
