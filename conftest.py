@@ -56,6 +56,22 @@ def admin(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def fake_erp(settings, tmp_path):
+    """ERP sign-in switched on against the fake ERP, whose directory the test fills."""
+    from accounts.erp_fake import FakeDirectory
+
+    directory = FakeDirectory(tmp_path / "erp-directory.json")
+    settings.ERP_AUTH_ENABLED = True
+    settings.ERP_GATEWAY = "accounts.erp_fake.FakeERPGateway"
+    settings.ERP_FAKE_DIRECTORY = str(directory.path)
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        "accounts.backends.OracleERPBackend",
+    ]
+    return directory
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # The workflow (statuses, priorities, queues) is cached; a flushed or rolled-back
@@ -96,7 +112,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def live_daphne(transactional_db) -> str:
+def live_daphne_env() -> dict:
+    """Extra environment for the live server; a test module overrides it."""
+    return {}
+
+
+@pytest.fixture
+def live_daphne(transactional_db, live_daphne_env) -> str:
     """The app under a real ``daphne`` process (HTTP + WebSockets) on the test database.
 
     A separate process, as in production; it sees the test's committed data, so the SQLite
@@ -107,6 +129,7 @@ def live_daphne(transactional_db) -> str:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
         "DATABASE_URL": database_url_for_subprocess(),
+        **live_daphne_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server keeps Django's safety checks
     server = subprocess.Popen(

@@ -1,6 +1,12 @@
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
 
 
 class User(AbstractUser):
@@ -45,6 +51,37 @@ class User(AbstractUser):
         _("employee number"), max_length=30, blank=True, db_index=True
     )
     department = models.CharField(_("department"), max_length=240, blank=True)
+    sound_enabled = models.BooleanField(
+        _("sound"), default=True, help_text=_("Play a short tone on new notifications.")
+    )
+    erp_last_login = models.DateTimeField(_("last ERP sign-in"), null=True, blank=True)
+    erp_synced_at = models.DateTimeField(_("ERP profile refreshed"), null=True, blank=True)
+    erp_end_date = models.DateField(
+        _("ERP end date"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The ERP account stops working on this day; the directory sync then "
+            "deactivates the local user."
+        ),
+    )
+    erp_deactivated_at = models.DateTimeField(
+        _("deactivated by the ERP"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when the ERP account ended; cleared when the ERP shows it active "
+            "again. Users deactivated by hand are never reactivated by the ERP."
+        ),
+    )
+    roles_from_erp = models.BooleanField(
+        _("roles from ERP responsibilities"),
+        default=True,
+        help_text=_(
+            "Clear to keep the roles set here; otherwise every ERP sign-in and "
+            "directory sync sets them from the responsibility mapping."
+        ),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -79,3 +116,81 @@ class User(AbstractUser):
     @property
     def is_erp_account(self) -> bool:
         return bool(self.erp_username)
+
+
+class ResponsibilityRole(models.Model):
+    """Operators map ERP responsibilities to our roles; a user gets the highest mapped
+    role, and the requester role when none of theirs is mapped."""
+
+    responsibility_key = models.CharField(
+        _("responsibility key"),
+        max_length=100,
+        unique=True,
+        help_text=_("FND_RESPONSIBILITY.RESPONSIBILITY_KEY, for example XX_IT_SUPPORT_AGENT."),
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    note = models.CharField(_("note"), max_length=240, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ERP responsibility mapping")
+        verbose_name_plural = _("ERP responsibility mappings")
+        ordering = ["responsibility_key"]
+
+    def __str__(self) -> str:
+        return f"{self.responsibility_key} → {self.get_role_display()}"
+
+    def save(self, *args, **kwargs):
+        self.responsibility_key = self.responsibility_key.strip().upper()
+        super().save(*args, **kwargs)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named personal token for the REST API. Only a hash of the secret is stored;
+    the person sees the secret once, when the token is created."""
+
+    PREFIX = "hd_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the secret, shown so a person can tell tokens apart.
+    lookup = models.CharField(_("starts with"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.lookup}…)"
+
+    @classmethod
+    def new_secret(cls) -> tuple[str, str]:
+        """A fresh secret and its lookup part."""
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        return secret, secret[: len(cls.PREFIX) + 8]
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -17,4 +17,12 @@ urlpatterns = [
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
     path("theme/", views.set_theme, name="set_theme"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("profile/tokens/", views.profile_token_create, name="token_create"),
+    path(
+        "profile/tokens/<int:token_id>/revoke/",
+        views.profile_token_revoke,
+        name="token_revoke",
+    ),
 ]

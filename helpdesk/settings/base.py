@@ -7,6 +7,7 @@ listed in ``.env.example`` and ``docs/configuration.md``.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -128,6 +129,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "webpush",
+    "axes",
     "accounts",
     "tickets",
     "notifications",
@@ -144,6 +146,8 @@ MIDDLEWARE = [
     "accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the lockout flag the sign-in left on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -227,11 +231,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_IMPORTS = ["helpdesk.tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs are declared here; ``migrate`` (and beat at start) write them to the
+# admin's "Periodic tasks", where operators can pause them or change the interval.
+CELERY_BEAT_SCHEDULE = {}
 
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Sign-in with Oracle E-Business Suite accounts (docs/integrations.md).
+ERP_AUTH_ENABLED = env_bool("ERP_AUTH_ENABLED", default=False)
+# Axes refuses locked-out attempts first; local accounts (administrators, break-glass)
+# are tried before the ERP so they keep working while the ERP is down.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    *(["accounts.backends.OracleERPBackend"] if ERP_AUTH_ENABLED else []),
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -241,6 +256,48 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Oracle EBS gateway: a class path (tests and demos use the fake one) and the connection.
+ERP_GATEWAY = env.str("ERP_GATEWAY", default="accounts.erp.OracleERPGateway")
+ERP_FAKE_DIRECTORY = env.str("ERP_FAKE_DIRECTORY", default="")
+ORACLE_DSN = env.str("ORACLE_DSN", default="")
+ORACLE_HOST = env.str("ORACLE_HOST", default="")
+ORACLE_PORT = env_value("ORACLE_PORT", env.int, default=1521)
+ORACLE_SERVICE = env.str("ORACLE_SERVICE", default="")
+ORACLE_USER = env.str("ORACLE_USER", default="")
+ORACLE_PASSWORD = env.str("ORACLE_PASSWORD", default="")
+# Thick mode (Oracle Instant Client) when set: needed for old EBS password verifiers
+# (10G) and for native network encryption, which thin mode does not support.
+ORACLE_CLIENT_LIB_DIR = env.str("ORACLE_CLIENT_LIB_DIR", default="")
+ORACLE_CONNECT_TIMEOUT = env_value("ORACLE_CONNECT_TIMEOUT", env.float, default=5.0)
+ORACLE_CALL_TIMEOUT = env_value("ORACLE_CALL_TIMEOUT", env.float, default=10.0)
+ORACLE_POOL_MAX = env_value("ORACLE_POOL_MAX", env.int, default=4)
+# Schema of the EBS objects (the APPS synonyms) and the password check: the public
+# FND_USER_PKG.ValidateLogin, or a site's wrapper granted to a low-privilege account.
+ERP_SCHEMA = env.str("ERP_SCHEMA", default="APPS")
+ERP_VALIDATE_FUNCTION = env.str("ERP_VALIDATE_FUNCTION", default="APPS.FND_USER_PKG.VALIDATELOGIN")
+# How often the directory sync refreshes ERP users, and the overlap of its windows.
+ERP_SYNC_INTERVAL_MINUTES = env_value("ERP_SYNC_INTERVAL_MINUTES", env.int, default=60)
+if ERP_AUTH_ENABLED:
+    CELERY_BEAT_SCHEDULE["erp-directory-sync"] = {
+        "task": "integrations.erp_directory_sync",
+        "schedule": timedelta(minutes=ERP_SYNC_INTERVAL_MINUTES),
+    }
+
+# Lock out repeated sign-in failures (EBS does not count failures of its API). A user
+# name is locked after AXES_FAILURE_LIMIT failures, an address after LOGIN_IP_FAILURE_LIMIT
+# (higher: terminal servers put many people behind one address), for the cool-off time.
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env_value("LOGIN_FAILURE_LIMIT", env.int, default=5)
+LOGIN_IP_FAILURE_LIMIT = env_value("LOGIN_IP_FAILURE_LIMIT", env.int, default=20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_value("LOGIN_COOLOFF_MINUTES", env.int, default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.lockout.LoginAttemptsHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 # --- Internationalisation -------------------------------------------------------------
 
@@ -302,8 +359,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- REST framework -------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # The session (browsers) first; then personal API tokens. Our session class is DRF's
+    # but answers a bad token with 401 + WWW-Authenticate (accounts/authentication.py).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -337,5 +397,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
+        # Failures and lockouts (WARNING) are kept; every success would be noise.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,0 +1,63 @@
+"""REST API sign-in with personal API tokens (``Authorization: Token <secret>``).
+
+Browsers keep using the session; scripts and other systems send a token made on the
+profile page. ``Bearer`` is accepted too, for clients that only know that scheme.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.models import ApiToken, User
+from accounts.services import api_token_authenticate
+
+KEYWORDS = (b"token", b"bearer")
+
+
+def _presented_scheme(request: Request) -> bytes | None:
+    parts = authentication.get_authorization_header(request).split()
+    if parts and parts[0].lower() in KEYWORDS:
+        return parts[0].lower()
+    return None
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None  # not ours: another scheme, or no header at all
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Send the API token as “Authorization: Token <token>”.")
+            )
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            secret = ""
+        result = api_token_authenticate(secret)
+        if result is None:
+            raise exceptions.AuthenticationFailed(
+                _("The API token is not valid or has been revoked.")
+            )
+        return result
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session sign-in, unchanged, except for the scheme it announces on failure.
+
+    DRF asks only the first authentication class for the ``WWW-Authenticate`` scheme and
+    answers 403 when there is none. The session comes first (browsers), so a request
+    that presented a bad API token would get a 403; this makes it the 401 with
+    ``WWW-Authenticate: Token`` that API clients expect. Requests without a token keep
+    the 403 of a missing session.
+    """
+
+    def authenticate_header(self, request: Request) -> str | None:
+        if _presented_scheme(request) is not None:
+            return ApiTokenAuthentication.keyword
+        return None
