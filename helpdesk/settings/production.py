@@ -8,7 +8,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, env_bool, env_value
+from .base import ERP_AUTH_ENABLED, ERP_GATEWAY, env, env_bool, env_value
 
 DEBUG = False
 
@@ -22,6 +22,19 @@ def _required(name: str) -> None:
 # run inside web requests.
 for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
     _required(_name)
+
+# ERP sign-in needs its connection; the fake ERP (passwords in a JSON file) never runs here.
+if ERP_AUTH_ENABLED:
+    if ERP_GATEWAY != "accounts.erp.OracleERPGateway":
+        raise ImproperlyConfigured(f"ERP_GATEWAY {ERP_GATEWAY!r} is for tests and demos only")
+    _required("ORACLE_USER")
+    _required("ORACLE_PASSWORD")
+    if not os.environ.get("ORACLE_DSN") and not (
+        os.environ.get("ORACLE_HOST") and os.environ.get("ORACLE_SERVICE")
+    ):
+        raise ImproperlyConfigured(
+            "ORACLE_DSN (or ORACLE_HOST and ORACLE_SERVICE) must be set when ERP_AUTH_ENABLED"
+        )
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):

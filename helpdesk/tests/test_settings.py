@@ -28,6 +28,13 @@ ENV_NAMES = {
     "EMAIL_URL",
     "LOG_FORMAT",
     "DJANGO_SECURE_HSTS_SECONDS",
+    "ERP_AUTH_ENABLED",
+    "ERP_GATEWAY",
+    "ORACLE_DSN",
+    "ORACLE_HOST",
+    "ORACLE_SERVICE",
+    "ORACLE_USER",
+    "ORACLE_PASSWORD",
 }
 
 
@@ -150,6 +157,39 @@ def test_production_refuses_missing_values(monkeypatch, missing):
 def test_production_refuses_bad_values(monkeypatch, override, named):
     with pytest.raises(ImproperlyConfigured, match=named):
         load_settings("production", monkeypatch, **{**PRODUCTION_ENV, **override})
+
+
+FAKE_ERP = "accounts.erp_fake.FakeERPGateway"
+ERP_ENV = {"ERP_AUTH_ENABLED": "true", "ORACLE_USER": "XX_HELPDESK_RO", "ORACLE_PASSWORD": "pw"}
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({}, "ORACLE_DSN"),
+        ({"ORACLE_DSN": "db:1521/EBS", "ORACLE_USER": ""}, "ORACLE_USER"),
+        ({"ORACLE_HOST": "db", "ORACLE_PASSWORD": ""}, "ORACLE_PASSWORD"),
+        ({"ORACLE_DSN": "db:1521/EBS", "ERP_GATEWAY": FAKE_ERP}, "ERP_GATEWAY"),
+    ],
+)
+def test_production_erp_sign_in_needs_its_connection(monkeypatch, override, named):
+    env = {**PRODUCTION_ENV, **ERP_ENV, **override}
+    with pytest.raises(ImproperlyConfigured, match=named):
+        load_settings("production", monkeypatch, **{k: v for k, v in env.items() if v})
+
+
+def test_production_erp_sign_in_installs_the_backend_and_the_schedule(monkeypatch):
+    env = {**PRODUCTION_ENV, **ERP_ENV, "ORACLE_HOST": "db", "ORACLE_SERVICE": "EBS"}
+    values = load_settings("production", monkeypatch, **env)
+    assert values["AUTHENTICATION_BACKENDS"] == [
+        "accounts.lockout.LockoutBackend",
+        "django.contrib.auth.backends.ModelBackend",
+        "accounts.backends.OracleERPBackend",
+    ]
+    assert "erp-directory-sync" in values["CELERY_BEAT_SCHEDULE"]
+    assert "OracleERPBackend" not in str(
+        load_settings("base", monkeypatch)["AUTHENTICATION_BACKENDS"]
+    )
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
