@@ -10,6 +10,9 @@ from accounts.roles import user_role
 class MeSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="get_display_name", read_only=True)
     role = serializers.SerializerMethodField()
+    language = serializers.CharField(
+        read_only=True, help_text="ru, en, or empty for the site's default language."
+    )
 
     class Meta:
         model = User

@@ -4,6 +4,7 @@ Browsers keep using the session; scripts and other systems send a token made on 
 profile page. ``Bearer`` is accepted too, for clients that only know that scheme.
 """
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -41,6 +42,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("The API token is not valid or has been revoked.")
             )
+        # The language middleware ran before the token named the user: speak theirs now.
+        user = result[0]
+        if user.language:
+            translation.activate(user.language)
+            request._request.LANGUAGE_CODE = user.language
         return result
 
     def authenticate_header(self, request: Request) -> str:

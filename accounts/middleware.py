@@ -29,5 +29,6 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie",))
-        response.headers.setdefault("Content-Language", language)
+        # The active language may have changed on the way (an API token names its user).
+        response.headers.setdefault("Content-Language", translation.get_language() or language)
         return response

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api import MeView
 from helpdesk.health import healthz
 from helpdesk.views import home
-from tickets.api import TicketMoveView
 
 admin.site.site_header = _("Helpdesk administration")
 admin.site.site_title = _("Helpdesk")
@@ -18,5 +18,8 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
-    path("api/v1/tickets/<int:pk>/move/", TicketMoveView.as_view(), name="api-ticket-move"),
+    path("api/v1/users/me/", MeView.as_view(), name="api-users-me"),
+    path("api/v1/", include("tickets.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

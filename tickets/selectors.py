@@ -11,12 +11,12 @@ all go through these functions. A ticket someone may not see does not exist for 
 (404), it is never "forbidden".
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
 from accounts.roles import user_is_agent, user_is_manager
-from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
 from tickets.workflow import agents, workflow
 
 _QUEUES_ATTR = "_helpdesk_queue_ids"
@@ -232,3 +232,14 @@ def search_visible_tickets(user, query: str, tickets: QuerySet[Ticket] | None = 
 
     base = visible_tickets(user) if tickets is None else tickets
     return search_tickets(base, query, notes=notes_scope(user))
+
+
+def visible_tags(user: User) -> QuerySet[Tag]:
+    """Tags on tickets ``user`` may see, each with how many such tickets carry it: a tag
+    only on hidden tickets would tell what those tickets are about."""
+    if user_is_manager(user):
+        scope = Q(tickets__isnull=False)
+    else:
+        scope = Q(tickets__in=visible_tickets(user))
+    # The filter comes first, so the count uses its join: visible tickets only.
+    return Tag.objects.filter(scope).annotate(ticket_count=Count("tickets")).order_by("name", "pk")

@@ -53,26 +53,17 @@ def validate_uploads(files) -> None:
         name = PurePath(upload.name or "").name
         extension = PurePath(name).suffix.lower().lstrip(".")
         if not extension or extension not in allowed:
-            raise ValidationError(
-                {
-                    "files": _(
-                        "“%(name)s” was refused: files of this type are not accepted. "
-                        "Allowed: %(allowed)s."
-                    )
-                    % {"name": name, "allowed": ", ".join(sorted(allowed))}
-                }
-            )
+            message = _(
+                "“%(name)s” was refused: files of this type are not accepted. Allowed: %(allowed)s."
+            ) % {"name": name, "allowed": ", ".join(sorted(allowed))}
+            raise ValidationError({"files": ValidationError(message, code="type_refused")})
         if upload.size > max_size:
-            raise ValidationError(
-                {
-                    "files": _("“%(name)s” was refused: it is %(size)s, the limit is %(limit)s.")
-                    % {
-                        "name": name,
-                        "size": filesizeformat(upload.size),
-                        "limit": filesizeformat(max_size),
-                    }
-                }
-            )
+            message = _("“%(name)s” was refused: it is %(size)s, the limit is %(limit)s.") % {
+                "name": name,
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(max_size),
+            }
+            raise ValidationError({"files": ValidationError(message, code="too_large")})
         if upload.size == 0:
             raise ValidationError({"files": _("“%(name)s” is empty.") % {"name": name}})
 

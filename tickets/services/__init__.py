@@ -22,7 +22,7 @@ from tickets.services.core import (
     last_changed_by,
     validate_assignee,
 )
-from tickets.services.saved_views import saved_view_delete, saved_view_save
+from tickets.services.saved_views import saved_query, saved_view_delete, saved_view_save
 from tickets.services.tickets import (
     BulkResult,
     ticket_assign,
@@ -47,6 +47,7 @@ __all__ = [
     "comment_add",
     "comment_edit",
     "last_changed_by",
+    "saved_query",
     "saved_view_delete",
     "saved_view_save",
     "ticket_assign",

@@ -1,7 +1,8 @@
 """A user's saved ticket-list views."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import TooManyFieldsSent, ValidationError
 from django.db import transaction
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -10,6 +11,22 @@ from tickets.models import (
 )
 
 # --- Saved views ----------------------------------------------------------------------
+
+
+def saved_query(params: QueryDict | str) -> str:
+    """A ticket-list query as saved views keep it: no leading "?", no page and no empty
+    parameters."""
+    if isinstance(params, str):
+        try:
+            params = QueryDict(params.strip().removeprefix("?"))
+        except TooManyFieldsSent:
+            raise ValidationError({"query": _("This view has too many filters to save.")}) from None
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        values = [value for value in values if value.strip()]
+        if name != "page" and values:
+            kept.setlist(name, values)
+    return kept.urlencode()
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -77,16 +77,6 @@ def _sort_options() -> list[dict]:
     return options
 
 
-def _saved_query(params: QueryDict) -> str:
-    """The list's query for a saved view: without the page and empty parameters."""
-    kept = QueryDict(mutable=True)
-    for name, values in params.lists():
-        values = [value for value in values if value.strip()]
-        if name != "page" and values:
-            kept.setlist(name, values)
-    return kept.urlencode()
-
-
 def _safe_next(request: HttpRequest, default: str | None = None) -> str:
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -133,7 +123,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "chips": filter_chips(form, request.GET),
         "has_filters": form.has_filters,
         "saved_views": list(SavedView.objects.filter(user=user).only("pk", "name", "query")),
-        "saved_query": _saved_query(request.GET),
+        "saved_query": services.saved_query(request.GET),
         "can_bulk": can_bulk,
         "explicit_sort": form.value("sort") or "",
         "default_sort": "" if form.searching else DEFAULT_SORT,
@@ -286,7 +276,7 @@ def _report_bulk(request: HttpRequest, result, *, selected: int, found: int) -> 
 def saved_view_save(request: HttpRequest) -> HttpResponse:
     """Save the current list as a named view; an existing name of the user is replaced."""
     name = (request.POST.get("name") or "").strip()
-    query = _saved_query(QueryDict(request.POST.get("query") or ""))
+    query = services.saved_query(request.POST.get("query") or "")
     replacing = bool(name) and SavedView.objects.filter(user=request.user, name=name).exists()
     try:
         view = services.saved_view_save(user=request.user, name=name, query=query)

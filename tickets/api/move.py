@@ -18,6 +18,7 @@ between those neighbours. Answers:
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -25,34 +26,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tickets import services
-from tickets.models import Source, Status, Ticket
+from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField
+from tickets.models import Source, Ticket
 from tickets.selectors import get_visible_ticket, user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
-
-# Larger numbers cannot be database ids and would overflow the driver.
-MAX_ID = 2**63 - 1
-MAX_VERSION = 2**31 - 1
-
-
-class StatusCodeField(serializers.Field):
-    """A status given by its code, looked up in the cached workflow (no query)."""
-
-    default_error_messages = {
-        "unknown": _("There is no status “{code}”."),
-        "invalid": _("Give the status as its code, for example “in_progress”."),
-    }
-
-    def to_internal_value(self, data) -> Status:
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        code = data.strip()
-        found = next((s for s in workflow().statuses if s.code == code), None)
-        if found is None:
-            self.fail("unknown", code=code[:30])
-        return found
-
-    def to_representation(self, value: Status) -> str:
-        return value.code
 
 
 class TicketMoveSerializer(serializers.Serializer):
@@ -86,6 +63,20 @@ def _conflict_body(exc: services.TicketConflict) -> dict:
 class TicketMoveView(APIView):
     """Move a card on the board (see the module docstring for the contract)."""
 
+    serializer_class = TicketMoveSerializer
+
+    @extend_schema(
+        request=TicketMoveSerializer,
+        responses={
+            200: OpenApiResponse(
+                description=_("Moved: id, key, status, version, rank, neighbours.")
+            ),
+            400: OpenApiResponse(description=_("Unknown status or a transition not allowed.")),
+            403: OpenApiResponse(description=_("You may see the ticket but not move it.")),
+            404: OpenApiResponse(description=_("No such ticket, or you may not see it.")),
+            409: OpenApiResponse(description=_("The ticket changed since your version.")),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         ticket = get_visible_ticket(request.user, pk=pk)
         if not user_can_work_ticket(request.user, ticket):

@@ -1,0 +1,131 @@
+"""What every REST endpoint shares: errors, throttling and pagination.
+
+Errors are answered, never raised as a 500: field problems are 400 with messages per
+field, a stale ``version`` 409, an upload over the size limit 413, a refused file type
+415, an object the user may not see 404, a user over the rate limit 429 with
+``Retry-After``.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import ApiToken
+
+# Codes of refused uploads (tickets.uploads) and the status each deserves.
+UPLOAD_STATUS = {
+    "too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "type_refused": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def validation_errors(exc: DjangoValidationError) -> dict:
+    """A Django ValidationError as DRF's ``{"field": ["message", ...]}``."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def _upload_status(exc: DjangoValidationError) -> int | None:
+    groups = exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list]
+    codes = {error.code for errors in groups for error in errors}
+    return next((UPLOAD_STATUS[code] for code in UPLOAD_STATUS if code in codes), None)
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django's own errors and the tickets' typed errors."""
+    # Imported here: rest_framework.views reads these settings (and so this module) at import.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    from tickets.services import TicketConflict, TransitionNotAllowed
+
+    if isinstance(exc, TicketConflict):
+        ticket = exc.ticket
+        changed_by = exc.changed_by
+        return Response(
+            {
+                "detail": exc.message,
+                "changed_by": (
+                    {"id": changed_by.pk, "name": changed_by.get_display_name()}
+                    if changed_by
+                    else None
+                ),
+                "version": ticket.version,
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, TransitionNotAllowed):
+        return Response({"status": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        code = _upload_status(exc) or status.HTTP_400_BAD_REQUEST
+        return Response(validation_errors(exc), status=code)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)
+
+
+class ApiPagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (at most 100); every list has a stable order."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class _RateThrottle(SimpleRateThrottle):
+    """Rates are read when used (DRF reads them once at import), so settings apply."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class UserRateThrottle(_RateThrottle):
+    """Requests per signed-in user, whatever the credentials (session or any token)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class TokenRateThrottle(_RateThrottle):
+    """Requests per API token, so one runaway script does not use up its owner's rate."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if not isinstance(request.auth, ApiToken):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend whose 400 carries the form's messages as they are.
+
+    django-filter re-formats each message with its params, which breaks on messages that
+    already quote a client's value containing ``%``.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            errors = filterset.form.errors.get_json_data()
+            raise exceptions.ValidationError(
+                {field: [error["message"] for error in items] for field, items in errors.items()}
+            )
+        return filterset.qs

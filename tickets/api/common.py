@@ -1,0 +1,153 @@
+"""Pieces every ticket endpoint uses: tickets named by id or key, reference fields
+that take codes (``in_progress``), slugs or ids, and people by id or user name."""
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from tickets.models import Priority, Queue, Status, Ticket
+from tickets.parsing import parse_id
+from tickets.search import KEY
+from tickets.selectors import get_visible_ticket
+from tickets.workflow import workflow
+
+# Larger numbers cannot be database ids and would overflow the driver.
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
+
+def visible_ticket(user, ref: str) -> Ticket:
+    """The ticket named by ``ref`` (an id or a key such as HD-42) if ``user`` may see it,
+    else Http404 (an invisible ticket and a missing one look the same)."""
+    ref = str(ref).strip()
+    pk = parse_id(ref)
+    if pk is not None:
+        return get_visible_ticket(user, pk=pk)
+    if KEY.fullmatch(ref):
+        return get_visible_ticket(user, key=ref)
+    raise Http404
+
+
+class TicketRefMixin:
+    """For views under ``tickets/<ref>/``: ``self.ticket`` is the visible ticket."""
+
+    ticket_url_kwarg = "ref"
+
+    @property
+    def ticket(self) -> Ticket:
+        if not hasattr(self, "_ticket"):
+            self._ticket = visible_ticket(self.request.user, self.kwargs[self.ticket_url_kwarg])
+        return self._ticket
+
+
+class _CachedChoiceField(serializers.Field):
+    """A workflow row (from the cached workflow: no query) given by its code."""
+
+    rows_name = ""
+    code_attr = "code"
+    accepts_id = False
+    default_error_messages = {
+        "unknown": _("There is no “{code}”."),
+        "invalid": _("Give the code, for example “{example}”."),
+    }
+    example = ""
+
+    def rows(self):
+        return getattr(workflow(), self.rows_name)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int)) or not str(data).strip():
+            self.fail("invalid", example=self.example)
+        value = str(data).strip()
+        for row in self.rows():
+            if getattr(row, self.code_attr) == value or (self.accepts_id and str(row.pk) == value):
+                return row
+        self.fail("unknown", code=value[:50])
+
+    def to_representation(self, value) -> str:
+        return getattr(value, self.code_attr)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StatusCodeField(_CachedChoiceField):
+    rows_name = "statuses"
+    example = "in_progress"
+    default_error_messages = {
+        "unknown": _("There is no status “{code}”."),
+        "invalid": _("Give the status as its code, for example “in_progress”."),
+    }
+
+    def to_internal_value(self, data) -> Status:
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PriorityCodeField(_CachedChoiceField):
+    rows_name = "priorities"
+    example = "high"
+    default_error_messages = {
+        "unknown": _("There is no priority “{code}”."),
+        "invalid": _("Give the priority as its code, for example “high”."),
+    }
+
+    def to_internal_value(self, data) -> Priority:
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class QueueSlugField(_CachedChoiceField):
+    rows_name = "queues"
+    code_attr = "slug"
+    accepts_id = True
+    example = "hd"
+    default_error_messages = {
+        "unknown": _("There is no queue “{code}”."),
+        "invalid": _("Give the queue as its slug, for example “hd”."),
+    }
+
+    def to_internal_value(self, data) -> Queue:
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UserRefField(serializers.Field):
+    """An active user given by id or user name; ``null`` where the field allows it."""
+
+    default_error_messages = {
+        "unknown": _("There is no active user “{name}”."),
+        "invalid": _("Give the user's id or user name."),
+    }
+
+    def to_internal_value(self, data) -> User:
+        if isinstance(data, bool) or not isinstance(data, (str, int)):
+            self.fail("invalid")
+        value = str(data).strip()
+        if not value or len(value) > 150:
+            self.fail("invalid")
+        pk = parse_id(value)
+        users = User.objects.filter(is_active=True)
+        user = (users.filter(pk=pk) if pk is not None else users.filter(username=value)).first()
+        if user is None:
+            self.fail("unknown", name=value[:50])
+        return user
+
+    def to_representation(self, value: User) -> dict:
+        return person(value)
+
+
+def person(user: User | None) -> dict | None:
+    """How the API shows a person."""
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": user.get_display_name()}
+
+
+class PersonSerializer(serializers.Serializer):
+    """The schema of ``person()`` (read-only)."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()

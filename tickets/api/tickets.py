@@ -1,0 +1,403 @@
+"""``/api/v1/tickets/``: list (the web list's filters, search and sorts), file, read,
+change, assign and take tickets.
+
+A ticket is named by id or key (``/api/v1/tickets/42/`` or ``/api/v1/tickets/HD-42/``).
+Changes must send the ``version`` they were based on; a newer version on the server is a
+409 and nothing is saved.
+"""
+
+import django_filters
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets import services
+from tickets.api.common import (
+    MAX_VERSION,
+    PersonSerializer,
+    PriorityCodeField,
+    QueueSlugField,
+    StatusCodeField,
+    TicketRefMixin,
+    UserRefField,
+    person,
+)
+from tickets.filters import (
+    MAX_TAGS,
+    SORT_CHOICES,
+    STATE_ALL,
+    STATE_CLOSED,
+    STATE_OPEN,
+    TicketFilterForm,
+    filter_tickets,
+)
+from tickets.markdown import render_markdown
+from tickets.models import Source, Tag, Ticket
+from tickets.selectors import ticket_people, user_can_work_ticket, visible_tickets
+from tickets.workflow import workflow
+
+# --- Reading -----------------------------------------------------------------------------
+
+
+class CodeNameSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class QueueRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as lists show it. Status, priority and queue come from the cached
+    workflow, so a page of tickets costs no joins for them."""
+
+    url = serializers.SerializerMethodField(help_text=_("The ticket's page."))
+    queue = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    priority = serializers.SerializerMethodField()
+    requester = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "id",
+            "key",
+            "url",
+            "title",
+            "queue",
+            "status",
+            "priority",
+            "requester",
+            "assignee",
+            "due_date",
+            "is_overdue",
+            "tags",
+            "source",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "version",
+        )
+        read_only_fields = fields
+
+    def get_url(self, ticket: Ticket) -> str:
+        return ticket.get_absolute_url()
+
+    @extend_schema_field(QueueRefSerializer)
+    def get_queue(self, ticket: Ticket) -> dict:
+        queue = workflow().queue(ticket.queue_id) or ticket.queue
+        return {"id": queue.pk, "slug": queue.slug, "name": queue.name}
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_status(self, ticket: Ticket) -> dict:
+        found = workflow().status(ticket.status_id) or ticket.status
+        return {"code": found.code, "name": found.name}
+
+    @extend_schema_field(CodeNameSerializer)
+    def get_priority(self, ticket: Ticket) -> dict:
+        found = workflow().priority(ticket.priority_id) or ticket.priority
+        return {"code": found.code, "name": found.name}
+
+    @extend_schema_field(PersonSerializer)
+    def get_requester(self, ticket: Ticket) -> dict:
+        return person(ticket.requester)
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_assignee(self, ticket: Ticket) -> dict | None:
+        return person(ticket.assignee)
+
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return sorted(tag.name for tag in ticket.tags.all())
+
+    def get_is_overdue(self, ticket: Ticket) -> bool:
+        found = workflow().status(ticket.status_id) or ticket.status
+        return bool(
+            ticket.due_date and not found.is_closed and ticket.due_date < timezone.localdate()
+        )
+
+
+class TicketDetailSerializer(TicketSerializer):
+    """One ticket: the list's fields, the description and the watchers."""
+
+    description_html = serializers.SerializerMethodField()
+    watchers = serializers.SerializerMethodField()
+    can_work = serializers.SerializerMethodField(help_text=_("Whether you may change this ticket."))
+
+    class Meta(TicketSerializer.Meta):
+        fields = (
+            *TicketSerializer.Meta.fields,
+            "description",
+            "description_html",
+            "watchers",
+            "can_work",
+        )
+        read_only_fields = fields
+
+    def get_description_html(self, ticket: Ticket) -> str:
+        return str(render_markdown(ticket.description))
+
+    @extend_schema_field(PersonSerializer(many=True))
+    def get_watchers(self, ticket: Ticket) -> list[dict]:
+        watchers, _people = ticket_people(ticket)
+        return [person(user) for user in watchers]
+
+    def get_can_work(self, ticket: Ticket) -> bool:
+        return user_can_work_ticket(self.context["request"].user, ticket)
+
+
+# --- Filtering ---------------------------------------------------------------------------
+
+
+def _codes(rows_name: str, attr: str = "code"):
+    return lambda: [(getattr(row, attr), row.name) for row in getattr(workflow(), rows_name)]
+
+
+class TicketFilterSet(django_filters.FilterSet):
+    """The API's filters, with the same names and meaning as the web list's URL.
+
+    Declared here for the browsable API and the OpenAPI schema; the filtering itself is
+    ``tickets.filters``, shared with the web list. Unlike the web list, a bad value is
+    a 400 with the field's message, not a filter silently left out.
+    """
+
+    q = django_filters.CharFilter(
+        label=_("Text"), help_text=_("Full text, Russian word forms included, or a key.")
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("State"),
+        choices=[(STATE_OPEN, _("Open")), (STATE_CLOSED, _("Closed")), (STATE_ALL, _("All"))],
+        help_text=_("open (default), closed or all; chosen statuses take its place."),
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=_codes("statuses"))
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Priority"), choices=_codes("priorities")
+    )
+    queue = django_filters.MultipleChoiceFilter(label=_("Queue"), choices=_codes("queues", "slug"))
+    assignee = django_filters.CharFilter(
+        label=_("Assignee"), help_text=_("me, none (unassigned), a user id or user name.")
+    )
+    requester = django_filters.CharFilter(
+        label=_("Requester"), help_text=_("me, a user id or user name.")
+    )
+    tag = django_filters.CharFilter(
+        label=_("Tags"), help_text=_("Tickets carrying every tag given (repeat the parameter).")
+    )
+    created_from = django_filters.DateFilter(label=_("Created from"))
+    created_to = django_filters.DateFilter(label=_("Created to"))
+    updated_from = django_filters.DateFilter(label=_("Updated from"))
+    updated_to = django_filters.DateFilter(label=_("Updated to"))
+    due_from = django_filters.DateFilter(label=_("Due from"))
+    due_to = django_filters.DateFilter(label=_("Due to"))
+    overdue = django_filters.BooleanFilter(label=_("Overdue only"))
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"),
+        choices=SORT_CHOICES,
+        help_text=_("A field, or -field for descending; relevance when searching."),
+    )
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+    @property
+    def form(self) -> TicketFilterForm:
+        # The web list's form: the same validation and the same error messages.
+        if not hasattr(self, "_form"):
+            self._form = TicketFilterForm(self.data, user=self.request.user)
+        return self._form
+
+    def filter_queryset(self, queryset):
+        return filter_tickets(queryset, form=self.form, user=self.request.user)
+
+
+# --- Writing -----------------------------------------------------------------------------
+
+
+class TagsField(serializers.ListField):
+    child = serializers.CharField(max_length=50, allow_blank=False)
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_TAGS, **kwargs)
+
+    def to_internal_value(self, data) -> list[str]:
+        names = []
+        for name in super().to_internal_value(data):
+            normal = Tag.normalize(name)
+            if not normal:
+                raise ValidationError(_("“%(name)s” is not a tag name.") % {"name": name[:50]})
+            if normal not in names:
+                names.append(normal)
+        return names
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    """Filing a ticket. Requesters give queue, title, description and tags; people who
+    work tickets may also set the requester, assignee, priority and due date."""
+
+    queue = QueueSlugField(help_text=_("Queue slug or id."))
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=100_000, default="", trim_whitespace=False
+    )
+    priority = PriorityCodeField(required=False, help_text=_("Priority code, e.g. high."))
+    requester = UserRefField(required=False, help_text=_("User id or user name; you if empty."))
+    assignee = UserRefField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    tags = TagsField(required=False)
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    """A change to a ticket: the fields to change, and the version you based it on."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        help_text=_("The ticket's version you saw; if it changed since, nothing is saved (409)."),
+    )
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=100_000, trim_whitespace=False
+    )
+    queue = QueueSlugField(required=False)
+    status = StatusCodeField(required=False)
+    priority = PriorityCodeField(required=False)
+    requester = UserRefField(required=False)
+    assignee = UserRefField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    tags = TagsField(required=False)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = UserRefField(allow_null=True, help_text=_("User id or user name; null unassigns."))
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+
+
+def _detail_queryset(user):
+    return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
+
+
+def _ticket_response(request: Request, ticket: Ticket, code=status.HTTP_200_OK) -> Response:
+    ticket = _detail_queryset(request.user).get(pk=ticket.pk)
+    data = TicketDetailSerializer(ticket, context={"request": request}).data
+    headers = {"Location": reverse("api-ticket", kwargs={"ref": ticket.pk})}
+    return Response(data, status=code, headers=headers if code == 201 else None)
+
+
+ERRORS = {
+    400: OpenApiResponse(description=_("Field errors: {field: [messages]}.")),
+    403: OpenApiResponse(description=_("You may see the ticket but not change it.")),
+    404: OpenApiResponse(description=_("No such ticket, or you may not see it.")),
+    409: OpenApiResponse(description=_("The ticket changed since your version.")),
+}
+
+
+class TicketListView(generics.ListCreateAPIView):
+    """Tickets you may see, filtered like the web list (open ones unless ``state`` or
+    ``status`` says otherwise), newest change first; file a new ticket with POST."""
+
+    filterset_class = TicketFilterSet
+
+    def get_queryset(self):
+        return (
+            visible_tickets(self.request.user)
+            .select_related("requester", "assignee")
+            .prefetch_related("tags")
+        )
+
+    def get_serializer_class(self):
+        return TicketCreateSerializer if self.request.method == "POST" else TicketSerializer
+
+    @extend_schema(
+        request=TicketCreateSerializer,
+        responses={201: TicketDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = TicketCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        ticket = services.ticket_create(
+            actor=request.user,
+            queue=data["queue"],
+            title=data["title"],
+            description=data.get("description", ""),
+            requester=data.get("requester"),
+            assignee=data.get("assignee"),
+            priority=data.get("priority"),
+            due_date=data.get("due_date"),
+            tags=data.get("tags", ()),
+            source=Source.API,
+        )
+        return _ticket_response(request, ticket, status.HTTP_201_CREATED)
+
+
+class TicketDetailView(TicketRefMixin, APIView):
+    """One ticket; PATCH changes fields (send the ``version`` you saw)."""
+
+    serializer_class = TicketUpdateSerializer
+
+    @extend_schema(responses={200: TicketDetailSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, ref: str) -> Response:
+        return _ticket_response(request, self.ticket)
+
+    @extend_schema(
+        request=TicketUpdateSerializer,
+        responses={200: TicketDetailSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, ref: str) -> Response:
+        serializer = TicketUpdateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        version = changes.pop("version")
+        ticket = services.ticket_update(
+            actor=request.user, ticket=self.ticket, source=Source.API, version=version, **changes
+        )
+        return _ticket_response(request, ticket)
+
+
+class TicketAssignView(TicketRefMixin, APIView):
+    """Give the ticket to someone who works its queue, or unassign it (``null``)."""
+
+    serializer_class = AssignSerializer
+
+    @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, **ERRORS})
+    def post(self, request: Request, ref: str) -> Response:
+        serializer = AssignSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_assign(
+            actor=request.user,
+            ticket=self.ticket,
+            assignee=serializer.validated_data["assignee"],
+            version=serializer.validated_data.get("version"),
+            source=Source.API,
+        )
+        return _ticket_response(request, ticket)
+
+
+class TicketTakeView(TicketRefMixin, APIView):
+    """“Take it”: you become the assignee."""
+
+    @extend_schema(request=None, responses={200: TicketDetailSerializer, **ERRORS})
+    def post(self, request: Request, ref: str) -> Response:
+        ticket = services.ticket_take(actor=request.user, ticket=self.ticket, source=Source.API)
+        return _ticket_response(request, ticket)
+
+
+urlpatterns = [
+    path("tickets/", TicketListView.as_view(), name="api-tickets"),
+    path("tickets/<str:ref>/", TicketDetailView.as_view(), name="api-ticket"),
+    path("tickets/<str:ref>/assign/", TicketAssignView.as_view(), name="api-ticket-assign"),
+    path("tickets/<str:ref>/take/", TicketTakeView.as_view(), name="api-ticket-take"),
+]
