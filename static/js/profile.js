@@ -5,8 +5,9 @@ document.querySelectorAll("[data-copy-target]").forEach((button) => {
     try {
       await navigator.clipboard.writeText(input.value);
     } catch {
-      input.select();  // no clipboard access (e.g. plain HTTP): select it for Ctrl+C
-      return;
+      // No clipboard API (plain HTTP, an unfocused window): copy the selected text.
+      input.select();
+      if (!document.execCommand("copy")) return; // still selected, for Ctrl+C
     }
     button.querySelector("span").textContent = button.dataset.copiedLabel;
     button.querySelector("i").className = "bi bi-clipboard-check me-1";
