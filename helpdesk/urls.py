@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -23,3 +24,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# The ticket system works without the notifications app (see tickets/tests/test_pluggable.py).
+if apps.is_installed("notifications"):
+    from notifications import urls as notifications_urls
+
+    urlpatterns += [
+        path("api/v1/", include(notifications_urls.api_urlpatterns)),
+        path("", include(notifications_urls.urlpatterns)),
+    ]

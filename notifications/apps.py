@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from notifications import live_updates, profile, receivers
+        from tickets import signals
+
+        signals.change_recorded.connect(receivers.change_recorded, dispatch_uid="notifications")
+        live_updates.connect()
+        profile.register()

@@ -1,11 +1,74 @@
-"""The one WebSocket consumer. Signed-in users join their personal group."""
+"""The one WebSocket consumer (``/ws/``), for signed-in users only.
 
+Every socket joins its user's group (notifications). The page may then send:
+
+- ``{"type": "subscribe", "board": [queue ids]}``: live moves and changes of those
+  queues' boards (queues the user works, or every queue for managers);
+- ``{"type": "subscribe", "ticket": id}``: changes and comments of a ticket the user may
+  see (internal notes only for those who work it), and who else is viewing it;
+- ``{"type": "resume", "after": id}``: the user's notifications newer than ``id`` (after a
+  reconnect; none for ``0``, a page that has seen none yet), then
+  ``{"type": "resumed", "unread": n, "last": newest id}``;
+- ``{"type": "ping"}`` → ``{"type": "pong"}``.
+
+Every subscription is checked against ``tickets.selectors``; a refused one is answered
+``{"type": "refused", ...}`` and joins nothing.
+"""
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from notifications.groups import user_group
+from notifications.groups import board_group, ticket_group, ticket_staff_group, user_group
+from notifications.models import Notification
+from notifications.text import as_message
 
 # Close code for "not signed in" (4000-4999 are free for applications; 4401 mirrors HTTP 401).
 CLOSE_UNAUTHENTICATED = 4401
+RESUME_LIMIT = 50
+MAX_BOARD_QUEUES = 100
+
+
+@database_sync_to_async
+def _board_queue_ids(user, wanted: list) -> list[int]:
+    from accounts.roles import user_is_manager
+    from tickets.selectors import agent_queue_ids
+    from tickets.workflow import workflow
+
+    known = {queue.pk for queue in workflow().queues}
+    allowed = known if user_is_manager(user) else set(agent_queue_ids(user))
+    return [queue_id for queue_id in wanted if queue_id in allowed]
+
+
+@database_sync_to_async
+def _ticket_access(user, ticket_id: int) -> tuple[bool, bool]:
+    """(may see, may work) the ticket."""
+    from tickets.models import Ticket
+    from tickets.selectors import user_can_work_ticket, visible_tickets
+
+    ticket = visible_tickets(user).filter(pk=ticket_id).first()
+    if ticket is None:
+        return False, False
+    return True, user_can_work_ticket(user, Ticket.objects.get(pk=ticket_id))
+
+
+@database_sync_to_async
+def _missed(user, after: int) -> tuple[list[dict], int, int]:
+    """Notifications newer than ``after`` (none when the page has seen none yet: it just
+    loaded), the unread count and the newest id."""
+    mine = Notification.objects.filter(recipient=user)
+    rows = []
+    if after > 0:
+        rows = list(
+            mine.filter(pk__gt=after).select_related("recipient").order_by("pk")[:RESUME_LIMIT]
+        )
+    unread = mine.filter(read_at__isnull=True).count()
+    newest = mine.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return [as_message(row) for row in rows], unread, newest
+
+
+def _ids(value) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63]
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -13,6 +76,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.groups_joined = []
+        self.viewing: set[int] = set()
         user = self.scope.get("user")
         # Accept first so the browser receives the close code; a refused handshake
         # would only show up as a generic failure.
@@ -20,18 +84,105 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        group = user_group(user.pk)
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined.append(group)
+        self.user = user
+        await self._join(user_group(user.pk))
         await self.send_json({"type": "hello", "user": user.pk})
 
+    async def _join(self, group: str) -> None:
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+
     async def disconnect(self, code: int) -> None:
+        for ticket_id in self.viewing:
+            await self._presence(ticket_id, "leave")
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict) or not hasattr(self, "user"):
+            return
+        kind = content.get("type")
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "subscribe" and "board" in content:
+            await self._subscribe_board(_ids(content["board"])[:MAX_BOARD_QUEUES])
+        elif kind == "subscribe" and "ticket" in content:
+            ids = _ids(content["ticket"])
+            await self._subscribe_ticket(ids[0] if ids else None)
+        elif kind == "resume":
+            after = _ids(content.get("after"))
+            missed, unread, newest = await _missed(self.user, after[0] if after else 0)
+            for message in missed:
+                await self.send_json(
+                    {"type": "notification", "notification": message, "resumed": True}
+                )
+            await self.send_json({"type": "resumed", "unread": unread, "last": newest})
+
+    async def _subscribe_board(self, wanted: list[int]) -> None:
+        allowed = await _board_queue_ids(self.user, wanted)
+        for queue_id in allowed:
+            await self._join(board_group(queue_id))
+        refused = [queue_id for queue_id in wanted if queue_id not in allowed]
+        if refused:
+            await self.send_json({"type": "refused", "board": refused})
+        await self.send_json({"type": "subscribed", "board": allowed})
+
+    async def _subscribe_ticket(self, ticket_id: int | None) -> None:
+        can_see, can_work = (False, False)
+        if ticket_id is not None:
+            can_see, can_work = await _ticket_access(self.user, ticket_id)
+        if not can_see:
+            await self.send_json({"type": "refused", "ticket": ticket_id})
+            return
+        await self._join(ticket_group(ticket_id))
+        if can_work:
+            await self._join(ticket_staff_group(ticket_id))
+        self.viewing.add(ticket_id)
+        await self.send_json({"type": "subscribed", "ticket": ticket_id})
+        await self._presence(ticket_id, "join")
+
+    # --- Presence: who else has the ticket open ----------------------------------------
+
+    def _me(self) -> dict:
+        return {"id": self.user.pk, "name": self.user.get_display_name()}
+
+    async def _presence(self, ticket_id: int, action: str) -> None:
+        await self.channel_layer.group_send(
+            ticket_group(ticket_id),
+            {
+                "type": "presence.event",
+                "action": action,
+                "ticket_id": ticket_id,
+                "user": self._me(),
+                "reply_to": self.channel_name,
+            },
+        )
+
+    async def presence_event(self, event: dict) -> None:
+        if event["reply_to"] == self.channel_name:
+            return
+        ticket_id = event["ticket_id"]
+        await self.send_json(
+            {
+                "type": "presence",
+                "action": event["action"],
+                "ticket_id": ticket_id,
+                "user": event["user"],
+            }
+        )
+        if event["action"] == "join" and ticket_id in self.viewing:
+            # Tell the newcomer we are here too.
+            await self.channel_layer.send(
+                event["reply_to"],
+                {
+                    "type": "presence.event",
+                    "action": "here",
+                    "ticket_id": ticket_id,
+                    "user": self._me(),
+                    "reply_to": self.channel_name,
+                },
+            )
 
     async def live_event(self, event: dict) -> None:
         """Forward an event sent to one of this socket's groups to the browser."""

@@ -13,10 +13,19 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
   ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The
   ticket carries the new ``version`` and ``rank``. Live boards apply it with
   ``applyMove`` in ``static/js/board.js`` (payload documented there).
+
+
+The same events are also announced *inside* the change's transaction by
+``change_recorded`` (``signal`` = the one that follows on commit, plus its arguments), for
+receivers whose records must commit or roll back with the change (notifications). Its
+receivers must not have effects outside the database and must do their work in a
+savepoint (``transaction.atomic()``), so that a failing receiver is logged and never
+undoes the change.
 """
 
 from django.dispatch import Signal
 
+change_recorded = Signal()
 ticket_created = Signal()
 ticket_changed = Signal()
 comment_added = Signal()

@@ -190,7 +190,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "helpdesk",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="helpdesk"),
             "TIMEOUT": 300,
             # Fail fast when Redis is away instead of hanging a request.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -199,7 +199,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "helpdesk:asgi"},
+            # Several sites (or test runs) can share one Redis with their own prefixes.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="helpdesk:asgi"),
+            },
         }
     }
 else:
@@ -357,6 +361,10 @@ BOARD_COLUMN_LIMIT = env_value("BOARD_COLUMN_LIMIT", env.int, default=50)
 EMAIL_CONFIG = env_value("EMAIL_URL", env.email_url, default="consolemail://")
 globals().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Helpdesk <helpdesk@localhost>")
+# Seconds an SMTP connection may take before a notification counts as not sent (retried).
+EMAIL_TIMEOUT = env_value("EMAIL_TIMEOUT", env.int, default=10)
+# Where people open Helpdesk: absolute links in e-mails and push messages.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST framework -------------------------------------------------------------------
@@ -391,8 +399,43 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Notifications --------------------------------------------------------------------
+
+# A claimed delivery not finished within the lease is handed out again by the sweep.
+NOTIFICATION_DELIVERY_LEASE = env_value("NOTIFICATION_DELIVERY_LEASE", env.int, default=300)
+NOTIFICATION_MAX_ATTEMPTS = env_value("NOTIFICATION_MAX_ATTEMPTS", env.int, default=8)
+NOTIFICATION_SWEEP_BATCH = 500
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.sweep",
+    "schedule": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE["notifications-deadlines"] = {
+    "task": "notifications.remind_deadlines",
+    "schedule": timedelta(minutes=15),
+}
+# Due-soon reminders go out this many days before the due date (once per ticket).
+NOTIFICATION_DUE_SOON_DAYS = env_value("NOTIFICATION_DUE_SOON_DAYS", env.int, default=1)
+
+# django-webpush's release lacks a migration; ours adds it (notifications/webpush_migrations).
+MIGRATION_MODULES = {"webpush": "notifications.webpush_migrations"}
+
 # --- Web push (VAPID) -----------------------------------------------------------------
 
+# How long a push service keeps a message for an offline device, and how long we wait.
+WEBPUSH_TTL = env_value("WEBPUSH_TTL", env.int, default=24 * 3600)
+WEBPUSH_TIMEOUT = env_value("WEBPUSH_TIMEOUT", env.float, default=10.0)
+# Push services subscriptions may point at (a leading dot: any subdomain). Anything else
+# is refused, so a subscription cannot make the server call arbitrary addresses.
+WEBPUSH_ENDPOINT_HOSTS = env_value(
+    "WEBPUSH_ENDPOINT_HOSTS",
+    env.list,
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".push.apple.com",
+        ".notify.windows.com",
+    ],
+)
 WEBPUSH_SETTINGS = {
     "VAPID_PUBLIC_KEY": env.str("VAPID_PUBLIC_KEY", default=""),
     "VAPID_PRIVATE_KEY": env.str("VAPID_PRIVATE_KEY", default=""),

@@ -22,6 +22,12 @@
 // A ticket that is not on this board is ignored, and so is an event whose version is not
 // newer than the card's (e.g. the echo of this tab's own move). The same function is
 // exported and attached as window.helpdeskBoard.applyMove(detail).
+//
+// The board subscribes to its queues (data-queue-ids, plus the queues of the cards shown)
+// through window.helpdeskLive (live.js), which repeats it after every reconnect. Other
+// changes arrive as {"type": "ticket.changed", "ticket_id", "queue_id", "fields",
+// "version", "actor"}: when they touch what a card shows, or add a card ("created", a new
+// queue), the board re-reads its cards (refreshBoard).
 import { csrfToken } from "./http.js";
 
 const root = document.getElementById("board");
@@ -193,13 +199,17 @@ function putBack(card, origin) {
  */
 export function applyMove(detail) {
   const card = cardById(detail?.ticket_id ?? detail?.id);
-  if (!card || card === draggedCard) return false;
+  // A card being dragged, or whose move this tab is still saving: the echo of that move
+  // can arrive before the answer to it, and the answer settles the card.
+  if (!card || card === draggedCard || card.getAttribute("aria-busy") === "true") return false;
   const version = detail.version == null ? null : Number(detail.version);
   if (version != null && Number(card.dataset.version) >= version) return false;
   const column = columnByStatus(detail);
   if (!column) return false;
   const from = columnOf(card);
+  const focused = document.activeElement === card;
   placeCard(card, column, detail.previous_id ?? null, detail.next_id ?? null);
+  if (focused) card.focus({ preventScroll: true }); // moving a node in the DOM blurs it
   if (from !== column) {
     changeTotal(from, -1);
     changeTotal(column, 1);
@@ -333,6 +343,81 @@ async function refreshBoard() {
   }
   applyFilters({ keepUrl: true });
   if (focusedId) document.getElementById(focusedId)?.focus();
+}
+
+// --- Live changes other than moves ------------------------------------------------------
+
+// The fields a card shows, and the changes that add a card to a board.
+const CARD_FIELDS = new Set([
+  "status",
+  "assignee",
+  "priority",
+  "title",
+  "due_date",
+  "tags",
+  "queue",
+]);
+const REFRESH_DELAY = 300;
+let refreshTimer = null;
+
+function boardQueueIds() {
+  const ids = new Set((root.dataset.queueIds || "").match(/\d+/g)?.map(Number) || []);
+  for (const card of root.querySelectorAll(".board-card[data-queue]")) {
+    ids.add(Number(card.dataset.queue));
+  }
+  return Array.from(ids).sort((a, b) => a - b);
+}
+
+function subscribeToQueues() {
+  const ids = boardQueueIds();
+  if (ids.length) window.helpdeskLive?.subscribe({ board: ids });
+}
+
+// Changes waiting for the refresh: ticket id -> the version that must be shown (null: a
+// card to add or remove).
+const pendingChanges = new Map();
+
+function stillPending() {
+  for (const [ticketId, version] of pendingChanges) {
+    const card = cardById(ticketId);
+    if (version == null || !card || Number(card.dataset.version) < version) return true;
+  }
+  return false;
+}
+
+/** Several changes in a row (a bulk edit) cost one refresh, and none when the board got
+ * there by itself meanwhile (the answer to this tab's own move). */
+function refreshSoon(ticketId, version) {
+  pendingChanges.set(ticketId, version);
+  window.clearTimeout(refreshTimer);
+  refreshTimer = window.setTimeout(async () => {
+    const wanted = stillPending();
+    pendingChanges.clear();
+    if (!wanted) return;
+    await refreshBoard();
+    subscribeToQueues(); // a queue new to this board may have come in with the fresh cards
+  }, REFRESH_DELAY);
+}
+
+function onTicketChanged(detail) {
+  const fields = Array.isArray(detail.fields) ? detail.fields : [];
+  const card = cardById(detail.ticket_id);
+  const version = detail.version == null ? null : Number(detail.version);
+  if (card) {
+    // The echo of a move already applied (a move that changes the status is also sent as
+    // a change with the same version).
+    if (version != null && Number(card.dataset.version) >= version) return;
+    if (!fields.some((name) => CARD_FIELDS.has(name))) return;
+    // Leaving this queue's board: the card goes.
+    const boardQueue = root.dataset.queueId;
+    const leaves = boardQueue && detail.queue_id != null && String(detail.queue_id) !== boardQueue;
+    refreshSoon(detail.ticket_id, leaves ? null : version);
+    return;
+  }
+  const boardQueue = root.dataset.queueId;
+  if (boardQueue && String(detail.queue_id) !== boardQueue) return;
+  if (!fields.includes("created") && !fields.includes("queue")) return;
+  refreshSoon(detail.ticket_id, null);
 }
 
 // --- Keyboard and menu moves ------------------------------------------------------------
@@ -524,7 +609,9 @@ if (root) {
   filterForm?.addEventListener("submit", (event) => event.preventDefault());
   filterForm?.addEventListener("input", () => applyFilters());
   filterForm?.addEventListener("change", () => applyFilters());
+  subscribeToQueues();
   document.addEventListener("helpdesk:live", (event) => {
+    if (event.detail?.type === "ticket.changed") onTicketChanged(event.detail);
     if (event.detail?.type !== "ticket.moved" || !applyMove(event.detail)) return;
     // The echo of this user's own move (here or in another tab) needs no announcement.
     if (String(event.detail.actor?.id) === root.dataset.userId) return;

@@ -75,3 +75,93 @@ if (internalSwitch) {
   update();
 }
 
+
+// --- Live: changes made by others, and who else has the ticket open -------------------
+// live.js delivers {"type": "ticket.changed" | "ticket.commented", "ticket_id", "version",
+// "actor": {id, name}, ...} and {"type": "presence", "action": "join" | "here" | "leave",
+// "ticket_id", "user": {id, name}} once this page subscribed to its ticket.
+const ticketPage = document.querySelector("[data-ticket-page][data-ticket-id]");
+if (ticketPage) {
+  const ticketId = Number(ticketPage.dataset.ticketId);
+  const pageVersion = Number(ticketPage.dataset.ticketVersion) || 0;
+  const banner = ticketPage.querySelector("[data-live-banner]");
+  const presence = ticketPage.querySelector("[data-presence]");
+  const language = document.documentElement.lang || undefined;
+  // Per person, how many of their tabs have the ticket open (a tab closing is one "leave").
+  const viewers = new Map();
+
+  const format = (template, values) =>
+    (template || "").replace(/\{(\w+)\}/g, (match, name) =>
+      name in values ? String(values[name]) : match,
+    );
+  const isMe = (person) =>
+    person?.id != null && String(person.id) === String(window.helpdeskLive?.userId);
+
+  const showChange = (detail) => {
+    if (!banner || isMe(detail.actor)) return;
+    if (detail.type === "ticket.commented") {
+      if (document.getElementById(`comment-${detail.comment_id}`)) return; // already shown
+    } else {
+      const fields = Array.isArray(detail.fields) ? detail.fields : [];
+      // A change this page already shows (made just before it was loaded). Comments and
+      // files leave the version as it is, so those always count.
+      const unversioned = fields.some((name) => name === "comment" || name === "attachments");
+      if (!unversioned && detail.version != null && Number(detail.version) <= pageVersion) return;
+    }
+    const name = detail.actor?.name;
+    let message = ticketPage.dataset.msgChanged;
+    if (name && detail.type === "ticket.commented") {
+      message = format(ticketPage.dataset.msgCommentedBy, { name });
+    } else if (name) {
+      message = format(ticketPage.dataset.msgChangedBy, { name });
+    }
+    banner.querySelector("[data-live-banner-text]").textContent = message;
+    banner.hidden = false;
+  };
+
+  const showViewers = () => {
+    if (!presence) return;
+    const names = Array.from(viewers.values(), (viewer) => viewer.name).sort((a, b) =>
+      a.localeCompare(b, language),
+    );
+    presence.hidden = names.length === 0;
+    const list = new Intl.ListFormat(language, { type: "conjunction" }).format(names);
+    presence.querySelector("[data-presence-names]").textContent = names.length
+      ? format(ticketPage.dataset.msgViewing, { names: list })
+      : "";
+    presence.dataset.viewers = Array.from(viewers.keys()).join(",");
+  };
+
+  const onPresence = (detail) => {
+    const person = detail.user;
+    if (Number(detail.ticket_id) !== ticketId || person?.id == null || isMe(person)) return;
+    const current = viewers.get(person.id);
+    if (detail.action === "leave") {
+      if (current && current.tabs > 1) current.tabs -= 1;
+      else viewers.delete(person.id);
+    } else if (detail.action === "join" || detail.action === "here") {
+      viewers.set(person.id, { name: person.name || "", tabs: (current?.tabs || 0) + 1 });
+    }
+    showViewers();
+  };
+
+  banner
+    ?.querySelector("[data-live-reload]")
+    ?.addEventListener("click", () => window.location.reload());
+  document.addEventListener("helpdesk:live", (event) => {
+    const detail = event.detail || {};
+    if (detail.type === "hello") {
+      // (Re)connected: whoever is still here answers our new "join" with "here".
+      viewers.clear();
+      showViewers();
+    } else if (detail.type === "presence") {
+      onPresence(detail);
+    } else if (
+      (detail.type === "ticket.changed" || detail.type === "ticket.commented") &&
+      Number(detail.ticket_id) === ticketId
+    ) {
+      showChange(detail);
+    }
+  });
+  window.helpdeskLive?.subscribe({ ticket: ticketId });
+}

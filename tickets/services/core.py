@@ -96,6 +96,17 @@ def _raw(value) -> str:
 
 
 def _send_on_commit(signal: Signal, **kwargs) -> None:
+    """Announce a change: ``change_recorded`` now, inside the transaction, and ``signal``
+    once it commits (never, if it rolls back)."""
+    recorded = signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs)
+    for receiver, result in recorded:
+        if isinstance(result, Exception):
+            logger.error(
+                "receiver %r of change_recorded failed",
+                receiver,
+                exc_info=(type(result), result, result.__traceback__),
+            )
+
     def send() -> None:
         for receiver, result in signal.send_robust(sender=Ticket, **kwargs):
             if isinstance(result, Exception):

@@ -1,0 +1,38 @@
+"""Sending to the pages over Channels: a person, a board (queue) or an open ticket."""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from notifications.groups import board_group, ticket_group, user_group
+
+log = logging.getLogger(__name__)
+
+
+def send(group: str, payload: dict) -> None:
+    """Send ``payload`` to every socket in ``group``; raises when the layer is down."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
+
+
+def send_quietly(group: str, payload: dict) -> None:
+    """Live page updates are best effort: a page that missed one reloads its data."""
+    try:
+        send(group, payload)
+    except Exception as exc:  # Redis away: the change is saved, the page refreshes later
+        log.warning("live update to %s not sent: %s", group, exc)
+
+
+def to_user(user_id: int, payload: dict) -> None:
+    send(user_group(user_id), payload)
+
+
+def to_board(queue_id: int, payload: dict) -> None:
+    send_quietly(board_group(queue_id), payload)
+
+
+def to_ticket(ticket_id: int, payload: dict) -> None:
+    send_quietly(ticket_group(ticket_id), payload)

@@ -1,0 +1,43 @@
+"""Who wants which event on which channel: defaults, and each person's choices."""
+
+from collections import defaultdict
+
+from notifications.models import Channel, Event, NotificationPreference
+
+# Without a saved choice: everything in the app and as push; e-mail for what is addressed
+# to the person (assigned, mentioned) and for deadlines.
+EMAIL_BY_DEFAULT = {Event.ASSIGNED, Event.MENTIONED, Event.OVERDUE}
+
+
+def default(event: str, channel: str) -> bool:
+    if channel == Channel.EMAIL:
+        return event in EMAIL_BY_DEFAULT
+    return True
+
+
+def choices_for(user_ids) -> dict[int, dict[tuple[str, str], bool]]:
+    """Saved choices of these users, ``{user_id: {(event, channel): on}}`` (one query)."""
+    saved: dict[int, dict[tuple[str, str], bool]] = defaultdict(dict)
+    rows = NotificationPreference.objects.filter(user_id__in=list(user_ids)).values_list(
+        "user_id", "event", "channel", "enabled"
+    )
+    for user_id, event, channel, enabled in rows:
+        saved[user_id][(event, channel)] = enabled
+    return saved
+
+
+def wanted(saved: dict[tuple[str, str], bool], event: str, channel: str) -> bool:
+    return saved.get((event, channel), default(event, channel))
+
+
+def matrix(user) -> list[dict]:
+    """Every event with the person's choice per channel, for the profile and the API."""
+    saved = choices_for([user.pk]).get(user.pk, {})
+    return [
+        {
+            "event": event.value,
+            "label": event.label,
+            "channels": {channel.value: wanted(saved, event, channel) for channel in Channel},
+        }
+        for event in Event
+    ]

@@ -1,0 +1,154 @@
+"""Who hears about what. Connected to ``tickets.signals.change_recorded``, so the
+notifications are written in the transaction of the change; their deliveries are queued
+once it commits.
+
+- assigned: the new assignee;
+- new comment: the requester (never of internal notes), the assignee and watchers who may
+  read it; people ``@mentioned`` get "mentioned" instead;
+- status changed: the requester, the assignee and watchers;
+- new ticket: the agents of its queue (and the assignee gets "assigned");
+Nobody hears about their own action.
+"""
+
+import re
+
+from django.db import transaction
+
+from accounts.models import User
+from notifications import delivery
+from notifications.models import Channel, Delivery, Event, Notification
+from notifications.preferences import choices_for, wanted
+from tickets import signals
+from tickets.models import Comment, Ticket
+from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.workflow import agents, workflow
+
+MENTION = re.compile(r"(?<![\w@.])@([\w.\-]{1,150})", re.UNICODE)
+EXCERPT_LENGTH = 160
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_LENGTH else flat[: EXCERPT_LENGTH - 1] + "…"
+
+
+def _params(ticket: Ticket, actor: User | None, **extra) -> dict:
+    return {
+        "key": ticket.key,
+        "title": ticket.title,
+        "actor": actor.get_display_name() if actor else "",
+        **extra,
+    }
+
+
+def _watcher_ids(ticket: Ticket) -> set[int]:
+    return set(
+        Ticket.watchers.through.objects.filter(ticket_id=ticket.pk).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _people(ids) -> dict[int, User]:
+    return {user.pk: user for user in User.objects.filter(pk__in=set(ids), is_active=True)}
+
+
+def _mentioned(text: str) -> set[str]:
+    return {name.rstrip(".-").lower() for name in MENTION.findall(text or "")}
+
+
+def notify(
+    ticket: Ticket, actor: User | None, plan: dict[int, tuple[str, dict]], *, once_key=None
+) -> list[Notification]:
+    """Write the notifications of ``plan`` ({user_id: (event, params)}) and their deliveries
+    for the channels each person wants; deliveries start once the transaction commits."""
+    plan = {uid: entry for uid, entry in plan.items() if not actor or uid != actor.pk}
+    if not plan:
+        return []
+    people = _people(plan)
+    saved = choices_for(people)
+    created = []
+    with transaction.atomic():
+        for user_id, (event, params) in plan.items():
+            user = people.get(user_id)
+            if user is None:
+                continue
+            channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
+            if not channels:
+                continue
+            if once_key and Notification.objects.filter(recipient=user, once_key=once_key).exists():
+                continue
+            notification = Notification.objects.create(
+                recipient=user,
+                event=event,
+                ticket=ticket,
+                actor=actor,
+                params=params,
+                once_key=once_key,
+            )
+            Delivery.objects.bulk_create(
+                Delivery(notification=notification, channel=channel) for channel in channels
+            )
+            created.append(notification)
+    if created:
+        ids = [n.pk for n in created]
+        transaction.on_commit(lambda: delivery.dispatch(ids))
+    return created
+
+
+def _on_created(ticket: Ticket, actor, **kwargs) -> None:
+    plan: dict[int, tuple[str, dict]] = {}
+    params = _params(ticket, actor)
+    for agent in agents():
+        if ticket.queue_id in agent.queue_ids:
+            plan[agent.pk] = (Event.NEW_TICKET, params)
+    if ticket.assignee_id:
+        plan[ticket.assignee_id] = (Event.ASSIGNED, params)
+    notify(ticket, actor, plan)
+
+
+def _on_changed(ticket: Ticket, actor, fields, changes, **kwargs) -> None:
+    plan: dict[int, tuple[str, dict]] = {}
+    if "status" in fields:
+        found = workflow().status(ticket.status_id)
+        params = _params(ticket, actor, status=found.code if found else "")
+        for user_id in {ticket.requester_id, ticket.assignee_id, *_watcher_ids(ticket)}:
+            if user_id:
+                plan[user_id] = (Event.STATUS_CHANGED, params)
+    if "assignee" in fields and ticket.assignee_id:
+        plan[ticket.assignee_id] = (Event.ASSIGNED, _params(ticket, actor))
+    notify(ticket, actor, plan)
+
+
+def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
+    params = _params(ticket, actor, excerpt=_excerpt(comment.body), internal=comment.is_internal)
+    audience = {ticket.requester_id, ticket.assignee_id, *_watcher_ids(ticket)}
+    names = _mentioned(comment.body)
+    mentioned = (
+        {u.pk: u for u in User.objects.filter(username__in=names, is_active=True)} if names else {}
+    )
+    people = _people(audience | set(mentioned))
+    may_read = user_can_work_ticket if comment.is_internal else user_can_see_ticket
+    plan: dict[int, tuple[str, dict]] = {}
+    for user_id, user in people.items():
+        if not may_read(user, ticket):
+            continue  # requesters never hear of internal notes, outsiders of anything
+        event = Event.MENTIONED if user_id in mentioned else Event.COMMENTED
+        if user_id in audience or user_id in mentioned:
+            plan[user_id] = (event, params)
+    notify(ticket, actor, plan)
+
+
+HANDLERS = {
+    signals.ticket_created: _on_created,
+    signals.ticket_changed: _on_changed,
+    signals.comment_added: _on_comment,
+}
+
+
+def change_recorded(sender, event, **kwargs) -> None:
+    """In the change's transaction; a savepoint keeps a failure here from undoing it."""
+    handler = HANDLERS.get(event)
+    if handler is not None and "comment" not in kwargs.get("fields", ()):
+        with transaction.atomic():
+            handler(**kwargs)

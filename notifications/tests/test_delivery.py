@@ -1,0 +1,154 @@
+"""Deliveries: claimed before sending, retried on transient failures, never twice."""
+
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from notifications import delivery
+from notifications.groups import user_group
+from notifications.models import Channel, Delivery, Event, Notification
+from tickets.tests.factories import QueueFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def note(requester):
+    queue = QueueFactory(key_prefix="HD", slug="hd")
+    ticket = TicketFactory(queue=queue, requester=requester, actor=requester)
+    return Notification.objects.create(
+        recipient=UserFactory(username="bob", language="en"),
+        event=Event.ASSIGNED,
+        ticket=ticket,
+        params={"key": ticket.key, "title": ticket.title, "actor": "Anna"},
+    )
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Replace the real channels by a recorder whose behaviour the test sets."""
+    log = []
+    behaviour = {"raise": None, "result": None}
+
+    def sender(row):
+        log.append(row.pk)
+        if behaviour["raise"]:
+            raise behaviour["raise"]
+        return behaviour["result"]
+
+    monkeypatch.setattr(delivery, "_senders", lambda: dict.fromkeys(Channel, sender))
+    return log, behaviour
+
+
+def make(note, channel=Channel.EMAIL) -> Delivery:
+    return Delivery.objects.create(notification=note, channel=channel)
+
+
+def test_a_delivery_is_sent_once_whatever_calls_it(note, sent):
+    log, _behaviour = sent
+    row = make(note)
+    assert delivery.deliver(row.pk) == Delivery.State.SENT
+    assert delivery.deliver(row.pk) == "busy"
+    delivery.sweep(older_than=timedelta(0))
+    assert log == [row.pk]
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (Delivery.State.SENT, 1)
+    assert row.delivered_at is not None
+
+
+def test_transient_failures_go_back_to_pending_and_retry(note, sent):
+    log, behaviour = sent
+    row = make(note)
+    behaviour["raise"] = ConnectionRefusedError("smtp down")
+    with pytest.raises(delivery.TransientError):
+        delivery.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.state == Delivery.State.PENDING and "smtp down" in row.last_error
+
+    behaviour["raise"] = None
+    assert delivery.deliver(row.pk) == Delivery.State.SENT
+    assert len(log) == 2
+
+
+def test_permanent_failures_are_recorded_not_retried(note, sent):
+    _log, behaviour = sent
+    row = make(note)
+    behaviour["raise"] = delivery.PermanentError("550 no such mailbox")
+    assert delivery.deliver(row.pk) == Delivery.State.FAILED
+    assert delivery.deliver(row.pk) == "busy"
+    row.refresh_from_db()
+    assert row.state == Delivery.State.FAILED and "550" in row.last_error
+
+
+def test_giving_up_after_the_last_attempt(note, sent, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    _log, behaviour = sent
+    row = make(note)
+    behaviour["raise"] = TimeoutError("slow")
+    with pytest.raises(delivery.TransientError):
+        delivery.deliver(row.pk)
+    assert delivery.deliver(row.pk) == Delivery.State.FAILED
+
+
+def test_skipped_when_there_is_nothing_to_send_to(note, sent):
+    _log, behaviour = sent
+    behaviour["result"] = delivery.SKIPPED
+    assert delivery.deliver(make(note).pk) == Delivery.State.SKIPPED
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(note, sent, settings):
+    log, _behaviour = sent
+    row = make(note)
+    Delivery.objects.filter(pk=row.pk).update(
+        state=Delivery.State.SENDING, claimed_at=timezone.now(), attempts=1
+    )
+    assert delivery.deliver(row.pk) == "busy", "someone is sending it right now"
+    Delivery.objects.filter(pk=row.pk).update(
+        claimed_at=timezone.now() - timedelta(seconds=settings.NOTIFICATION_DELIVERY_LEASE + 1)
+    )
+    assert delivery.sweep() == 1
+    assert log == [row.pk]
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (Delivery.State.SENT, 2)
+
+
+def test_the_sweep_requeues_old_pending_ones_only(note, sent):
+    log, _behaviour = sent
+    fresh = make(note, Channel.EMAIL)
+    old = make(note, Channel.PUSH)
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert delivery.sweep() == 1
+    assert log == [old.pk]
+    fresh.refresh_from_db()
+    assert fresh.state == Delivery.State.PENDING
+
+
+def test_the_page_gets_the_notification_in_its_readers_language(note):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(note.recipient_id), channel)
+    row = make(note, Channel.WS)
+
+    assert delivery.deliver(row.pk) == Delivery.State.SENT
+
+    message = async_to_sync(layer.receive)(channel)["payload"]
+    assert message["type"] == "notification" and message["sound"] is True
+    assert message["notification"]["title"] == f"Anna assigned {note.ticket.key} to you"
+    assert message["notification"]["url"] == f"/tickets/{note.ticket.key}/"
+
+
+def test_a_channel_layer_failure_leaves_the_page_delivery_for_the_sweep(note, monkeypatch):
+    from notifications import live
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(live, "send", down)
+    row = make(note, Channel.WS)
+    delivery.enqueue(row)  # does not raise: the change that caused it stays saved
+    row.refresh_from_db()
+    assert row.state == Delivery.State.PENDING and "redis down" in row.last_error

@@ -1,0 +1,171 @@
+"""The /ws/ consumer on the real Redis channel layer: subscriptions checked against the
+visibility rules, live events of boards and tickets, presence, resuming notifications."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers, get_channel_layer
+
+from accounts.roles import Role
+from accounts.tests.factories import UserFactory
+from notifications.models import Notification
+from notifications.testing import ws_connect
+from tickets import services
+from tickets.tests.factories import QueueFactory, TicketFactory, status
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+@pytest.fixture
+def redis_layer(settings, redis_url):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": "helpdesk-live-test"},
+        }
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def world(db):
+    agent = UserFactory(username="agent", roles=[Role.AGENT])
+    other = UserFactory(username="netagent", roles=[Role.AGENT])
+    requester = UserFactory(username="requester", roles=[Role.REQUESTER])
+    hd = QueueFactory(key_prefix="HD", slug="hd", members=[agent])
+    net = QueueFactory(key_prefix="NET", slug="net", members=[other])
+    ticket = TicketFactory(queue=hd, requester=requester, actor=requester)
+    return {"agent": agent, "other": other, "requester": requester, "hd": hd, "net": net,
+            "ticket": ticket}  # fmt: skip
+
+
+async def receive_type(communicator, kind: str, timeout=5) -> dict:
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message.get("type") == kind:
+            return message
+
+
+async def test_boards_and_tickets_one_cannot_see_are_refused(client, redis_layer, world):
+    socket = await ws_connect(client, world["other"])
+    await socket.send_json_to({"type": "subscribe", "board": [world["hd"].pk, world["net"].pk]})
+    assert await socket.receive_json_from(timeout=5) == {
+        "type": "refused",
+        "board": [world["hd"].pk],
+    }
+    assert await socket.receive_json_from(timeout=5) == {
+        "type": "subscribed",
+        "board": [world["net"].pk],
+    }
+    await socket.send_json_to({"type": "subscribe", "ticket": world["ticket"].pk})
+    assert await socket.receive_json_from(timeout=5) == {
+        "type": "refused",
+        "ticket": world["ticket"].pk,
+    }
+    await socket.send_json_to({"type": "subscribe", "ticket": "1 OR 1=1"})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "refused"
+
+    # A move on the refused board never reaches this socket.
+    await sync_to_async(services.ticket_move)(
+        actor=world["agent"],
+        ticket=world["ticket"],
+        status=await sync_to_async(status)("in_progress"),
+        version=world["ticket"].version,
+    )
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+async def test_requesters_may_not_watch_boards(client, redis_layer, world):
+    socket = await ws_connect(client, world["requester"])
+    await socket.send_json_to({"type": "subscribe", "board": [world["hd"].pk]})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "refused"
+    await socket.disconnect()
+
+
+async def test_a_move_reaches_the_board(client, redis_layer, world):
+    socket = await ws_connect(client, world["agent"])
+    await socket.send_json_to({"type": "subscribe", "board": [world["hd"].pk]})
+    await receive_type(socket, "subscribed")
+    ticket = world["ticket"]
+
+    await sync_to_async(services.ticket_move)(
+        actor=world["agent"], ticket=ticket,
+        status=await sync_to_async(status)("in_progress"), version=ticket.version,
+    )  # fmt: skip
+
+    moved = await receive_type(socket, "ticket.moved")
+    assert moved["ticket_id"] == ticket.pk and moved["status"] == "in_progress"
+    assert moved["version"] == ticket.version + 1
+    await socket.disconnect()
+
+
+async def test_ticket_viewers_get_changes_and_only_staff_get_internal_notes(
+    client, redis_layer, world
+):
+    ticket = world["ticket"]
+    staff = await ws_connect(client, world["agent"])
+    await staff.send_json_to({"type": "subscribe", "ticket": ticket.pk})
+    await receive_type(staff, "subscribed")
+    viewer = await ws_connect(client.__class__(), world["requester"])
+    await viewer.send_json_to({"type": "subscribe", "ticket": ticket.pk})
+    await receive_type(viewer, "subscribed")
+    # Presence: each sees the other.
+    joined = await receive_type(staff, "presence")
+    assert (joined["action"], joined["user"]["id"]) == ("join", world["requester"].pk)
+    here = await receive_type(viewer, "presence")
+    assert (here["action"], here["user"]["id"]) == ("here", world["agent"].pk)
+
+    await sync_to_async(services.comment_add)(
+        actor=world["agent"], ticket=ticket, body="Внутренняя заметка", is_internal=True
+    )
+    note = await receive_type(staff, "ticket.commented")
+    assert note["internal"] is True
+    assert await viewer.receive_nothing(timeout=0.5), "requesters never hear of internal notes"
+
+    await sync_to_async(services.comment_add)(actor=world["agent"], ticket=ticket, body="Ответ")
+    public = await receive_type(viewer, "ticket.commented")
+    assert public["internal"] is False
+
+    await viewer.disconnect()
+    left = await receive_type(staff, "presence")
+    assert left["action"] == "leave"
+    await staff.disconnect()
+
+
+async def test_notifications_arrive_and_resume_after_a_reconnect(client, redis_layer, world):
+    ticket, agent = world["ticket"], world["agent"]
+    socket = await ws_connect(client, agent)
+    await sync_to_async(services.comment_add)(
+        actor=world["requester"], ticket=ticket, body="Есть новости?"
+    )
+    # The agent works the queue but is not the assignee: nothing yet.
+    assert await socket.receive_nothing(timeout=0.3)
+    await sync_to_async(services.ticket_assign)(actor=None, ticket=ticket, assignee=agent)
+    live = await receive_type(socket, "notification")
+    assert live["notification"]["event"] == "assigned"
+    assert live["notification"]["ticket"] == ticket.key
+    await socket.disconnect()
+
+    # While away, another notification; on reconnect the page asks for what it missed.
+    await sync_to_async(services.comment_add)(
+        actor=world["requester"], ticket=ticket, body="Спасибо!"
+    )
+    socket = await ws_connect(client, agent)
+    # A page that just loaded (it has seen none) gets no replay, only the count.
+    await socket.send_json_to({"type": "resume", "after": 0})
+    fresh = await socket.receive_json_from(timeout=5)
+    assert fresh["type"] == "resumed" and fresh["last"] > live["notification"]["id"]
+    await socket.send_json_to({"type": "resume", "after": live["notification"]["id"]})
+    missed = await receive_type(socket, "notification")
+    assert missed["resumed"] is True and missed["notification"]["event"] == "commented"
+    resumed = await receive_type(socket, "resumed")
+    count = await sync_to_async(
+        Notification.objects.filter(recipient=agent, read_at__isnull=True).count
+    )()
+    assert resumed["unread"] == count
+    await socket.disconnect()
+    await get_channel_layer().flush()

@@ -1,0 +1,71 @@
+"""The words of a notification, in its reader's language, built when it is shown."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from notifications.models import Event, Notification
+from tickets.workflow import workflow
+
+
+def _status_name(code: str) -> str:
+    found = next((s for s in workflow().statuses if s.code == code), None)
+    return found.name if found else code
+
+
+def _sentence(notification: Notification) -> str:
+    p = notification.params
+    actor = p.get("actor") or _("Helpdesk")
+    match notification.event:
+        case Event.ASSIGNED:
+            return _("%(actor)s assigned %(key)s to you") % {"actor": actor, "key": p["key"]}
+        case Event.COMMENTED:
+            if p.get("internal"):
+                return _("%(actor)s added an internal note to %(key)s") % {
+                    "actor": actor,
+                    "key": p["key"],
+                }
+            return _("%(actor)s commented on %(key)s") % {"actor": actor, "key": p["key"]}
+        case Event.MENTIONED:
+            return _("%(actor)s mentioned you in %(key)s") % {"actor": actor, "key": p["key"]}
+        case Event.STATUS_CHANGED:
+            return _("%(actor)s changed the status of %(key)s to “%(status)s”") % {
+                "actor": actor,
+                "key": p["key"],
+                "status": _status_name(p.get("status", "")),
+            }
+        case Event.NEW_TICKET:
+            return _("New ticket %(key)s from %(actor)s") % {"actor": actor, "key": p["key"]}
+        case Event.DUE_SOON:
+            return _("%(key)s is due on %(date)s") % {"key": p["key"], "date": p.get("due_date")}
+        case Event.OVERDUE:
+            return _("%(key)s is overdue (due %(date)s)") % {
+                "key": p["key"],
+                "date": p.get("due_date"),
+            }
+    return p.get("key", "")
+
+
+def language_of(user) -> str:
+    return user.language or settings.LANGUAGE_CODE
+
+
+def render(notification: Notification, *, language: str | None = None) -> dict:
+    """``{"title", "body"}``: the sentence, and the ticket's title (or the comment)."""
+    with translation.override(language or language_of(notification.recipient)):
+        title = _sentence(notification)
+    body = notification.params.get("excerpt") or notification.params.get("title", "")
+    return {"title": title, "body": body}
+
+
+def as_message(notification: Notification, *, language: str | None = None) -> dict:
+    """How a notification travels to the page (WebSocket, API)."""
+    return {
+        "id": notification.pk,
+        "event": notification.event,
+        "ticket": notification.params.get("key", ""),
+        "url": f"/tickets/{notification.params.get('key', '')}/",
+        "created_at": notification.created_at.isoformat(),
+        "read": notification.read_at is not None,
+        **render(notification, language=language),
+    }

@@ -1,0 +1,421 @@
+// The notification centre: the bell with its unread badge, the list of the latest
+// notifications (read from the API when it opens), a toast and a short tone for each new
+// one arriving over the live connection (live.js).
+//
+// Live messages used (event.detail of "helpdesk:live"):
+//   {"type": "notification", "notification": {id, event, ticket, url, created_at, read,
+//    title, body}, "sound": true, "resumed"?: true}
+//   {"type": "resumed", "unread": 3, "last": 42}   after the page asked for what it missed
+//   {"type": "hello", "user": 5}         a (re)connect
+// A notification is toasted once. Replayed ones ("resumed") never play a sound and are only
+// toasted when created after the page loaded, so a reconnect does not replay old ones.
+import { csrfToken } from "./http.js";
+
+const root = document.querySelector("[data-notifications]");
+const bell = root?.querySelector("[data-notification-bell]");
+const badge = root?.querySelector("[data-notification-badge]");
+const list = root?.querySelector("[data-notification-list]");
+const readAllButton = root?.querySelector("[data-notification-read-all]");
+const toastBox = document.querySelector("[data-toasts]");
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+const MAX_TOASTS = 4;
+const TOAST_DELAY = 8000;
+// After a long time offline a reconnect may replay many: toast only the first few of them.
+const MAX_RESUMED_TOASTS = 3;
+
+// Replayed notifications (after a reconnect) are toasted only if they came after this page
+// loaded: older ones are in the centre and the badge already.
+const pageLoadedAt = Date.now();
+const known = new Set();
+let unread = null;
+let resumedToasts = 0;
+let loaded = false;
+let played = 0;
+
+// --- Helpers ---------------------------------------------------------------------------
+
+function label(name, values = {}) {
+  return (root?.dataset[name] || "").replace(/\{(\w+)\}/g, (match, key) =>
+    key in values ? String(values[key]) : match,
+  );
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+function readUrl(id) {
+  return root.dataset.readUrl.replace(/\/0\/read\/$/, `/${Number(id)}/read/`);
+}
+
+function safeUrl(url) {
+  // Only links within this site: the text comes from the server, but a link is a link.
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return parsed.origin === window.location.origin ? parsed.href : "#";
+  } catch {
+    return "#";
+  }
+}
+
+const relativeTime = (() => {
+  const language = document.documentElement.lang || undefined;
+  const format = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+  const steps = [
+    ["second", 60],
+    ["minute", 60],
+    ["hour", 24],
+    ["day", 7],
+    ["week", 4.35],
+    ["month", 12],
+    ["year", Infinity],
+  ];
+  return (iso) => {
+    const time = Date.parse(iso);
+    if (Number.isNaN(time)) return "";
+    let amount = (time - Date.now()) / 1000;
+    for (const [unit, size] of steps) {
+      if (Math.abs(amount) < size) return format.format(Math.round(amount), unit);
+      amount /= size;
+    }
+    return "";
+  };
+})();
+
+async function post(url) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    // The request outlives the page when the click goes on to open the ticket.
+    keepalive: true,
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  try {
+    return await response.json();
+  } catch {
+    return {};
+  }
+}
+
+// --- The badge --------------------------------------------------------------------------
+
+function ring() {
+  if (reducedMotion.matches) return;
+  bell?.querySelector(".bi")?.animate(
+    [
+      { transform: "rotate(0)" },
+      { transform: "rotate(14deg)" },
+      { transform: "rotate(-10deg)" },
+      { transform: "rotate(6deg)" },
+      { transform: "rotate(0)" },
+    ],
+    { duration: 600, easing: "ease-out" },
+  );
+}
+
+function setUnread(count) {
+  unread = Math.max(0, Number(count) || 0);
+  if (badge) {
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    badge.hidden = unread === 0;
+  }
+  const text = unread ? label("labelUnread", { count: unread }) : label("labelBell");
+  bell?.setAttribute("aria-label", text);
+  bell?.setAttribute("title", text);
+  if (readAllButton) readAllButton.disabled = unread === 0;
+}
+
+function unreadFrom(response, body) {
+  const header = response.headers.get("X-Unread-Count");
+  if (header !== null && header !== "") return Number(header);
+  if (body && typeof body.unread === "number") return body.unread;
+  return null;
+}
+
+// --- The list -------------------------------------------------------------------------------
+
+function itemFor(notification) {
+  const link = element("a", "list-group-item list-group-item-action d-flex gap-2 py-2");
+  link.href = safeUrl(notification.url);
+  link.dataset.notificationId = String(notification.id);
+  link.dataset.testid = "notification-item";
+  const dot = element("span", "flex-shrink-0 mt-2 rounded-circle");
+  dot.style.width = "0.5rem";
+  dot.style.height = "0.5rem";
+  dot.setAttribute("aria-hidden", "true");
+  const text = element("div", "flex-grow-1");
+  text.style.minWidth = "0"; // lets a long excerpt truncate instead of widening the menu
+  const title = element("div", "small", notification.title || notification.ticket);
+  const hidden = element("span", "visually-hidden", `${label("labelUnreadItem")}: `);
+  title.prepend(hidden);
+  text.append(title);
+  if (notification.body) {
+    text.append(element("div", "small text-body-secondary text-truncate", notification.body));
+  }
+  const when = element("div", "small text-body-tertiary", relativeTime(notification.created_at));
+  if (notification.created_at) when.title = new Date(notification.created_at).toLocaleString();
+  text.append(when);
+  link.append(dot, text);
+  markItem(link, Boolean(notification.read));
+  return link;
+}
+
+function markItem(item, read) {
+  item.dataset.unread = read ? "false" : "true";
+  item.classList.toggle("bg-primary-subtle", !read);
+  item.querySelector(".small")?.classList.toggle("fw-semibold", !read);
+  const dot = item.firstElementChild;
+  dot.classList.toggle("bg-primary", !read);
+  item.querySelector(".visually-hidden").hidden = read;
+}
+
+function showMessage(text) {
+  list.replaceChildren(element("div", "list-group-item small text-body-secondary py-3", text));
+}
+
+async function loadList() {
+  if (!list) return;
+  if (!loaded) showMessage(label("msgLoading"));
+  let response;
+  let body;
+  try {
+    response = await fetch(root.dataset.listUrl, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    body = await response.json();
+  } catch {
+    showMessage(label("msgFailed"));
+    return;
+  }
+  const results = Array.isArray(body) ? body : body?.results || [];
+  const count = unreadFrom(response, body);
+  if (count !== null) setUnread(count);
+  for (const notification of results) known.add(notification.id);
+  loaded = true;
+  if (!results.length) {
+    showMessage(label("msgEmpty"));
+    return;
+  }
+  list.replaceChildren(...results.map(itemFor));
+}
+
+function addToList(notification) {
+  if (!loaded || !list) return;
+  if (list.querySelector(`[data-notification-id="${Number(notification.id)}"]`)) return;
+  list.querySelector(":scope > :not([data-notification-id])")?.remove(); // "no notifications"
+  list.prepend(itemFor(notification));
+}
+
+async function markRead(id) {
+  const items = document.querySelectorAll(`[data-notification-id="${Number(id)}"]`);
+  const wasUnread = Array.from(items).some((item) => item.dataset.unread === "true");
+  items.forEach((item) => {
+    if (item.classList.contains("list-group-item")) markItem(item, true);
+    else item.dataset.unread = "false";
+  });
+  if (wasUnread && unread) setUnread(unread - 1);
+  try {
+    const body = await post(readUrl(id));
+    if (typeof body?.unread === "number") setUnread(body.unread);
+  } catch {
+    /* the badge catches up the next time the centre opens */
+  }
+}
+
+async function markAllRead() {
+  readAllButton.disabled = true;
+  try {
+    const body = await post(root.dataset.readAllUrl);
+    setUnread(typeof body?.unread === "number" ? body.unread : 0);
+    list?.querySelectorAll("[data-notification-id]").forEach((item) => markItem(item, true));
+    toastBox?.querySelectorAll("[data-notification-id]").forEach((toast) => {
+      toast.dataset.unread = "false";
+    });
+  } catch {
+    readAllButton.disabled = false;
+  }
+}
+
+// --- Toasts and the tone ----------------------------------------------------------------
+
+function toastFor(notification) {
+  const toast = element("div", "toast");
+  toast.setAttribute("role", "status");
+  toast.setAttribute("aria-live", "polite");
+  toast.setAttribute("aria-atomic", "true");
+  toast.dataset.testid = "notification-toast";
+  toast.dataset.notificationId = String(notification.id);
+  toast.dataset.unread = notification.read ? "false" : "true";
+
+  const header = element("div", "toast-header");
+  const icon = element("i", "bi bi-bell-fill text-primary me-2");
+  icon.setAttribute("aria-hidden", "true");
+  const key = element("strong", "me-auto", notification.ticket || label("labelBell"));
+  const when = element("small", "text-body-secondary", relativeTime(notification.created_at));
+  const close = element("button", "btn-close ms-2");
+  close.type = "button";
+  close.dataset.bsDismiss = "toast";
+  close.setAttribute("aria-label", label("labelClose"));
+  header.append(icon, key, when, close);
+
+  const body = element("div", "toast-body");
+  const link = element("a", "fw-semibold link-body-emphasis", notification.title);
+  link.href = safeUrl(notification.url);
+  link.dataset.notificationId = String(notification.id);
+  link.dataset.unread = toast.dataset.unread;
+  body.append(link);
+  if (notification.body) {
+    body.append(element("div", "small text-body-secondary mt-1", notification.body));
+  }
+  toast.append(header, body);
+  return toast;
+}
+
+function showToast(notification) {
+  if (!toastBox) return;
+  const toast = toastFor(notification);
+  toastBox.append(toast);
+  const extra = toastBox.querySelectorAll(".toast").length - MAX_TOASTS;
+  Array.from(toastBox.querySelectorAll(".toast"))
+    .slice(0, Math.max(0, extra))
+    .forEach((old) => old.remove());
+  const Toast = window.bootstrap?.Toast;
+  if (!Toast) {
+    toast.classList.add("show");
+    return;
+  }
+  toast.addEventListener("hidden.bs.toast", () => toast.remove());
+  Toast.getOrCreateInstance(toast, {
+    animation: !reducedMotion.matches,
+    autohide: true,
+    delay: TOAST_DELAY,
+  }).show();
+}
+
+// Browsers let a page make sound only after the person interacted with it: the context is
+// created (or resumed) on the first click or key press, and tones before that are silent.
+let audio = null;
+
+function audioContext() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return null;
+  audio ??= new Context();
+  if (audio.state === "suspended") audio.resume().catch(() => {});
+  return audio;
+}
+
+function unlockAudio() {
+  try {
+    audioContext();
+  } catch {
+    /* no audio here */
+  }
+}
+document.addEventListener("pointerdown", unlockAudio, { once: true, capture: true });
+document.addEventListener("keydown", unlockAudio, { once: true, capture: true });
+
+/** A soft 200 ms tone: a sine that glides down a little, faded in and out (no click). */
+function beep() {
+  try {
+    const context = audioContext();
+    if (!context) return;
+    const now = context.currentTime;
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.type = "sine";
+    oscillator.frequency.setValueAtTime(880, now);
+    oscillator.frequency.exponentialRampToValueAtTime(660, now + 0.2);
+    gain.gain.setValueAtTime(0.0001, now);
+    gain.gain.exponentialRampToValueAtTime(0.12, now + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, now + 0.2);
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start(now);
+    oscillator.stop(now + 0.22);
+    played += 1;
+  } catch {
+    /* sound is a nicety: never let it break the page */
+  }
+}
+
+// --- Live messages ------------------------------------------------------------------------
+
+function isOwn(detail) {
+  const me = window.helpdeskLive?.userId;
+  const actor = detail.actor?.id ?? detail.notification?.actor?.id;
+  return me != null && actor != null && String(actor) === String(me);
+}
+
+function onNotification(detail) {
+  const notification = detail.notification;
+  if (!notification || notification.id == null) return;
+  const fresh = !known.has(notification.id);
+  known.add(notification.id);
+  addToList(notification);
+  if (!fresh) return;
+  if (detail.resumed) {
+    // Counted in the "resumed" message that follows. Toasted only when the page knows
+    // what it already showed: newer than the page and not too many at once.
+    const newer = Date.parse(notification.created_at) > pageLoadedAt;
+    if (newer && resumedToasts < MAX_RESUMED_TOASTS) {
+      resumedToasts += 1;
+      showToast(notification);
+    }
+    return;
+  }
+  if (!notification.read) setUnread((unread ?? 0) + 1);
+  showToast(notification);
+  ring();
+  if (detail.sound && !isOwn(detail)) beep();
+}
+
+function onLive(event) {
+  const detail = event.detail;
+  switch (detail?.type) {
+    case "hello":
+      resumedToasts = 0;
+      break;
+    case "notification":
+      onNotification(detail);
+      break;
+    case "resumed":
+      if (typeof detail.unread === "number") setUnread(detail.unread);
+      break;
+    default:
+      break;
+  }
+}
+
+// --- Start ------------------------------------------------------------------------------
+
+if (root) {
+  document.addEventListener("helpdesk:live", onLive);
+  root.addEventListener("show.bs.dropdown", () => loadList());
+  readAllButton?.addEventListener("click", (event) => {
+    event.preventDefault();
+    markAllRead();
+  });
+  // A click on a notification (in the centre or a toast) marks it read and opens it.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest?.("a[data-notification-id]");
+    if (!link || link.dataset.unread === "false") return;
+    if (!link.closest("[data-notifications], [data-toasts]")) return;
+    markRead(link.dataset.notificationId);
+  });
+  setUnread(0);
+  window.helpdeskNotifications = {
+    get unread() {
+      return unread;
+    },
+    get played() {
+      return played;
+    },
+    refresh: loadList,
+  };
+}
