@@ -63,7 +63,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("event", ReadFilter, "created_at")
     list_select_related = ("recipient",)
     search_fields = ("ticket__key", "recipient__username")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables loaded.
     inlines = (DeliveryInline,)
     fields = (
         "recipient",
