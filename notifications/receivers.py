@@ -58,25 +58,31 @@ def _mentioned(text: str) -> set[str]:
 
 
 def notify(
-    ticket: Ticket, actor: User | None, plan: dict[int, tuple[str, dict]], *, once_key=None
+    ticket: Ticket,
+    actor: User | None,
+    plan: dict[int, tuple[str, dict]],
+    *,
+    once_key=None,
+    people: dict[int, User] | None = None,
 ) -> list[Notification]:
     """Write the notifications of ``plan`` ({user_id: (event, params)}) and their deliveries
-    for the channels each person wants; deliveries start once the transaction commits."""
+    for the channels each person wants; deliveries start once the transaction commits.
+    ``people`` are the recipients when the caller has loaded them already."""
     plan = {uid: entry for uid, entry in plan.items() if not actor or uid != actor.pk}
+    if once_key and plan:
+        reminded = Notification.objects.filter(recipient_id__in=plan, once_key=once_key)
+        for user_id in reminded.values_list("recipient_id", flat=True):
+            plan.pop(user_id, None)
     if not plan:
         return []
-    people = _people(plan)
-    saved = choices_for(people)
-    created = []
+    people = people if people is not None else _people(plan)
+    saved = choices_for(plan)
+    created, deliveries = [], []
     with transaction.atomic():
         for user_id, (event, params) in plan.items():
             user = people.get(user_id)
-            if user is None:
-                continue
             channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
-            if not channels:
-                continue
-            if once_key and Notification.objects.filter(recipient=user, once_key=once_key).exists():
+            if user is None or not channels:
                 continue
             notification = Notification.objects.create(
                 recipient=user,
@@ -86,10 +92,9 @@ def notify(
                 params=params,
                 once_key=once_key,
             )
-            Delivery.objects.bulk_create(
-                Delivery(notification=notification, channel=channel) for channel in channels
-            )
+            deliveries += [Delivery(notification=notification, channel=c) for c in channels]
             created.append(notification)
+        Delivery.objects.bulk_create(deliveries)
     if created:
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: delivery.dispatch(ids))
@@ -136,7 +141,7 @@ def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
         event = Event.MENTIONED if user_id in mentioned else Event.COMMENTED
         if user_id in audience or user_id in mentioned:
             plan[user_id] = (event, params)
-    notify(ticket, actor, plan)
+    notify(ticket, actor, plan, people=people)
 
 
 HANDLERS = {

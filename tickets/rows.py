@@ -137,7 +137,7 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url) -> list[TicketRow]:
                 updated_exact=dateformat.format(updated, exact_format),
                 updated_label=_updated_label(updated_at, now),
                 due_label=dates.get(due, ""),
-                overdue=bool(due and due < today and not status.is_closed),
+                overdue=Ticket.overdue(due, status, today),
                 select_label=select_label % {"key": key},
                 tags=[(tag, tag_url(tag)) for tag in tags.get(pk, [])],
             )

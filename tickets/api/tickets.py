@@ -8,7 +8,6 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 
 import django_filters
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -123,10 +122,7 @@ class TicketSerializer(serializers.ModelSerializer):
         return sorted(tag.name for tag in ticket.tags.all())
 
     def get_is_overdue(self, ticket: Ticket) -> bool:
-        found = workflow().status(ticket.status_id) or ticket.status
-        return bool(
-            ticket.due_date and not found.is_closed and ticket.due_date < timezone.localdate()
-        )
+        return Ticket.overdue(ticket.due_date, workflow().status(ticket.status_id) or ticket.status)
 
 
 class TicketDetailSerializer(TicketSerializer):
