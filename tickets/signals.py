@@ -21,9 +21,31 @@ receivers whose records must commit or roll back with the change (notifications)
 receivers must not have effects outside the database and must do their work in a
 savepoint (``transaction.atomic()``), so that a failing receiver is logged and never
 undoes the change.
+
+Inside ``muted()`` changes announce nothing: a bulk import of old tickets must not
+notify every agent of every one of them.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.dispatch import Signal
+
+_muted = ContextVar("tickets_signals_muted", default=False)
+
+
+@contextmanager
+def muted():
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def is_muted() -> bool:
+    return _muted.get()
+
 
 change_recorded = Signal()
 ticket_created = Signal()

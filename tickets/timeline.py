@@ -31,7 +31,7 @@ from tickets.selectors import (
 from tickets.templatetags.ticket_tags import avatar
 from tickets.workflow import workflow
 
-USER_FIELDS = ("assignee", "requester")
+USER_FIELDS = ("assignee", "requester", "conflict_assignee")
 Kind = TicketEvent.Kind
 
 
@@ -355,8 +355,67 @@ class _EventRenderer:
             return "bi-pencil", _sentence(_("%(actor)s edited the description"), actor=actor)
         if name == "comment":
             return "bi-pencil", _sentence(_("%(actor)s edited a comment"), actor=actor)
+        if name.startswith("redmine_"):
+            return self._redmine(name, actor, old, new)
+        if name.startswith("conflict_"):
+            return "bi-exclamation-triangle", self._conflict(
+                name.removeprefix("conflict_"), old, new
+            )
         return "bi-pencil", _sentence(
             _("%(actor)s changed %(field)s"), actor=actor, field=name.replace("_", " ")
+        )
+
+    @staticmethod
+    def _redmine(name: str, actor: str, old: str, new: str):
+        if name == "redmine_linked":
+            return "bi-link-45deg", _sentence(
+                _("%(actor)s linked the ticket to Redmine issue %(issue)s"),
+                actor=actor,
+                issue=f"#{new}",
+            )
+        sentences = {
+            "redmine_deleted": _(
+                "Redmine issue %(issue)s was deleted; the ticket is no longer linked to it"
+            ),
+            "redmine_hidden": _(
+                "Redmine issue %(issue)s can no longer be seen by Helpdesk; "
+                "the ticket is no longer linked to it"
+            ),
+            "redmine_moved": _(
+                "Redmine issue %(issue)s moved to project %(project)s, which is not synced; "
+                "the ticket is no longer linked to it"
+            ),
+        }
+        template = sentences.get(
+            name, _("The ticket is no longer linked to Redmine issue %(issue)s")
+        )
+        return "bi-link-45deg", _sentence(template, issue=f"#{old}", project=new)
+
+    def _conflict(self, name: str, old: str, new: str) -> SafeString:
+        """Both sides changed a field: what the sync kept, and what it overwrote."""
+        show = {
+            "status": self.status,
+            "priority": self.priority,
+            "queue": self.queue,
+            "assignee": self.person,
+            "due_date": self.day,
+        }.get(name, lambda raw: (raw[:77] + "…" if len(raw) > 80 else raw) or "—")
+        labels = {
+            "status": _("status"),
+            "priority": _("priority"),
+            "assignee": _("assignee"),
+            "due_date": _("due date"),
+            "title": _("title"),
+            "description": _("description"),
+        }
+        return _sentence(
+            _(
+                "The %(field)s was changed both here and in Redmine; Redmine's %(new)s "
+                "was kept and %(old)s was overwritten"
+            ),
+            field=labels.get(name, name),
+            old=show(old),
+            new=show(new),
         )
 
     def _assignee(self, event: TicketEvent, actor: str) -> SafeString:

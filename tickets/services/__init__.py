@@ -19,6 +19,7 @@ from tickets.services.core import (
     TicketConflict,
     TicketError,
     TransitionNotAllowed,
+    history_add,
     last_changed_by,
     validate_assignee,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "attachment_add",
     "comment_add",
     "comment_edit",
+    "history_add",
     "last_changed_by",
     "saved_query",
     "saved_view_delete",

@@ -1,6 +1,7 @@
 """Comments, internal notes and attachments."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -30,7 +31,7 @@ from tickets.uploads import removes_files_on_error, validate_uploads
 
 
 def _comment_locked(
-    *, actor, ticket: Ticket, body: str, is_internal: bool, source: str, now, files
+    *, actor, ticket: Ticket, body: str, is_internal: bool, source: str, now, files, author=None
 ) -> Comment:
     body = (body or "").strip()
     if not body and not files:
@@ -41,9 +42,10 @@ def _comment_locked(
         if is_internal and not user_can_work_ticket(actor, ticket):
             raise PermissionDenied(_("Only agents may write internal notes."))
     validate_uploads(files)
+    author = actor if author is None else author
     comment = Comment.objects.create(
         ticket=ticket,
-        author=actor,
+        author=author,
         body=body,
         is_internal=is_internal,
         source=source,
@@ -52,7 +54,7 @@ def _comment_locked(
     events = [
         _event(
             ticket,
-            actor,
+            author,
             source,
             TicketEvent.Kind.COMMENTED,
             now,
@@ -65,7 +67,7 @@ def _comment_locked(
     TicketEvent.objects.bulk_create(events)
     # A comment is activity, not a change of the ticket: the version stays. An internal
     # note is not activity requesters may notice: the update time stays too.
-    if not is_internal and ticket.updated_at != now:
+    if not is_internal and now > ticket.updated_at:
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
         ticket.updated_at = now
     search.index_comment(comment)
@@ -85,8 +87,15 @@ def comment_add(
     is_internal: bool = False,
     files: Sequence = (),
     source: str = Source.WEB,
+    author: User | None = None,
+    created_at: datetime | None = None,
 ) -> Comment:
-    """A public reply or an internal note, with optional files."""
+    """A public reply or an internal note, with optional files.
+
+    A comment imported from elsewhere (``actor`` None, the system) keeps who wrote it,
+    ``author``, and when, ``created_at``."""
+    if author is not None and actor is not None and author != actor:
+        raise ValueError("only the system writes comments on someone else's behalf")
     locked = _lock(ticket)
     return _comment_locked(
         actor=actor,
@@ -94,8 +103,9 @@ def comment_add(
         body=body,
         is_internal=is_internal,
         source=source,
-        now=timezone.now(),
+        now=created_at or timezone.now(),
         files=files,
+        author=author,
     )
 
 

@@ -97,7 +97,9 @@ def _raw(value) -> str:
 
 def _send_on_commit(signal: Signal, **kwargs) -> None:
     """Announce a change: ``change_recorded`` now, inside the transaction, and ``signal``
-    once it commits (never, if it rolls back)."""
+    once it commits (never, if it rolls back). Nothing inside ``signals.muted()``."""
+    if signals.is_muted():
+        return
     recorded = signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs)
     for receiver, result in recorded:
         if isinstance(result, Exception):
@@ -198,10 +200,11 @@ def _event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:
     )
 
 
-def _apply_status(ticket: Ticket, status: Status, now) -> None:
-    """Move the ticket into ``status``: transition rules and the resolution timestamps."""
+def _apply_status(ticket: Ticket, status: Status, now, *, enforce: bool = True) -> None:
+    """Move the ticket into ``status``: transition rules (unless ``enforce`` is off) and
+    the resolution timestamps."""
     old = ticket.status
-    if not workflow().transition_allowed(ticket.queue_id, old.pk, status.pk):
+    if enforce and not workflow().transition_allowed(ticket.queue_id, old.pk, status.pk):
         raise TransitionNotAllowed(
             _("In queue %(queue)s a ticket cannot go from “%(old)s” to “%(new)s”.")
             % {"queue": ticket.queue.name, "old": old.name, "new": status.name}
@@ -267,3 +270,29 @@ def _announce_change(ticket: Ticket, actor, source, changed: dict) -> None:
             fields=list(changed),
             changes={name: (_raw(old), _raw(new)) for name, (old, new) in changed.items()},
         )
+
+
+@transaction.atomic
+def history_add(
+    *,
+    ticket: Ticket,
+    field: str,
+    old_value: str = "",
+    new_value: str = "",
+    source: str,
+    actor: User | None = None,
+    is_internal: bool = True,
+) -> TicketEvent:
+    """A history entry about the ticket that changes none of its fields: a link to an
+    outside system made or broken, a conflict resolved by an integration."""
+    locked = _lock(ticket)
+    return TicketEvent.objects.create(
+        ticket=locked,
+        actor=actor,
+        source=source,
+        kind=TicketEvent.Kind.CHANGED,
+        field=field,
+        old_value=old_value,
+        new_value=new_value,
+        is_internal=is_internal,
+    )

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -64,8 +64,11 @@ def ticket_create(
     watchers: Iterable[User] = (),
     files: Sequence = (),
     source: str = Source.WEB,
+    created_at: datetime | None = None,
 ) -> Ticket:
-    """File a new ticket. Requesters file for themselves, in active queues only."""
+    """File a new ticket. Requesters file for themselves, in active queues only.
+
+    ``created_at`` keeps the original time of a ticket imported from elsewhere."""
     title = _validate_title(title)
     requester = requester or actor
     if requester is None:
@@ -80,7 +83,7 @@ def ticket_create(
     status = status or flow.initial_status
     assignee = assignee if assignee is not None else queue.default_assignee
     validate_assignee(assignee)
-    now = timezone.now()
+    now = created_at or timezone.now()
     number, key = _next_key(queue)
     ticket = Ticket.objects.create(
         queue=queue,
@@ -154,7 +157,8 @@ def _update_locked(
     if "queue" in changed:
         ticket.queue = changed["queue"][1]
     if "status" in changed:
-        _apply_status(ticket, changed["status"][1], now)
+        # Redmine applied its own workflow to what it sends; ours is for people here.
+        _apply_status(ticket, changed["status"][1], now, enforce=source != Source.REDMINE)
         ticket.rank = _top_rank(ticket.status.pk, exclude=ticket.pk)
     for name, (_old, new) in changed.items():
         if name == "tags":

@@ -1,12 +1,13 @@
 """The services: the only writers. History rows, signals after commit, rules, conflicts."""
 
+import datetime as dt
 from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -566,3 +567,34 @@ def test_a_ticket_moved_to_another_queue_keeps_its_key_and_new_keys_go_on(
     queue.key_prefix = "IT"
     queue.save()
     assert TicketFactory(queue=queue, requester=requester, actor=requester).key == "IT-1"
+
+
+def test_muted_changes_announce_nothing(queue, agent, requester):
+    heard = []
+
+    def receiver(sender, **kwargs):
+        heard.append(kwargs.get("ticket"))
+
+    signals.ticket_created.connect(receiver)
+    signals.change_recorded.connect(receiver)
+    try:
+        with signals.muted():
+            TicketFactory(queue=queue, requester=requester, actor=agent)
+        assert heard == []
+        assert not signals.is_muted()
+    finally:
+        signals.ticket_created.disconnect(receiver)
+        signals.change_recorded.disconnect(receiver)
+
+
+def test_imported_comment_keeps_its_author_and_time(queue, agent, requester):
+    ticket = TicketFactory(queue=queue, requester=requester, actor=requester)
+    written = timezone.now() - dt.timedelta(days=30)
+    comment = services.comment_add(
+        actor=None, ticket=ticket, body="Из архива", author=agent, created_at=written
+    )
+    assert (comment.author, comment.created_at) == (agent, written)
+    ticket.refresh_from_db()
+    assert ticket.updated_at > written  # an old comment does not move the ticket back
+    with pytest.raises(ValueError):
+        services.comment_add(actor=requester, ticket=ticket, body="Чужое", author=agent)

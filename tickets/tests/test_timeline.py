@@ -235,3 +235,33 @@ def test_queries_are_fixed_whatever_the_history(queue, requester, agent):
 )
 def test_attachment_icons(content_type, icon):
     assert attachment_icon(content_type) == icon
+
+
+def test_links_to_outside_issues_and_sync_conflicts_are_told(ticket, agent):
+    def note(field, old="", new=""):
+        services.history_add(
+            ticket=ticket, field=field, old_value=old, new_value=new, source=Source.REDMINE
+        )
+
+    note("redmine_linked", new="42")
+    note("redmine_moved", old="42", new="Архив")
+    note("redmine_deleted", old="43")
+    note("redmine_hidden", old="44")
+    note("conflict_status", old=str(status("waiting").pk), new=str(status("closed").pk))
+    note("conflict_assignee", old=str(agent.pk), new="")
+    english = texts(agent, ticket)[1:]
+    assert "linked the ticket to Redmine issue <strong>#42</strong>" in english[0]
+    assert english[1] == (
+        "Redmine issue <strong>#42</strong> moved to project <strong>Архив</strong>, which is "
+        "not synced; the ticket is no longer linked to it"
+    )
+    assert english[2].startswith("Redmine issue <strong>#43</strong> was deleted")
+    assert "can no longer be seen" in english[3]
+    assert english[4] == (
+        "The <strong>status</strong> was changed both here and in Redmine; Redmine&#x27;s "
+        "<strong>Closed</strong> was kept and <strong>Waiting</strong> was overwritten"
+    )
+    assert f"<strong>{agent.get_display_name()}</strong> was overwritten" in english[5]
+    assert "<strong>nobody</strong> was kept" in english[5]
+    # Agents only: these are internal entries.
+    assert TicketEvent.objects.filter(ticket=ticket, is_internal=True).count() == 6

@@ -37,6 +37,7 @@ from tickets.forms import (
 )
 from tickets.markdown import render_markdown
 from tickets.models import Source, Ticket
+from tickets.panels import panels_for
 from tickets.parsing import parse_id
 from tickets.services import TicketConflict, TicketError
 from tickets.timeline import ago, ticket_page
@@ -132,6 +133,7 @@ def _detail_response(
         "can_take": can_work and ticket.assignee_id != request.user.pk,
         "comment_form": comment_form or CommentForm(ticket=ticket, can_work=can_work),
         "attachment_form": AttachmentForm(),
+        "panels": panels_for(request, ticket),
     }
     if can_work:
         flow = workflow()
