@@ -10,6 +10,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -109,8 +110,21 @@ def run_health_checks(deadline: float = CHECK_TIMEOUT + 1) -> tuple[bool, dict]:
     return not down, {"status": "ok" if not down else "down", "down": down, "checks": results}
 
 
+def _redmine_health() -> dict | None:
+    if not apps.is_installed("integrations"):
+        return None
+    from integrations.redmine.health import pull_health
+
+    return pull_health()
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """The services decide the status; a lagging integration is reported, not failed."""
     healthy, body = run_health_checks()
+    redmine = _redmine_health()
+    if redmine is not None:
+        redmine.pop("last")
+        body["integrations"] = {"redmine": redmine}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -25,7 +25,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-# The ticket system works without the notifications app (see tickets/tests/test_pluggable.py).
+# The ticket system works without these apps (see tickets/tests/test_pluggable.py).
+if apps.is_installed("integrations"):
+    urlpatterns += [path("", include("integrations.urls"))]
+
 if apps.is_installed("notifications"):
     from notifications import urls as notifications_urls
 

@@ -6,8 +6,20 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.erp import ERPError, get_gateway
-from integrations.models import SyncRun
-from integrations.tasks import erp_directory_sync
+from integrations.models import (
+    RedmineLink,
+    RedminePriority,
+    RedmineProject,
+    RedminePush,
+    RedmineStatus,
+    RedmineUser,
+    SyncRun,
+)
+from integrations.redmine import client as redmine_client
+from integrations.redmine import mapping
+from integrations.redmine.check import check as redmine_check
+from integrations.redmine.client import RedmineError
+from integrations.tasks import erp_directory_sync, redmine_pull
 
 
 @admin.register(SyncRun)
@@ -19,6 +31,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         "kind",
         "outcome",
         "trigger",
+        "created",
         "updated",
         "unchanged",
         "deactivated",
@@ -69,11 +82,18 @@ class SyncRunAdmin(admin.ModelAdmin):
         tools = [
             tool("erp-test/", self.erp_test, "erp_test"),
             tool("erp-sync/", self.erp_sync, "erp_sync"),
+            tool("redmine-test/", self.redmine_test, "redmine_test"),
+            tool("redmine-sync/", self.redmine_sync, "redmine_sync"),
+            tool("redmine-suggest/", self.redmine_suggest, "redmine_suggest"),
         ]
         return tools + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "erp_tools": settings.ERP_AUTH_ENABLED}
+        extra_context = {
+            **(extra_context or {}),
+            "erp_tools": settings.ERP_AUTH_ENABLED,
+            "redmine_tools": bool(settings.REDMINE_URL and settings.REDMINE_API_KEY),
+        }
         return super().changelist_view(request, extra_context)
 
     def _back(self):
@@ -118,3 +138,143 @@ class SyncRunAdmin(admin.ModelAdmin):
             request, _("The ERP directory sync was started; its run appears in this log.")
         )
         return self._back()
+
+    def _redmine_failed(self, request, exc: RedmineError):
+        self.message_user(
+            request,
+            _("Redmine did not answer as expected: %(error)s") % {"error": exc.message},
+            messages.ERROR,
+        )
+
+    def redmine_test(self, request):
+        if refused := self._refused(request):
+            return refused
+        try:
+            report = redmine_check()
+        except RedmineError as exc:
+            self._redmine_failed(request, exc)
+            return self._back()
+        for line in report.lines:
+            self.message_user(request, line)
+        for problem in report.problems:
+            self.message_user(request, problem, messages.WARNING)
+        return self._back()
+
+    def redmine_sync(self, request):
+        if refused := self._refused(request):
+            return refused
+        redmine_pull.delay(full=request.POST.get("full") == "1")
+        self.message_user(request, _("The Redmine sync was started; its run appears in this log."))
+        return self._back()
+
+    def redmine_suggest(self, request):
+        if refused := self._refused(request):
+            return refused
+        try:
+            client = redmine_client.get_client()
+            mapping.suggest_reference(client)
+            projects = mapping.suggest_projects(client)
+            users = mapping.suggest_users(client)
+        except RedmineError as exc:
+            self._redmine_failed(request, exc)
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Mappings suggested: %(projects)s new project mappings, %(users)s Redmine "
+                    "users matched. Check them in the mapping lists."
+                )
+                % {"projects": len(projects), "users": users},
+            )
+        return self._back()
+
+
+@admin.register(RedmineProject)
+class RedmineProjectAdmin(admin.ModelAdmin):
+    list_display = ("redmine_id", "name", "queue", "direction", "is_active", "cursor")
+    list_filter = ("direction", "is_active", "queue")
+    list_editable = ("queue", "direction", "is_active")
+    search_fields = ("name", "redmine_id")
+    readonly_fields = ("cursor", "ids_checked_at")
+
+
+class _ReferenceMappingAdmin(admin.ModelAdmin):
+    list_display_links = ("redmine_id",)
+    search_fields = ("name", "redmine_id")
+
+
+@admin.register(RedmineStatus)
+class RedmineStatusAdmin(_ReferenceMappingAdmin):
+    list_display = ("redmine_id", "name", "status", "push_default")
+    list_editable = ("status", "push_default")
+
+
+@admin.register(RedminePriority)
+class RedminePriorityAdmin(_ReferenceMappingAdmin):
+    list_display = ("redmine_id", "name", "priority", "push_default")
+    list_editable = ("priority", "push_default")
+
+
+@admin.register(RedmineUser)
+class RedmineUserAdmin(admin.ModelAdmin):
+    list_display = ("redmine_id", "login", "name", "email", "user")
+    list_editable = ("user",)
+    list_filter = (("user", admin.EmptyFieldListFilter),)
+    search_fields = ("login", "name", "email", "user__username")
+    raw_id_fields = ("user",)
+
+
+@admin.register(RedmineLink)
+class RedmineLinkAdmin(admin.ModelAdmin):
+    list_display = ("issue_id", "ticket", "project_id", "remote_updated_on", "synced_at")
+    search_fields = ("issue_id", "ticket__key")
+    list_select_related = ("ticket",)
+    readonly_fields = (
+        "ticket",
+        "issue_id",
+        "project_id",
+        "remote_updated_on",
+        "last_journal_id",
+        "synced_state",
+        "own_journal_ids",
+        "synced_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(RedminePush)
+class RedminePushAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "link", "fields", "comment", "state", "attempts", "last_error")
+    list_filter = ("state",)
+    list_select_related = ("link",)
+    search_fields = ("link__issue_id", "last_error")
+    readonly_fields = (
+        "link",
+        "fields",
+        "comment",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    exclude = ("claimed_until",)
+    actions = ("retry",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Send again"))
+    def retry(self, request, queryset):
+        from integrations.redmine.push import enqueue
+
+        ids = list(queryset.exclude(state=RedminePush.State.SENT).values_list("pk", flat=True))
+        RedminePush.objects.filter(pk__in=ids).update(
+            state=RedminePush.State.PENDING, attempts=0, claimed_until=None
+        )
+        for push_id in ids:
+            enqueue(push_id)
+        self.message_user(request, _("%(count)s pushes queued again.") % {"count": len(ids)})

@@ -8,6 +8,14 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
+        from integrations.redmine import push
+        from integrations.redmine.views import ticket_panel
         from integrations.schedule import register_schedules
+        from tickets import signals
+        from tickets.panels import register_panel
 
         post_migrate.connect(register_schedules, sender=self)
+        signals.change_recorded.connect(push.record_change, dispatch_uid="redmine-push")
+        register_panel(
+            "redmine", "integrations/redmine/ticket_panel.html", context=ticket_panel, order=10
+        )

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +10,8 @@ class SyncRun(models.Model):
 
     class Kind(models.TextChoices):
         ERP_DIRECTORY = "erp_directory", _("ERP directory sync")
+        REDMINE_PULL = "redmine_pull", _("Redmine pull")
+        REDMINE_IMPORT = "redmine_import", _("Redmine import from its database")
 
     class Outcome(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -51,3 +55,225 @@ class SyncRun(models.Model):
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+# --- Redmine ---------------------------------------------------------------------------
+# Everything is matched on Redmine's ids: Redmine translates the names of statuses,
+# priorities and trackers into its installation language. Names are kept for display.
+
+
+class RedmineProject(models.Model):
+    """A Redmine project synced with a queue."""
+
+    class Direction(models.TextChoices):
+        PULL = "pull", _("Redmine → Helpdesk")
+        PUSH = "push", _("Helpdesk → Redmine")
+        BOTH = "both", _("both ways")
+
+    redmine_id = models.PositiveIntegerField(_("Redmine project id"), unique=True)
+    name = models.CharField(_("Redmine project"), max_length=255, blank=True)
+    queue = models.ForeignKey(
+        "tickets.Queue",
+        verbose_name=_("queue"),
+        on_delete=models.CASCADE,
+        related_name="redmine_projects",
+    )
+    direction = models.CharField(
+        _("direction"), max_length=4, choices=Direction.choices, default=Direction.BOTH
+    )
+    tracker_id = models.PositiveIntegerField(
+        _("tracker id for new issues"),
+        null=True,
+        blank=True,
+        help_text=_("Used when an agent escalates a ticket; empty: the project's first tracker."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Issues updated at or after this moment (minus the overlap) are read next time.
+    cursor = models.DateTimeField(_("synced up to"), null=True, blank=True)
+    ids_checked_at = models.DateTimeField(_("deleted issues checked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Redmine project mapping")
+        verbose_name_plural = _("Redmine project mappings")
+        ordering = ["redmine_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.redmine_id} ↔ {self.queue}"
+
+    @property
+    def pulls(self) -> bool:
+        return self.direction in (self.Direction.PULL, self.Direction.BOTH)
+
+    @property
+    def pushes(self) -> bool:
+        return self.direction in (self.Direction.PUSH, self.Direction.BOTH)
+
+
+class RedmineStatus(models.Model):
+    redmine_id = models.PositiveIntegerField(_("Redmine status id"), unique=True)
+    name = models.CharField(_("Redmine status"), max_length=255, blank=True)
+    status = models.ForeignKey(
+        "tickets.Status", verbose_name=_("status"), on_delete=models.CASCADE, related_name="+"
+    )
+    push_default = models.BooleanField(
+        _("used when pushing"),
+        default=False,
+        help_text=_("Where several Redmine statuses map to one status, this one is sent."),
+    )
+
+    class Meta:
+        verbose_name = _("Redmine status mapping")
+        verbose_name_plural = _("Redmine status mappings")
+        ordering = ["redmine_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.redmine_id} ↔ {self.status}"
+
+
+class RedminePriority(models.Model):
+    redmine_id = models.PositiveIntegerField(_("Redmine priority id"), unique=True)
+    name = models.CharField(_("Redmine priority"), max_length=255, blank=True)
+    priority = models.ForeignKey(
+        "tickets.Priority",
+        verbose_name=_("priority"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    push_default = models.BooleanField(
+        _("used when pushing"),
+        default=False,
+        help_text=_("Where several Redmine priorities map to one priority, this one is sent."),
+    )
+
+    class Meta:
+        verbose_name = _("Redmine priority mapping")
+        verbose_name_plural = _("Redmine priority mappings")
+        ordering = ["redmine_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.redmine_id} ↔ {self.priority}"
+
+
+class RedmineUser(models.Model):
+    """A Redmine user and the local user they are (none: not matched)."""
+
+    redmine_id = models.PositiveIntegerField(_("Redmine user id"), unique=True)
+    login = models.CharField(_("Redmine login"), max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    email = models.CharField(_("e-mail"), max_length=255, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="redmine_account",
+    )
+
+    class Meta:
+        verbose_name = _("Redmine user mapping")
+        verbose_name_plural = _("Redmine user mappings")
+        ordering = ["login", "redmine_id"]
+
+    def __str__(self) -> str:
+        return f"{self.login or self.redmine_id} ↔ {self.user or '—'}"
+
+
+class RedmineLink(models.Model):
+    """A ticket and the Redmine issue it is synced with."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="redmine_link",
+    )
+    issue_id = models.PositiveIntegerField(_("Redmine issue"), unique=True)
+    project_id = models.PositiveIntegerField(_("Redmine project id"), db_index=True)
+    remote_updated_on = models.DateTimeField(_("Redmine updated_on"), null=True, blank=True)
+    last_journal_id = models.PositiveIntegerField(_("last pulled journal"), default=0)
+    # The issue's fields as last seen in step on both sides (Redmine ids and values):
+    # what tells a change on one side from a change on the other, and a conflict.
+    synced_state = models.JSONField(_("last synced state"), default=dict, blank=True)
+    # Journals Redmine wrote for our own pushes: never pulled back as comments.
+    own_journal_ids = models.JSONField(default=list, blank=True)
+    synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Redmine link")
+        verbose_name_plural = _("Redmine links")
+        ordering = ["-issue_id"]
+
+    def __str__(self) -> str:
+        return f"#{self.issue_id} ↔ {self.ticket_id}"
+
+
+class RedminePush(models.Model):
+    """A local change of a linked ticket waiting to be sent to Redmine (an outbox:
+    written with the change, sent after it commits, retried until Redmine takes it)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    link = models.ForeignKey(
+        RedmineLink, verbose_name=_("link"), on_delete=models.CASCADE, related_name="pushes"
+    )
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    comment = models.ForeignKey(
+        "tickets.Comment",
+        verbose_name=_("comment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Redmine push")
+        verbose_name_plural = _("Redmine pushes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="redminepush_due_idx")]
+
+    def __str__(self) -> str:
+        what = ", ".join(self.fields) or ("comment" if self.comment_id else "")
+        return f"#{self.link.issue_id}: {what}"
+
+
+# Redmine's own tables, read-only through the ``redmine`` alias (see the router).
+from integrations.redmine.dbmodels import (  # noqa: E402
+    RmEmailAddress,
+    RmEnumeration,
+    RmIssue,
+    RmIssueStatus,
+    RmJournal,
+    RmJournalDetail,
+    RmProject,
+    RmUser,
+)
+
+__all__ = [
+    "RedmineLink",
+    "RedminePriority",
+    "RedmineProject",
+    "RedminePush",
+    "RedmineStatus",
+    "RedmineUser",
+    "RmEmailAddress",
+    "RmEnumeration",
+    "RmIssue",
+    "RmIssueStatus",
+    "RmJournal",
+    "RmJournalDetail",
+    "RmProject",
+    "RmUser",
+    "SyncRun",
+]

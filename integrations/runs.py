@@ -89,10 +89,11 @@ def run_job(
     run.finished_at = timezone.now()
     run.save()
     log.info(
-        "%s run %s: %s (updated %s, unchanged %s, deactivated %s, failed %s)",
+        "%s run %s: %s (created %s, updated %s, unchanged %s, deactivated %s, failed %s)",
         kind,
         run.pk,
         run.outcome,
+        run.created,
         run.updated,
         run.unchanged,
         run.deactivated,

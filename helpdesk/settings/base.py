@@ -291,6 +291,35 @@ if ERP_AUTH_ENABLED:
         "schedule": timedelta(minutes=ERP_SYNC_INTERVAL_MINUTES),
     }
 
+# --- Redmine (I1, I2, I5) ----------------------------------------------------------------
+
+REDMINE_URL = env.str("REDMINE_URL", default="").rstrip("/")
+REDMINE_API_KEY = env.str("REDMINE_API_KEY", default="")
+REDMINE_SYNC_ENABLED = env_bool("REDMINE_SYNC_ENABLED", default=False)
+REDMINE_SYNC_INTERVAL_MINUTES = env_value("REDMINE_SYNC_INTERVAL_MINUTES", env.int, default=5)
+# Redmine's updated_on filter is second-precise and commit times differ from clocks.
+REDMINE_SYNC_OVERLAP_SECONDS = env_value("REDMINE_SYNC_OVERLAP_SECONDS", env.int, default=120)
+# Deleted issues only show as ids missing from a project's full list, read this often.
+REDMINE_DELETED_CHECK_MINUTES = env_value("REDMINE_DELETED_CHECK_MINUTES", env.int, default=60)
+REDMINE_TIMEOUT = env_value("REDMINE_TIMEOUT", env.float, default=15.0)
+REDMINE_VERIFY_TLS = env_bool("REDMINE_VERIFY_TLS", default=True)
+REDMINE_PUSH_MAX_ATTEMPTS = env_value("REDMINE_PUSH_MAX_ATTEMPTS", env.int, default=10)
+if REDMINE_SYNC_ENABLED:
+    CELERY_BEAT_SCHEDULE["redmine-pull"] = {
+        "task": "integrations.redmine_pull",
+        "schedule": timedelta(minutes=REDMINE_SYNC_INTERVAL_MINUTES),
+    }
+    # Pushes whose task was lost (broker down) or is waiting out a Redmine outage.
+    CELERY_BEAT_SCHEDULE["redmine-push-sweep"] = {
+        "task": "integrations.redmine_push_sweep",
+        "schedule": timedelta(minutes=1),
+    }
+# Redmine's own database, read-only, for the first import of a large Redmine.
+if env.str("REDMINE_DATABASE_URL", default=""):
+    DATABASES["redmine"] = database_from_env("REDMINE_DATABASE_URL")
+    DATABASES["redmine"]["OPTIONS"]["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+DATABASE_ROUTERS = ["integrations.redmine.router.RedmineRouter"]
+
 # Lock out repeated sign-in failures (EBS does not count failures of its API). A user
 # name is locked after AXES_FAILURE_LIMIT failures, an address after LOGIN_IP_FAILURE_LIMIT
 # (higher: terminal servers put many people behind one address), for the cool-off time.

@@ -1,0 +1,22 @@
+"""Check the Redmine connection: API, key, projects, what is mapped."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.redmine.check import check
+from integrations.redmine.client import RedmineError
+
+
+class Command(BaseCommand):
+    help = "Check that Redmine answers, the key is valid and the mapped projects are visible."
+
+    def handle(self, *args, **options):
+        try:
+            report = check()
+        except RedmineError as exc:
+            raise CommandError(f"Redmine: {exc.message}") from exc
+        for line in report.lines:
+            self.stdout.write(line)
+        for problem in report.problems:
+            self.stdout.write(self.style.WARNING(problem))
+        if report.ok:
+            self.stdout.write(self.style.SUCCESS("OK"))

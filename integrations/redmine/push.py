@@ -1,0 +1,324 @@
+"""Push (I1): local changes of linked tickets go to Redmine, and escalation.
+
+A change of status, priority or assignee, and every comment, on a linked ticket of a
+pushing project writes a ``RedminePush`` row in the change's own transaction (through
+``tickets.signals.change_recorded``); once it commits a Celery task sends it. Sending
+claims the row first, so a retry, a second worker or the sweep never sends it twice.
+Redmine down: the row waits and is retried with backoff (the pull job also sends what is
+due); refused: it is marked failed with Redmine's reason and can be retried from the
+admin. Changes that came from the pull (source ``redmine``) are never pushed back, and
+the journals Redmine writes for our pushes are remembered so the pull skips them.
+
+Conflicts follow the pull's rule: a field Redmine changed since the last sync is not
+overwritten; the next pull keeps Redmine's value and records what it replaced.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.models import RedmineLink, RedmineProject, RedminePush
+from integrations.redmine import client as redmine_client
+from integrations.redmine.client import (
+    RedmineClient,
+    RedmineError,
+    RedmineRefused,
+    parse_time,
+)
+from integrations.redmine.mapping import Mappings
+from integrations.redmine.state import PUSHED, UNMAPPED, local_state, remote_state
+from tickets import services, signals
+from tickets.models import Comment, Source, Ticket
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+OWN_JOURNALS_KEPT = 50
+
+
+class TransientError(Exception):
+    """Redmine could not take the change now; it is retried."""
+
+
+class EscalationError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def enabled() -> bool:
+    return bool(settings.REDMINE_SYNC_ENABLED and settings.REDMINE_URL and settings.REDMINE_API_KEY)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min ... at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+# --- the outbox -----------------------------------------------------------------------
+
+
+def _pushing_link(ticket: Ticket) -> RedmineLink | None:
+    link = RedmineLink.objects.filter(ticket_id=ticket.pk).first()
+    if link is None:
+        return None
+    pushes = RedmineProject.objects.filter(
+        redmine_id=link.project_id,
+        is_active=True,
+        direction__in=[RedmineProject.Direction.PUSH, RedmineProject.Direction.BOTH],
+    ).exists()
+    return link if pushes else None
+
+
+def record_change(sender, *, event, ticket, source, **kwargs) -> None:
+    """``change_recorded`` receiver: queue what Redmine should hear of this change."""
+    if source == Source.REDMINE or not enabled():
+        return
+    if event is signals.ticket_changed:
+        fields = [name for name in kwargs.get("fields", ()) if name in PUSHED]
+        comment = None
+        if not fields:
+            return
+    elif event is signals.ticket_moved:
+        if kwargs.get("from_status_id") == kwargs.get("to_status_id"):
+            return
+        fields, comment = ["status"], None
+    elif event is signals.comment_added:
+        fields, comment = [], kwargs["comment"]
+    else:
+        return
+    with transaction.atomic():
+        link = _pushing_link(ticket)
+        if link is None:
+            return
+        push = RedminePush.objects.create(link=link, fields=fields, comment=comment)
+    transaction.on_commit(lambda: enqueue(push.pk))
+
+
+def enqueue(push_id: int, *, countdown: int = 0) -> None:
+    """Start sending; a broker that is down leaves the row for the sweep."""
+    from integrations.tasks import redmine_push
+
+    try:
+        redmine_push.apply_async((push_id,), countdown=countdown)
+    except Exception:
+        log.warning("Redmine push %s could not be queued; the sweep sends it", push_id)
+
+
+def claim(push_id: int) -> RedminePush | None:
+    now = timezone.now()
+    takeable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    taken = RedminePush.objects.filter(
+        takeable, pk=push_id, state=RedminePush.State.PENDING
+    ).update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    return RedminePush.objects.select_related("link", "comment__author").get(pk=push_id)
+
+
+def _finish(push: RedminePush, state: str, error: str = "", retry_in=None) -> None:
+    now = timezone.now()
+    RedminePush.objects.filter(pk=push.pk).update(
+        state=state,
+        last_error=error[:2000],
+        claimed_until=None,
+        sent_at=now if state == RedminePush.State.SENT else None,
+        next_attempt_at=now + retry_in if retry_in else F("next_attempt_at"),
+    )
+
+
+def send(push_id: int) -> str:
+    """Claim and send one push; returns its new state ("busy" when not claimed). Raises
+    ``TransientError`` after scheduling the next attempt."""
+    push = claim(push_id)
+    if push is None:
+        return "busy"
+    try:
+        _send(push)
+    except RedmineRefused as exc:
+        log.warning("Redmine refused push %s: %s", push.pk, exc)
+        _finish(push, RedminePush.State.FAILED, exc.message)
+        return RedminePush.State.FAILED
+    except Exception as exc:
+        error = exc.message if isinstance(exc, RedmineError) else f"{type(exc).__name__}: {exc}"
+        if push.attempts >= settings.REDMINE_PUSH_MAX_ATTEMPTS:
+            _finish(push, RedminePush.State.FAILED, error)
+            return RedminePush.State.FAILED
+        _finish(push, RedminePush.State.PENDING, error, retry_in=backoff(push.attempts))
+        raise TransientError(error) from exc
+    _finish(push, RedminePush.State.SENT)
+    return RedminePush.State.SENT
+
+
+def send_due(limit: int = 500) -> int:
+    """Send the pushes whose time has come, here and now (the sweep); returns how many
+    were sent."""
+    now = timezone.now()
+    due = RedminePush.objects.filter(state=RedminePush.State.PENDING, next_attempt_at__lte=now)
+    due = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    sent = 0
+    for push_id in due.order_by("pk").values_list("pk", flat=True)[:limit]:
+        try:
+            sent += send(push_id) == RedminePush.State.SENT
+        except TransientError:
+            break  # Redmine is down: the rest waits for the next sweep
+    return sent
+
+
+def _comment_notes(comment: Comment) -> str:
+    author = comment.author.get_display_name() if comment.author else _("Helpdesk")
+    return f"{author}:\n\n{comment.body}"
+
+
+def _unmapped_message(ticket: Ticket, fields: list[str]) -> str:
+    values = {
+        "status": ticket.status.name,
+        "priority": ticket.priority.name,
+        "assignee": ticket.assignee.get_display_name() if ticket.assignee else "",
+    }
+    return "; ".join(
+        f"no Redmine {field} is mapped to “{values[field]}”: map one in the admin"
+        for field in fields
+    )
+
+
+def _me(client: RedmineClient) -> int:
+    key = f"integrations:redmine:me:{client.url}"
+    me = cache.get(key)
+    if me is None:
+        me = client.current_user()["id"]
+        cache.set(key, me, 3600)
+    return me
+
+
+def _send(push: RedminePush) -> None:
+    client = redmine_client.get_client()
+    maps = Mappings.load(client)
+    link = push.link
+    before = client.issue(link.issue_id)
+    ticket = Ticket.objects.get(pk=link.ticket_id)
+    current, synced = remote_state(before), link.synced_state
+    local = local_state(ticket, maps, synced)
+    if any(local[field] == UNMAPPED for field in push.fields):
+        maps = Mappings.complete(client)  # a status or priority Redmine has not been asked about
+        local = local_state(ticket, maps, synced)
+    data, unmapped = {}, []
+    for field in push.fields:
+        if local[field] == UNMAPPED:
+            unmapped.append(field)
+        elif current[field] == synced.get(field) and local[field] != current[field]:
+            # (A field Redmine changed too is left alone: Redmine wins, the pull says so.)
+            data[f"{field}_id" if field != "assignee" else "assigned_to_id"] = local[field] or ""
+    if push.comment_id:
+        data["notes"] = _comment_notes(push.comment)
+        data["private_notes"] = push.comment.is_internal
+    if not data:
+        if unmapped:
+            raise RedmineRefused(_unmapped_message(ticket, unmapped))
+        return
+    seen = max((j["id"] for j in before.get("journals", [])), default=0)
+    client.update_issue(link.issue_id, **data)
+    after = client.issue(link.issue_id)
+    me = _me(client)
+    ours = [j["id"] for j in after.get("journals", []) if j["id"] > seen and j["user"]["id"] == me]
+    with transaction.atomic():
+        link = RedmineLink.objects.select_for_update().get(pk=link.pk)
+        link.own_journal_ids = (link.own_journal_ids + ours)[-OWN_JOURNALS_KEPT:]
+        state = dict(link.synced_state)
+        for field in push.fields:
+            if field in state and local[field] != UNMAPPED and current[field] == synced.get(field):
+                state[field] = local[field]
+        link.synced_state = state
+        link.save(update_fields=["own_journal_ids", "synced_state"])
+
+
+# --- escalation -----------------------------------------------------------------------
+
+
+def project_for(ticket: Ticket) -> RedmineProject | None:
+    return (
+        RedmineProject.objects.filter(
+            queue_id=ticket.queue_id,
+            is_active=True,
+            direction__in=[RedmineProject.Direction.PUSH, RedmineProject.Direction.BOTH],
+        )
+        .order_by("redmine_id")
+        .first()
+    )
+
+
+def _give_status(client, issue: dict, status_id: int | None) -> dict:
+    """Redmine creates every issue in its tracker's first status, whatever was asked:
+    move it to the ticket's one and return the issue as Redmine has it now."""
+    if status_id is None or issue["status"]["id"] == status_id:
+        return issue
+    try:
+        client.update_issue(issue["id"], status_id=status_id)
+        return client.issue(issue["id"])
+    except RedmineError as exc:
+        # Its workflow may not allow it: the issue stays as created; the link knows it.
+        log.warning("Redmine issue %s keeps its first status: %s", issue["id"], exc)
+        return issue
+
+
+def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
+    """Create the ticket's issue in the project its queue pushes to, and link them."""
+    if not enabled():
+        raise EscalationError(_("The Redmine integration is switched off."))
+    project = project_for(ticket)
+    if project is None:
+        raise EscalationError(_("No Redmine project takes tickets of this queue."))
+    lock = f"integrations:redmine:escalate:{ticket.pk}"
+    if not cache.add(lock, 1, timeout=120):
+        raise EscalationError(_("This ticket is being sent to Redmine already."))
+    try:
+        if RedmineLink.objects.filter(ticket_id=ticket.pk).exists():
+            raise EscalationError(_("This ticket is linked to a Redmine issue already."))
+        description = ticket.description
+        if ticket_url:
+            description = f"{description}\n\n---\nHelpdesk {ticket.key}: {ticket_url}".strip()
+        try:
+            client = redmine_client.get_client()
+            maps = Mappings.complete(client)
+            fields = {
+                "project_id": project.redmine_id,
+                "subject": ticket.title,
+                "description": description,
+                "priority_id": maps.priority_out.get(ticket.priority_id),
+                "status_id": maps.status_out.get(ticket.status_id),
+                "assigned_to_id": maps.user_out.get(ticket.assignee_id),
+                "tracker_id": project.tracker_id,
+            }
+            issue = client.create_issue(**{k: v for k, v in fields.items() if v is not None})
+        except RedmineError as exc:
+            raise EscalationError(
+                _("Redmine did not create the issue: %(error)s") % {"error": exc.message}
+            ) from exc
+        issue = _give_status(client, issue, fields["status_id"])
+        with transaction.atomic():
+            link = RedmineLink.objects.create(
+                ticket=ticket,
+                issue_id=issue["id"],
+                project_id=issue["project"]["id"],
+                remote_updated_on=parse_time(issue.get("updated_on")),
+                # What Redmine wrote so far was ours: the pull starts after it.
+                last_journal_id=max((j["id"] for j in issue.get("journals", [])), default=0),
+                synced_state=remote_state(issue),
+                synced_at=timezone.now(),
+            )
+            services.history_add(
+                ticket=ticket,
+                field="redmine_linked",
+                new_value=str(issue["id"]),
+                source=Source.WEB,
+                actor=actor,
+            )
+        return link
+    finally:
+        cache.delete(lock)

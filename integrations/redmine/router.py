@@ -1,0 +1,32 @@
+"""Redmine's database is read-only to us: its models read from the ``redmine`` alias,
+nothing is ever written there and nothing is migrated there."""
+
+
+def _is_redmine(model) -> bool:
+    return getattr(model, "redmine_table", False)
+
+
+class RedmineDatabaseWriteRefused(RuntimeError):
+    pass
+
+
+class RedmineRouter:
+    def db_for_read(self, model, **hints):
+        return "redmine" if _is_redmine(model) else None
+
+    def db_for_write(self, model, **hints):
+        if _is_redmine(model):
+            raise RedmineDatabaseWriteRefused("Redmine's database is read-only")
+        return None
+
+    def allow_relation(self, obj1, obj2, **hints):
+        if _is_redmine(type(obj1)) or _is_redmine(type(obj2)):
+            return _is_redmine(type(obj1)) and _is_redmine(type(obj2))
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if db == "redmine":
+            return False
+        if "model" in hints and _is_redmine(hints["model"]):
+            return False
+        return None
