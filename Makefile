@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext
 PYTEST_FLAGS ?=
 
 .PHONY: help run test setup system-packages python-deps frontend messages migrate seed \
-	messages-update lint format test-sqlite test-mariadb stack clean
+	messages-update lint format test-sqlite test-mariadb stack clean redmine-server
 
 help:
 	@echo "make run    - set up and serve the app on http://$(HOST):$(PORT) (SQLite, no other server)"
@@ -98,23 +98,31 @@ run: seed
 	@echo
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
 
-test: setup lint
+test: setup lint redmine-server
 	$(PY) manage.py makemigrations --check --dry-run accounts tickets notifications integrations
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-mariadb
 
 test-sqlite:
 	@echo "=== Test pass 1/2: SQLite (with Redis, Celery worker and Chromium tests) ==="
-	DJANGO_ENV_FILE= $(VENV)/bin/pytest -m "not mariadb" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
+	DJANGO_ENV_FILE= $(VENV)/bin/pytest -m "not mariadb and not redmine" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
 
 test-mariadb:
-	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)), the whole suite again ==="
+	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)), the whole suite again, with the real Redmine ==="
 	@status=0; $(PY) scripts/check_service.py "$(MARIADB_URL)" || status=$$?; \
 	if [ $$status = 0 ]; then \
 		DJANGO_ENV_FILE= DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
 	elif [ $$status = 3 ]; then \
 		echo "SKIPPED: the MariaDB pass (server not reachable; CI would fail here)"; \
 	else exit $$status; fi
+
+# The Redmine sync's integration tests use a real Redmine (Debian's package) on 127.0.0.1.
+redmine-server:
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		scripts/redmine-server.sh start; \
+	else \
+		echo "SKIPPED: real Redmine server (needs root with apt-get); its tests will be skipped"; \
+	fi
 
 lint: python-deps
 	$(VENV)/bin/ruff check .
