@@ -226,7 +226,14 @@ class RedmineUserAdmin(admin.ModelAdmin):
 
 @admin.register(RedmineLink)
 class RedmineLinkAdmin(admin.ModelAdmin):
-    list_display = ("issue_id", "ticket", "project_id", "remote_updated_on", "synced_at")
+    list_display = (
+        "issue_id",
+        "ticket",
+        "project_id",
+        "remote_updated_on",
+        "synced_at",
+        "unlinked_at",
+    )
     search_fields = ("issue_id", "ticket__key")
     list_select_related = ("ticket",)
     readonly_fields = (
@@ -238,9 +245,14 @@ class RedmineLinkAdmin(admin.ModelAdmin):
         "synced_state",
         "own_journal_ids",
         "synced_at",
+        "unlinked_at",
     )
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A link is a tombstone once broken: deleting it would import the issue again.
         return False
 
 
@@ -248,7 +260,7 @@ class RedmineLinkAdmin(admin.ModelAdmin):
 class RedminePushAdmin(admin.ModelAdmin):
     list_display = ("created_at", "link", "fields", "comment", "state", "attempts", "last_error")
     list_filter = ("state",)
-    list_select_related = ("link",)
+    list_select_related = ("link", "comment")
     search_fields = ("link__issue_id", "last_error")
     readonly_fields = (
         "link",
@@ -267,7 +279,7 @@ class RedminePushAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description=_("Send again"))
+    @admin.action(description=_("Send again"), permissions=["change"])
     def retry(self, request, queryset):
         from integrations.redmine.push import enqueue
 

@@ -90,6 +90,8 @@ class RedmineProject(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     # Issues updated at or after this moment (minus the overlap) are read next time.
     cursor = models.DateTimeField(_("synced up to"), null=True, blank=True)
+    # Until a pull has gone through the whole backlog once, new tickets notify nobody.
+    backlog_done = models.BooleanField(_("first import done"), default=False)
     ids_checked_at = models.DateTimeField(_("deleted issues checked"), null=True, blank=True)
 
     class Meta:
@@ -180,12 +182,18 @@ class RedmineUser(models.Model):
 
 
 class RedmineLink(models.Model):
-    """A ticket and the Redmine issue it is synced with."""
+    """A ticket and the Redmine issue it is synced with.
+
+    A link is never deleted: once the issue is gone from what we sync (deleted, hidden,
+    moved away) or the ticket is deleted, it stays as a tombstone (``unlinked_at``, or no
+    ticket), so the issue is not imported again as a new ticket."""
 
     ticket = models.OneToOneField(
         "tickets.Ticket",
         verbose_name=_("ticket"),
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="redmine_link",
     )
     issue_id = models.PositiveIntegerField(_("Redmine issue"), unique=True)
@@ -198,6 +206,7 @@ class RedmineLink(models.Model):
     # Journals Redmine wrote for our own pushes: never pulled back as comments.
     own_journal_ids = models.JSONField(default=list, blank=True)
     synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+    unlinked_at = models.DateTimeField(_("unlinked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Redmine link")
@@ -205,7 +214,11 @@ class RedmineLink(models.Model):
         ordering = ["-issue_id"]
 
     def __str__(self) -> str:
-        return f"#{self.issue_id} ↔ {self.ticket_id}"
+        return f"#{self.issue_id} ↔ {self.ticket_id or '—'}"
+
+    @property
+    def active(self) -> bool:
+        return self.ticket_id is not None and self.unlinked_at is None
 
 
 class RedminePush(models.Model):
@@ -234,6 +247,9 @@ class RedminePush(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # The journal Redmine wrote for this comment: an attempt after a lost answer finds
+    # the note already there, not claimed by another push, and does not send it again.
+    journal_id = models.PositiveIntegerField(_("Redmine journal"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 

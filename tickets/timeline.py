@@ -406,6 +406,7 @@ class _EventRenderer:
             "assignee": _("assignee"),
             "due_date": _("due date"),
             "title": _("title"),
+            "subject": _("title"),
             "description": _("description"),
         }
         return _sentence(

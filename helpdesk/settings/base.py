@@ -170,6 +170,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.preferences",
             ],
+            # Project tags: the admin index shows the integrations' warnings.
+            "libraries": {"admin_extras": "helpdesk.admin_extras"},
         },
     },
 ]

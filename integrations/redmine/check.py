@@ -69,7 +69,7 @@ def check(client: RedmineClient | None = None) -> Report:
         missing = [item["name"] for item in remote if item["id"] not in known]
         report.lines.append(sentence % {"done": len(remote) - len(missing), "total": len(remote)})
         if missing:
-            report.problems.append(
+            report.lines.append(
                 _("Not mapped yet (suggested on first use): %(names)s")
                 % {"names": ", ".join(missing)}
             )

@@ -115,11 +115,14 @@ def _translate(call: Callable) -> Callable:
             raise RedmineUnavailable("Redmine answered with something other than JSON") from exc
         except exceptions.UnknownError as exc:
             status = getattr(exc, "status_code", None)
-            if status is not None and status >= 500:
+            if status is not None and (status >= 500 or status in (408, 429)):
                 raise RedmineUnavailable(f"Redmine failed ({status})", status=status) from exc
             raise RedmineRefused(f"Redmine refused the request ({status})", status=status) from exc
         except exceptions.BaseRedmineError as exc:
             raise RedmineRefused(f"{type(exc).__name__}: {exc}") from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            # JSON, but not what Redmine gives (a proxy's page, another application).
+            raise RedmineUnavailable(f"Redmine gave an unexpected answer ({exc!r})") from exc
 
     return wrapper
 
@@ -157,24 +160,26 @@ class RedmineClient:
 
     def _all(self, path: str, container: str, **params) -> list[dict]:
         """Every page of a list, by 100. A list read page by page shifts when an item
-        changes meanwhile (sorted by ``updated_on``, it moves to the end: one item is
-        read twice and another not at all), so the pages must add up to the total of
-        the last one, or the list is read again."""
+        changes meanwhile (sorted by ``updated_on`` it moves to the end; deleted, the
+        rest move up): one item is read twice and another not at all. So the total must
+        stay the same from page to page and the pages must add up to it, or the list is
+        read again; a list that keeps moving is given up on as unavailable."""
         for _attempt in range(LIST_ATTEMPTS):
             found: dict = {}
-            offset, total = 0, 0
+            offset, totals = 0, set()
             while True:
                 page = self._get(path, **params, offset=offset, limit=PAGE)
-                items = page.get(container, [])
-                total = page.get("total_count", len(items))
-                for item in items:
-                    found[item.get("id", len(found))] = item
+                items = page[container]
+                if "total_count" not in page:
+                    return items  # not paged by Redmine: the whole list
+                totals.add(page["total_count"])
+                found.update((item["id"], item) for item in items)
                 offset += PAGE
-                if not items or offset >= total or "total_count" not in page:
+                if not items or offset >= page["total_count"]:
                     break
-            if len(found) == total or "total_count" not in page:
+            if len(totals) == 1 and len(found) == totals.pop():
                 return list(found.values())
-        return list(found.values())
+        raise RedmineUnavailable(f"the list {path} kept changing while it was read")
 
     # --- reads --------------------------------------------------------------------------
 

@@ -132,11 +132,13 @@ def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress
         for remote in ref.statuses.values():
             maps.status(remote)
         for remote in ref.priorities.values():
-            maps.priority(remote)
+            maps.priority(remote, ref.priorities.values())
         issues = RmIssue.objects.filter(project_id__in=[p.redmine_id for p in projects])
         total, done = issues.count(), 0
         by_project = {p.redmine_id: p for p in projects}
         last_id = 0
+        # The oldest change that failed, per project: the REST pull reads again from it.
+        failed: dict[int, dt.datetime] = {}
         with signals.muted():
             while True:
                 batch = list(issues.filter(pk__gt=last_id).order_by("pk")[:BATCH])
@@ -158,12 +160,20 @@ def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress
                         recorder.count(outcome)
                     except Exception as exc:
                         recorder.error(f"#{issue.pk}", f"{type(exc).__name__}: {exc}")
+                        changed = (issue.updated_on or started).replace(tzinfo=dt.UTC)
+                        earliest = failed.get(issue.project_id, changed)
+                        failed[issue.project_id] = min(earliest, changed)
                     done += 1
                     if progress:
                         progress(done, total)
         for project in projects:
-            if project.cursor is None or project.cursor < started:
-                RedmineProject.objects.filter(pk=project.pk).update(cursor=started)
+            cursor = started
+            if project.redmine_id in failed:
+                cursor = min(started, failed[project.redmine_id] - dt.timedelta(seconds=1))
+            if project.cursor is None or project.cursor < cursor:
+                RedmineProject.objects.filter(pk=project.pk).update(
+                    cursor=cursor, backlog_done=True
+                )
 
 
 def import_from_db(

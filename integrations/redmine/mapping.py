@@ -9,11 +9,12 @@ Redmine status never stops the sync.
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
-from accounts.roles import user_is_agent
+from accounts.roles import Role
 from integrations.models import (
     RedminePriority,
     RedmineProject,
@@ -65,15 +66,16 @@ def suggest_priority(remote: dict, remotes: list[dict]) -> Priority:
 
 
 def match_user(login: str, email: str) -> User | None:
-    """The local user with this login (user name or ERP user name), else this e-mail."""
+    """The local user with this login (user name or ERP user name), else this e-mail.
+    Never a superuser: Redmine's "admin" is not ours, and nobody should be able to
+    write as an administrator here by giving their Redmine account its address."""
+    people = User.objects.filter(is_superuser=False)
     if login:
-        found = User.objects.filter(
-            Q(username__iexact=login) | Q(erp_username__iexact=login)
-        ).first()
+        found = people.filter(Q(username__iexact=login) | Q(erp_username__iexact=login)).first()
         if found is not None:
             return found
     if email:
-        matches = list(User.objects.filter(email__iexact=email)[:2])
+        matches = list(people.filter(email__iexact=email)[:2])
         if len(matches) == 1:
             return matches[0]
     return None
@@ -137,12 +139,24 @@ def suggest_projects(client: RedmineClient) -> list[RedmineProject]:
             None,
         )
         if queue is not None:
+            # Off until an operator has checked it: switching it on imports the project.
             made.append(
                 RedmineProject.objects.create(
-                    redmine_id=project["id"], name=project["name"], queue=queue
+                    redmine_id=project["id"], name=project["name"], queue=queue, is_active=False
                 )
             )
     return made
+
+
+def own_user(client: RedmineClient) -> dict:
+    """The API key's Redmine user, ``{"id", "admin"}`` (cached for an hour)."""
+    key = f"integrations:redmine:me:{client.url}"
+    me = cache.get(key)
+    if me is None:
+        user = client.current_user()
+        me = {"id": user["id"], "admin": bool(user.get("admin"))}
+        cache.set(key, me, 3600)
+    return me
 
 
 def system_user() -> User:
@@ -168,6 +182,9 @@ class Mappings:
     status_out: dict[int, int] = field(default_factory=dict)
     priority_out: dict[int, int] = field(default_factory=dict)
     user_out: dict[int, int] = field(default_factory=dict)
+    agent_ids: set[int] = field(default_factory=set)
+    # The API key's Redmine user: journals it wrote may be our own pushes.
+    me: int | None = None
     _fallback: User | None = None
 
     @classmethod
@@ -193,7 +210,16 @@ class Mappings:
             found.users[row.redmine_id] = row.user
             if row.user_id:
                 found.user_out[row.user_id] = row.redmine_id
+        agents = User.objects.filter(is_active=True).filter(
+            Q(is_superuser=True) | Q(groups__name__in=[Role.AGENT, Role.MANAGER])
+        )
+        found.agent_ids = set(agents.values_list("pk", flat=True))
+        # Made now, outside any issue's transaction (one rolled back would take it along).
+        found._fallback = system_user()
         return found
+
+    def can_be_assignee(self, user: User | None) -> bool:
+        return user is not None and user.pk in self.agent_ids
 
     def status(self, remote: dict) -> Status:
         if remote["id"] not in self.statuses:
@@ -204,13 +230,14 @@ class Mappings:
             self.statuses[remote["id"]] = row.status
         return self.statuses[remote["id"]]
 
-    def priority(self, remote: dict) -> Priority:
+    def priority(self, remote: dict, remotes: list[dict] = ()) -> Priority:
+        """``remotes``: every Redmine priority in order, for a suggestion by place."""
         if remote["id"] not in self.priorities:
             row, _created = RedminePriority.objects.get_or_create(
                 redmine_id=remote["id"],
                 defaults={
                     "name": remote.get("name", ""),
-                    "priority": suggest_priority(remote, []),
+                    "priority": suggest_priority(remote, list(remotes)),
                 },
             )
             self.priorities[remote["id"]] = row.priority
@@ -236,13 +263,9 @@ class Mappings:
 
     def requester(self, remote: dict | None) -> User:
         user = self.user(remote)
-        if user is not None:
-            return user
-        if self._fallback is None:
-            self._fallback = system_user()
-        return self._fallback
+        return user if user is not None else self._fallback
 
     def assignee(self, remote: dict | None) -> User | None:
         """Only active agents are assignees here; anyone else leaves it empty."""
         user = self.user(remote)
-        return user if user is not None and user.is_active and user_is_agent(user) else None
+        return user if self.can_be_assignee(user) else None

@@ -14,6 +14,7 @@ the links now and then (``REDMINE_DELETED_CHECK_MINUTES``, and on every ``--full
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -21,19 +22,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import RedmineLink, RedmineProject, SyncRun
+from integrations.models import RedmineLink, RedmineProject, RedminePush, SyncRun
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
     RedmineClient,
     RedmineError,
     RedmineForbidden,
     RedmineNotFound,
+    RedmineRefused,
     RedmineUnavailable,
     parse_time,
 )
-from integrations.redmine.mapping import Mappings
+from integrations.redmine.mapping import Mappings, own_user
 from integrations.redmine.state import (
     FIELDS,
+    comment_notes,
     local_state,
     raw_local,
     remote_state,
@@ -65,8 +68,29 @@ def _local_value(field: str, remote: dict, issue: dict, maps: Mappings):
     return remote[field]
 
 
+# Escalation writes this line into the issues it creates (see push.escalate).
+ESCALATED = re.compile(r"^Helpdesk ([A-Z][A-Z0-9]{0,9}-\d+): ", re.MULTILINE)
+
+
+def _escalated_ticket(remote: dict) -> Ticket | None:
+    """The unlinked ticket an escalation made this issue from: the escalation had not
+    saved its link yet (a pull ran in between, or saving failed after Redmine made it)."""
+    found = ESCALATED.search(remote["description"])
+    if found is None:
+        return None
+    return Ticket.objects.filter(key=found.group(1), redmine_link__isnull=True).first()
+
+
 def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink:
     remote = remote_state(issue)
+    escalated = _escalated_ticket(remote)
+    if escalated is not None:
+        return RedmineLink.objects.create(
+            ticket=escalated,
+            issue_id=issue["id"],
+            project_id=issue["project"]["id"],
+            synced_state=remote,
+        )
     ticket = services.ticket_create(
         actor=None,
         queue=project.queue,
@@ -79,6 +103,7 @@ def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink
         due_date=_local_value("due_date", remote, issue, maps),
         source=Source.REDMINE,
         created_at=parse_time(issue.get("created_on")),
+        default_assignee=False,
     )
     return RedmineLink.objects.create(
         ticket=ticket, issue_id=issue["id"], project_id=issue["project"]["id"], synced_state={}
@@ -115,10 +140,19 @@ def _update(link: RedmineLink, issue: dict, project: RedmineProject, maps: Mappi
     return bool(changes)
 
 
+def _pushed_notes(link: RedmineLink) -> set[str]:
+    """The notes of this link's comment pushes (sent, or being sent right now)."""
+    pushes = RedminePush.objects.filter(link=link, comment__isnull=False).select_related(
+        "comment__author"
+    )
+    return {comment_notes(push.comment).strip() for push in pushes}
+
+
 def _journals(link: RedmineLink, issue: dict, maps: Mappings) -> int:
     """Journals after the last pulled one become comments; returns how many."""
     added = 0
     own = set(link.own_journal_ids)
+    pushed = None
     for journal in sorted(issue.get("journals", []), key=lambda j: j["id"]):
         if journal["id"] <= link.last_journal_id:
             continue
@@ -127,6 +161,12 @@ def _journals(link: RedmineLink, issue: dict, maps: Mappings) -> int:
         notes = text(journal.get("notes")).strip()
         if journal["id"] in own or not notes:
             continue
+        if maps.me is not None and (journal.get("user") or {}).get("id") == maps.me:
+            # Written with our key: a push whose journal is not remembered yet (sent a
+            # moment ago, or sent again after a failure) is still ours.
+            pushed = _pushed_notes(link) if pushed is None else pushed
+            if notes in pushed:
+                continue
         services.comment_add(
             actor=None,
             ticket=link.ticket,
@@ -153,6 +193,8 @@ def apply_issue(issue: dict, project: RedmineProject, maps: Mappings) -> str:
         .filter(issue_id=issue["id"])
         .first()
     )
+    if link is not None and not link.active:
+        return "unchanged"  # unlinked for good (see RedmineLink)
     if link is None:
         link = _create(issue, project, maps)
         outcome = "created"
@@ -169,7 +211,8 @@ def apply_issue(issue: dict, project: RedmineProject, maps: Mappings) -> str:
 
 @transaction.atomic
 def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
-    """The issue is gone from what we sync: the ticket stays, its history says why."""
+    """The issue is gone from what we sync: the ticket stays, its history says why, and
+    the link stays as a tombstone so the issue never comes back as a new ticket."""
     services.history_add(
         ticket=link.ticket,
         field=f"redmine_{reason}",
@@ -177,7 +220,7 @@ def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
         new_value=project_name,
         source=Source.REDMINE,
     )
-    link.delete()
+    RedmineLink.objects.filter(pk=link.pk).update(unlinked_at=timezone.now())
 
 
 class _Run:
@@ -186,6 +229,7 @@ class _Run:
         self.client = client
         self.progress = progress
         self.maps = Mappings.complete(client)
+        self.maps.me = own_user(client)["id"]
         self.projects = {
             p.redmine_id: p
             for p in RedmineProject.objects.filter(is_active=True).select_related("queue")
@@ -202,6 +246,17 @@ class _Run:
     def pull_project(self, project: RedmineProject, *, full: bool) -> None:
         first = project.cursor is None
         since = None if full or first else project.cursor - self.overlap
+        try:
+            self._pull_project(project, since)
+        except RedmineUnavailable:
+            raise
+        except RedmineRefused as exc:
+            if exc.status == 401:
+                raise
+            # An archived or deleted project, a key that lost access: the others go on.
+            self.recorder.error(f"project {project.redmine_id}", exc.message)
+
+    def _pull_project(self, project: RedmineProject, since) -> None:
         listed = {
             issue["id"]: issue
             for issue in self.client.issues(project.redmine_id, updated_since=since)
@@ -210,32 +265,45 @@ class _Run:
         links = {
             link.issue_id: link
             for link in RedmineLink.objects.filter(issue_id__in=list(listed)).only(
-                "issue_id", "project_id", "remote_updated_on"
+                "issue_id",
+                "project_id",
+                "remote_updated_on",
+                "synced_at",
+                "ticket_id",
+                "unlinked_at",
             )
         }
         self.total += len(issues)
-        cursor, blocked = project.cursor, False
+        cursor, blocked, completed = project.cursor, False, False
         try:
-            # The first pull of a project brings old issues: nobody is notified of them.
-            with signals.muted() if first else nullcontext():
+            # Until the backlog has been read once, nobody is notified of old issues.
+            with nullcontext() if project.backlog_done else signals.muted():
                 for listed_issue in issues:
                     updated = parse_time(listed_issue["updated_on"])
-                    if not self._pull_one(
-                        listed_issue, updated, links.get(listed_issue["id"]), project
-                    ):
+                    link = links.get(listed_issue["id"])
+                    if not self._pull_one(listed_issue, updated, link, project):
+                        if not blocked and cursor is not None:
+                            # Read again from here (a full run may be behind the cursor).
+                            cursor = min(cursor, updated - dt.timedelta(seconds=1))
                         blocked = True
                     if not blocked:
                         cursor = max(cursor or updated, updated)
                     self.tick()
+            completed = True
         finally:
-            if cursor != project.cursor:
-                project.cursor = cursor
-                RedmineProject.objects.filter(pk=project.pk).update(cursor=cursor)
+            done = project.backlog_done or (completed and not blocked)
+            if cursor != project.cursor or done != project.backlog_done:
+                project.cursor, project.backlog_done = cursor, done
+                RedmineProject.objects.filter(pk=project.pk).update(
+                    cursor=cursor, backlog_done=done
+                )
 
     def _seen(self, link: RedmineLink, updated, project_id: int) -> bool:
         """Already pulled as it is. ``updated_on`` is second-precise: a change within
         the second we read the issue in carries the same stamp, so a stamp read less
         than the overlap after it was written is not trusted."""
+        if not link.active:
+            return True
         if link.remote_updated_on is None or link.project_id != project_id:
             return False
         if updated < link.remote_updated_on:
@@ -264,25 +332,42 @@ class _Run:
 
     def check_gone(self, project: RedmineProject) -> None:
         """Links whose issue is no longer in the project: deleted, hidden or moved."""
-        present = self.client.issue_ids(project.redmine_id)
-        linked = RedmineLink.objects.filter(project_id=project.redmine_id).select_related("ticket")
+        try:
+            present = self.client.issue_ids(project.redmine_id)
+        except RedmineRefused as exc:
+            if exc.status == 401:
+                raise
+            self.recorder.error(f"project {project.redmine_id}", exc.message)
+            return
+        linked = RedmineLink.objects.filter(
+            project_id=project.redmine_id, unlinked_at__isnull=True, ticket__isnull=False
+        ).select_related("ticket")
         for link in [link for link in linked if link.issue_id not in present]:
             try:
-                issue = self.client.issue(link.issue_id)
-            except RedmineNotFound:
-                unlink(link, "deleted")
-            except RedmineForbidden:
-                unlink(link, "hidden")
-            else:
-                moved_to = self.projects.get(issue["project"]["id"])
-                if moved_to is not None and moved_to.pulls:
-                    self.recorder.count(apply_issue(issue, moved_to, self.maps))
-                    continue
-                if issue["project"]["id"] == project.redmine_id:
-                    continue  # listed again by the next pull
-                unlink(link, "moved", issue["project"].get("name", ""))
-            self.recorder.count("deactivated")
+                self._gone(link, project)
+            except RedmineUnavailable:
+                raise
+            except Exception as exc:
+                log.exception("checking Redmine issue #%s failed", link.issue_id)
+                self.recorder.error(f"#{link.issue_id}", f"{type(exc).__name__}: {exc}")
         RedmineProject.objects.filter(pk=project.pk).update(ids_checked_at=timezone.now())
+
+    def _gone(self, link: RedmineLink, project: RedmineProject) -> None:
+        try:
+            issue = self.client.issue(link.issue_id)
+        except RedmineNotFound:
+            unlink(link, "deleted")
+        except RedmineForbidden:
+            unlink(link, "hidden")
+        else:
+            moved_to = self.projects.get(issue["project"]["id"])
+            if moved_to is not None and moved_to.pulls:
+                self.recorder.count(apply_issue(issue, moved_to, self.maps))
+                return
+            if issue["project"]["id"] == project.redmine_id:
+                return  # listed again by the next pull
+            unlink(link, "moved", issue["project"].get("name", ""))
+        self.recorder.count("deactivated")
 
 
 def _due_for_ids_check(project: RedmineProject, full: bool) -> bool:
@@ -308,6 +393,8 @@ def _pull(
         for project in projects:
             if project.pulls:
                 run.pull_project(project, full=full)
+        # Moves between projects are best seen once every project has been pulled.
+        for project in projects:
             if _due_for_ids_check(project, full):
                 run.check_gone(project)
     except RedmineError as exc:

@@ -18,7 +18,7 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,15 +26,21 @@ from django.utils.translation import gettext as _
 from integrations.models import RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
-    RedmineClient,
     RedmineError,
     RedmineRefused,
     parse_time,
 )
-from integrations.redmine.mapping import Mappings
-from integrations.redmine.state import PUSHED, UNMAPPED, local_state, remote_state
+from integrations.redmine.mapping import Mappings, own_user
+from integrations.redmine.state import (
+    PUSHED,
+    UNMAPPED,
+    comment_notes,
+    local_state,
+    remote_state,
+    text,
+)
 from tickets import services, signals
-from tickets.models import Comment, Source, Ticket
+from tickets.models import Source, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +71,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _pushing_link(ticket: Ticket) -> RedmineLink | None:
-    link = RedmineLink.objects.filter(ticket_id=ticket.pk).first()
+    link = RedmineLink.objects.filter(ticket_id=ticket.pk, unlinked_at__isnull=True).first()
     if link is None:
         return None
     pushes = RedmineProject.objects.filter(
@@ -85,10 +91,6 @@ def record_change(sender, *, event, ticket, source, **kwargs) -> None:
         comment = None
         if not fields:
             return
-    elif event is signals.ticket_moved:
-        if kwargs.get("from_status_id") == kwargs.get("to_status_id"):
-            return
-        fields, comment = ["status"], None
     elif event is signals.comment_added:
         fields, comment = [], kwargs["comment"]
     else:
@@ -171,11 +173,6 @@ def send_due(limit: int = 500) -> int:
     return sent
 
 
-def _comment_notes(comment: Comment) -> str:
-    author = comment.author.get_display_name() if comment.author else _("Helpdesk")
-    return f"{author}:\n\n{comment.body}"
-
-
 def _unmapped_message(ticket: Ticket, fields: list[str]) -> str:
     values = {
         "status": ticket.status.name,
@@ -188,19 +185,36 @@ def _unmapped_message(ticket: Ticket, fields: list[str]) -> str:
     )
 
 
-def _me(client: RedmineClient) -> int:
-    key = f"integrations:redmine:me:{client.url}"
-    me = cache.get(key)
-    if me is None:
-        me = client.current_user()["id"]
-        cache.set(key, me, 3600)
-    return me
+def _our_journal(issue: dict, push: RedminePush, notes: str, me: int) -> int | None:
+    """The journal of this comment: ours, the same text, not another push's. Found
+    before sending, it means an earlier attempt sent it and lost the answer."""
+    claimed = set(
+        RedminePush.objects.filter(link_id=push.link_id)
+        .exclude(pk=push.pk)
+        .exclude(journal_id=None)
+        .values_list("journal_id", flat=True)
+    )
+    for journal in issue.get("journals", []):
+        by_us = (journal.get("user") or {}).get("id") == me
+        same = text(journal.get("notes")).strip() == notes.strip()
+        if by_us and same and journal["id"] not in claimed:
+            return journal["id"]
+    return None
 
 
 def _send(push: RedminePush) -> None:
     client = redmine_client.get_client()
-    maps = Mappings.load(client)
     link = push.link
+    if not link.active:
+        raise RedmineRefused("the ticket is no longer linked to this issue")
+    me = own_user(client)
+    if push.comment_id and push.comment.is_internal and not me["admin"]:
+        # Redmine quietly makes a note public when the key may not write private ones.
+        raise RedmineRefused(
+            "internal notes are only sent with an administrator's API key "
+            "(Redmine would publish them)"
+        )
+    maps = Mappings.load(client)
     before = client.issue(link.issue_id)
     ticket = Ticket.objects.get(pk=link.ticket_id)
     current, synced = remote_state(before), link.synced_state
@@ -208,34 +222,58 @@ def _send(push: RedminePush) -> None:
     if any(local[field] == UNMAPPED for field in push.fields):
         maps = Mappings.complete(client)  # a status or priority Redmine has not been asked about
         local = local_state(ticket, maps, synced)
-    data, unmapped = {}, []
+    data, sent, unmapped = {}, {}, []
     for field in push.fields:
         if local[field] == UNMAPPED:
             unmapped.append(field)
         elif current[field] == synced.get(field) and local[field] != current[field]:
             # (A field Redmine changed too is left alone: Redmine wins, the pull says so.)
+            sent[field] = local[field]
             data[f"{field}_id" if field != "assignee" else "assigned_to_id"] = local[field] or ""
+    ours, journal = [], None
     if push.comment_id:
-        data["notes"] = _comment_notes(push.comment)
-        data["private_notes"] = push.comment.is_internal
-    if not data:
+        notes = comment_notes(push.comment)
+        journal = _our_journal(before, push, notes, me["id"])
+        if journal is None:
+            data["notes"] = notes
+            data["private_notes"] = push.comment.is_internal
+        else:
+            ours.append(journal)
+    if not data and not ours:
         if unmapped:
             raise RedmineRefused(_unmapped_message(ticket, unmapped))
         return
-    seen = max((j["id"] for j in before.get("journals", [])), default=0)
-    client.update_issue(link.issue_id, **data)
-    after = client.issue(link.issue_id)
-    me = _me(client)
-    ours = [j["id"] for j in after.get("journals", []) if j["id"] > seen and j["user"]["id"] == me]
+    after = before
+    if data:
+        seen = max((j["id"] for j in before.get("journals", [])), default=0)
+        client.update_issue(link.issue_id, **data)
+        after = client.issue(link.issue_id)
+        ours += [
+            j["id"]
+            for j in after.get("journals", [])
+            if j["id"] > seen and (j.get("user") or {}).get("id") == me["id"]
+        ]
+        if push.comment_id and journal is None:
+            journal = _our_journal(after, push, data["notes"], me["id"])
+    # Redmine drops a value its workflow does not allow, without an error.
+    taken = remote_state(after)
+    refused = [field for field, value in sent.items() if taken[field] != value]
     with transaction.atomic():
         link = RedmineLink.objects.select_for_update().get(pk=link.pk)
         link.own_journal_ids = (link.own_journal_ids + ours)[-OWN_JOURNALS_KEPT:]
         state = dict(link.synced_state)
-        for field in push.fields:
-            if field in state and local[field] != UNMAPPED and current[field] == synced.get(field):
-                state[field] = local[field]
+        for field, value in sent.items():
+            if field not in refused:
+                state[field] = value
         link.synced_state = state
         link.save(update_fields=["own_journal_ids", "synced_state"])
+        if journal is not None:
+            RedminePush.objects.filter(pk=push.pk).update(journal_id=journal)
+    problems = [f"Redmine did not take the {field}" for field in refused]
+    if unmapped:
+        problems.append(_unmapped_message(ticket, unmapped))
+    if problems:
+        raise RedmineRefused("; ".join(problems))
 
 
 # --- escalation -----------------------------------------------------------------------
@@ -278,11 +316,11 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
     if not cache.add(lock, 1, timeout=120):
         raise EscalationError(_("This ticket is being sent to Redmine already."))
     try:
-        if RedmineLink.objects.filter(ticket_id=ticket.pk).exists():
+        if RedmineLink.objects.filter(ticket_id=ticket.pk, unlinked_at__isnull=True).exists():
             raise EscalationError(_("This ticket is linked to a Redmine issue already."))
-        description = ticket.description
-        if ticket_url:
-            description = f"{description}\n\n---\nHelpdesk {ticket.key}: {ticket_url}".strip()
+        # The pull knows the issue by this line should it see it before the link is saved.
+        link_back = ticket_url or ticket.get_absolute_url()
+        description = f"{ticket.description}\n\n---\nHelpdesk {ticket.key}: {link_back}".strip()
         try:
             client = redmine_client.get_client()
             maps = Mappings.complete(client)
@@ -301,24 +339,37 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
                 _("Redmine did not create the issue: %(error)s") % {"error": exc.message}
             ) from exc
         issue = _give_status(client, issue, fields["status_id"])
-        with transaction.atomic():
-            link = RedmineLink.objects.create(
-                ticket=ticket,
-                issue_id=issue["id"],
-                project_id=issue["project"]["id"],
-                remote_updated_on=parse_time(issue.get("updated_on")),
-                # What Redmine wrote so far was ours: the pull starts after it.
-                last_journal_id=max((j["id"] for j in issue.get("journals", [])), default=0),
-                synced_state=remote_state(issue),
-                synced_at=timezone.now(),
-            )
-            services.history_add(
-                ticket=ticket,
-                field="redmine_linked",
-                new_value=str(issue["id"]),
-                source=Source.WEB,
-                actor=actor,
-            )
-        return link
+        try:
+            return _link(ticket, issue, actor)
+        except IntegrityError as exc:
+            # A pull linked it first: it knows escalated issues by their last line.
+            linked = RedmineLink.objects.filter(ticket_id=ticket.pk, issue_id=issue["id"]).first()
+            if linked is not None:
+                return linked
+            raise EscalationError(_("This ticket is linked to a Redmine issue already.")) from exc
     finally:
         cache.delete(lock)
+
+
+@transaction.atomic
+def _link(ticket: Ticket, issue: dict, actor) -> RedmineLink:
+    # An earlier, broken link of this ticket stays, as a tombstone of its issue only.
+    RedmineLink.objects.filter(ticket_id=ticket.pk).exclude(unlinked_at=None).update(ticket=None)
+    link = RedmineLink.objects.create(
+        ticket=ticket,
+        issue_id=issue["id"],
+        project_id=issue["project"]["id"],
+        remote_updated_on=parse_time(issue.get("updated_on")),
+        # What Redmine wrote so far was ours: the pull starts after it.
+        last_journal_id=max((j["id"] for j in issue.get("journals", [])), default=0),
+        synced_state=remote_state(issue),
+        synced_at=timezone.now(),
+    )
+    services.history_add(
+        ticket=ticket,
+        field="redmine_linked",
+        new_value=str(issue["id"]),
+        source=Source.WEB,
+        actor=actor,
+    )
+    return link

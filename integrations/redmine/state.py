@@ -58,6 +58,9 @@ def local_state(ticket: Ticket, maps, synced: dict) -> dict:
             return synced_rid
         return out.get(local_pk, UNMAPPED)
 
+    # Only active agents are assignees here: anyone else in Redmine is "nobody".
+    assignees = {rid: user for rid, user in maps.users.items() if maps.can_be_assignee(user)}
+
     subject = synced.get("subject", "")
     return {
         "subject": subject if title_of(subject) == ticket.title else ticket.title,
@@ -66,9 +69,16 @@ def local_state(ticket: Ticket, maps, synced: dict) -> dict:
         "priority": outward(
             ticket.priority_id, synced.get("priority"), maps.priorities, maps.priority_out
         ),
-        "assignee": outward(ticket.assignee_id, synced.get("assignee"), maps.users, maps.user_out),
+        "assignee": outward(ticket.assignee_id, synced.get("assignee"), assignees, maps.user_out),
         "due_date": ticket.due_date.isoformat() if ticket.due_date else None,
     }
+
+
+def comment_notes(comment) -> str:
+    """A comment as it is sent to Redmine: its author on the first line (Redmine shows
+    the API key's user as the journal's author)."""
+    author = comment.author.get_display_name() if comment.author else "Helpdesk"
+    return f"{author}:\n\n{comment.body}"
 
 
 def raw_local(ticket: Ticket, field: str) -> str:

@@ -55,6 +55,11 @@ class FakeRedmine:
         self.down = False
         self.fail_after: int | None = None
         self.calls: list[str] = []
+        # Faults and limits of a real installation, switched on by the tests:
+        self.admin = True  # the key's user is an administrator
+        self.forbidden_projects: set[int] = set()  # archived, or the key lost access
+        self.ignored_statuses: set[int] = set()  # the workflow drops these, silently
+        self.lose_next_answer = False  # the next update is made, its answer lost
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -200,7 +205,7 @@ class FakeRedmine:
 
     def current_user(self) -> dict:
         self._call("current_user")
-        return dict(ADMIN)
+        return dict(ADMIN, admin=self.admin)
 
     def projects(self) -> list[dict]:
         self._call("projects")
@@ -241,6 +246,8 @@ class FakeRedmine:
 
     def issues(self, project_id: int, *, updated_since: dt.datetime | None = None) -> list[dict]:
         self._call("issues")
+        if project_id in self.forbidden_projects:
+            raise RedmineForbidden("access denied (403)", status=403)
         since = updated_since.replace(microsecond=0) if updated_since else None
         found = [
             issue
@@ -273,7 +280,14 @@ class FakeRedmine:
         self._call("update_issue")
         if issue_id not in self.issues_by_id:
             raise RedmineNotFound("not found (404)", status=404)
+        if fields.get("status_id") in self.ignored_statuses:
+            del fields["status_id"]
+        if fields.get("private_notes") and not self.admin:
+            fields["private_notes"] = False  # as Redmine does without the permission
         self.change(issue_id, user_id=1, **fields)
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise RedmineUnavailable("Redmine did not answer in time (read timeout)")
 
 
 def project_payload(name: str, trackers: list[dict], prefix: str = "t") -> dict:

@@ -71,8 +71,9 @@ def _comment_locked(
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
         ticket.updated_at = now
     search.index_comment(comment)
+    # An imported comment is announced as its author's: nobody hears of their own words.
     _send_on_commit(
-        signals.comment_added, ticket=ticket, actor=actor, source=source, comment=comment
+        signals.comment_added, ticket=ticket, actor=author, source=source, comment=comment
     )
     return comment
 

@@ -65,9 +65,12 @@ def ticket_create(
     files: Sequence = (),
     source: str = Source.WEB,
     created_at: datetime | None = None,
+    default_assignee: bool = True,
 ) -> Ticket:
     """File a new ticket. Requesters file for themselves, in active queues only.
 
+    Without an assignee the queue's default assignee takes it, unless
+    ``default_assignee`` is off (a ticket imported as unassigned stays so).
     ``created_at`` keeps the original time of a ticket imported from elsewhere."""
     title = _validate_title(title)
     requester = requester or actor
@@ -81,7 +84,8 @@ def ticket_create(
     validate_uploads(files)
     flow = workflow()
     status = status or flow.initial_status
-    assignee = assignee if assignee is not None else queue.default_assignee
+    if assignee is None and default_assignee:
+        assignee = queue.default_assignee
     validate_assignee(assignee)
     now = created_at or timezone.now()
     number, key = _next_key(queue)

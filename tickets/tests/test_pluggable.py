@@ -42,6 +42,8 @@ SCRIPT = textwrap.dedent(
     client.force_login(agent)
     for url in ("/tickets/", "/tickets/HD-1/", "/board/", "/tickets/?q=принтера"):
         assert client.get(url).status_code == 200, url
+    client.force_login(User.objects.create_superuser("root", password="x"))
+    assert client.get("/admin/").status_code == 200
     print("ok", ticket.key)
     """
 )

@@ -18,5 +18,6 @@ class Command(BaseCommand):
             self.stdout.write(line)
         for problem in report.problems:
             self.stdout.write(self.style.WARNING(problem))
-        if report.ok:
-            self.stdout.write(self.style.SUCCESS("OK"))
+        if not report.ok:
+            raise CommandError(f"{len(report.problems)} problem(s), see above")
+        self.stdout.write(self.style.SUCCESS("OK"))

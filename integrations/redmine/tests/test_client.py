@@ -413,6 +413,33 @@ def test_a_422_without_redmines_json_is_still_a_typed_refusal(server):
     assert caught.value.status == 422
 
 
+@pytest.mark.parametrize("status", [408, 429])
+def test_timeouts_and_slow_down_answers_are_unavailable_not_refusals(server, status):
+    server.routes["GET", "/issues/43.json"] = Answer(status, "")
+    with pytest.raises(RedmineUnavailable) as caught:
+        server.client().issue(43)
+    assert caught.value.status == status
+
+
+def test_json_that_is_not_redmines_is_unavailable(server):
+    server.routes["GET", "/users/current.json"] = Answer(200, {"hello": "world"})
+    with pytest.raises(RedmineUnavailable, match="unexpected answer"):
+        server.client().current_user()
+
+
+def test_a_list_that_keeps_moving_is_given_up_on(server):
+    """Issues deleted on every read: the total changes from page to page each time."""
+    totals = iter(range(150, 0, -1))
+
+    def shrinking(seen: Seen) -> Answer:
+        answer = issues_pages(next(totals))(seen)
+        return answer
+
+    server.routes["GET", "/issues.json"] = shrinking
+    with pytest.raises(RedmineUnavailable, match="kept changing"):
+        server.client().issues(4)
+
+
 # --- time stamps ----------------------------------------------------------------------
 
 

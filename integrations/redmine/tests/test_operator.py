@@ -73,7 +73,8 @@ def test_suggest_mappings_fills_projects_statuses_priorities_and_users(
     redmine.add_user(9, "IVANOV", "other@example.com")
     QueueFactory(name="Служба поддержки", key_prefix="HD", slug="hd")
     admin_client.post(reverse("admin:integrations_syncrun_redmine_suggest"))
-    assert RedmineProject.objects.get().redmine_id == 30
+    suggested = RedmineProject.objects.get()
+    assert (suggested.redmine_id, suggested.is_active) == (30, False)  # checked first
     assert RedmineStatus.objects.count() == 5 and RedminePriority.objects.count() == 5
     assert RedminePriority.objects.get(redmine_id=2).priority.code == "normal"  # default
     assert RedmineUser.objects.get(redmine_id=9).user == net_agent  # login, any case

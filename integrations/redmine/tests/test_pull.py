@@ -209,7 +209,7 @@ def test_deleted_issue_is_unlinked_with_a_history_entry(redmine, project):
 
     assert run.deactivated == 1
     ticket = Ticket.objects.get()
-    assert not RedmineLink.objects.exists()
+    assert RedmineLink.objects.get().unlinked_at is not None  # kept as a tombstone
     entry = ticket.events.get(field="redmine_deleted")
     assert entry.old_value == str(issue["id"]) and entry.source == Source.REDMINE
 
@@ -233,7 +233,7 @@ def test_issue_moved_to_an_unmapped_project_is_unlinked(redmine, project):
 
     entry = Ticket.objects.get().events.get(field="redmine_moved")
     assert entry.new_value == "Архив"
-    assert not RedmineLink.objects.exists()
+    assert RedmineLink.objects.get().unlinked_at is not None  # kept as a tombstone
 
 
 def test_issue_moved_to_another_mapped_project_moves_the_ticket(redmine, project):
@@ -257,10 +257,10 @@ def test_deleted_issues_are_looked_for_only_now_and_then(redmine, project, setti
     pull()
     redmine.delete(issue["id"])
     pull()
-    assert RedmineLink.objects.exists()  # checked less than an hour ago
+    assert RedmineLink.objects.get().unlinked_at is None  # checked less than an hour ago
     RedmineProject.objects.update(ids_checked_at=timezone.now() - dt.timedelta(hours=2))
     pull()
-    assert not RedmineLink.objects.exists()
+    assert RedmineLink.objects.get().unlinked_at is not None  # kept as a tombstone
 
 
 def test_conflict_keeps_redmines_value_and_says_what_was_overwritten(redmine, project, net_agent):
@@ -343,3 +343,128 @@ def test_push_only_projects_are_not_pulled(redmine, project, direction):
     redmine.add_issue(10, "Не для нас")
     assert pull().outcome == "success"
     assert not Ticket.objects.exists()
+
+
+# --- faults found in review -----------------------------------------------------------
+
+
+def test_unassigned_issue_stays_unassigned_and_no_false_conflict(redmine, project, net_agent):
+    project.queue.default_assignee = net_agent
+    project.queue.save()
+    issue = redmine.add_issue(10, "Ничья")
+    pull()
+    assert Ticket.objects.get().assignee is None
+    redmine.change(issue["id"], assigned_to_id=7)
+    pull()
+    ticket = Ticket.objects.get()
+    assert ticket.assignee == net_agent
+    assert not ticket.events.filter(field__startswith="conflict_").exists()
+
+
+def test_assignee_who_is_no_agent_here_makes_no_false_conflict(redmine, project):
+    from accounts.tests.factories import UserFactory
+    from integrations.models import RedmineUser
+
+    RedmineUser.objects.create(redmine_id=8, login="petrov", user=UserFactory(username="petrov"))
+    issue = redmine.add_issue(10, "Не агент", assigned_to_id=8)
+    pull()
+    assert Ticket.objects.get().assignee is None
+    redmine.change(issue["id"], assigned_to_id=7)
+    pull()
+    assert not Ticket.objects.get().events.filter(field__startswith="conflict_").exists()
+
+
+def test_one_forbidden_project_does_not_stop_the_others(redmine, project):
+    archive = QueueFactory(name="Архив", key_prefix="ARC")
+    RedmineProject.objects.create(redmine_id=20, name="Архив", queue=archive)
+    redmine.add_issue(20, "Из архива")
+    redmine.forbidden_projects = {10}
+    run = pull()
+    assert run.outcome == "partial"
+    assert run.errors[0]["item"] == "project 10"
+    assert Ticket.objects.get().queue == archive
+
+
+def test_one_bad_moved_issue_does_not_stop_the_sync(redmine, project, monkeypatch):
+    archive = QueueFactory(name="Архив", key_prefix="ARC")
+    RedmineProject.objects.create(redmine_id=20, name="Архив", queue=archive)
+    moved = redmine.add_issue(10, "Переедет")
+    pull()
+    redmine.move(moved["id"], 20)
+    real = pull_module.apply_issue
+
+    def broken(issue, *args):
+        if issue["id"] == moved["id"]:
+            raise ValueError("cannot move")
+        return real(issue, *args)
+
+    monkeypatch.setattr(pull_module, "apply_issue", broken)
+    redmine.add_issue(20, "Новая в архиве")
+    run = pull(full=True)
+    assert run.outcome == "partial"
+    assert Ticket.objects.filter(queue=archive, title="Новая в архиве").exists()
+    assert RedmineProject.objects.filter(ids_checked_at__isnull=True).count() == 0
+
+
+def test_a_ticket_deleted_here_is_not_imported_again(redmine, project):
+    issue = redmine.add_issue(10, "Удалят у нас")
+    pull()
+    Ticket.objects.all().delete()
+    redmine.change(issue["id"], notes="Ещё комментарий")
+    pull(full=True)
+    assert not Ticket.objects.exists()
+
+
+def test_an_issue_that_is_visible_again_stays_unlinked(redmine, project):
+    issue = redmine.add_issue(10, "Спряталась")
+    pull()
+    redmine.hidden.add(issue["id"])
+    pull(full=True)
+    redmine.hidden.clear()
+    redmine.change(issue["id"], notes="Снова видна")
+    pull(full=True)
+    assert Ticket.objects.count() == 1
+    assert not Comment.objects.exists()
+
+
+def test_a_failing_first_issue_leaves_the_others_their_requester(redmine, project, monkeypatch):
+    first = redmine.add_issue(10, "Первая", author_id=8)
+    redmine.add_issue(10, "Вторая", author_id=8)
+    real = services.comment_add
+
+    def fail_first(**kwargs):
+        if kwargs["ticket"].title == "Первая":
+            raise ValueError("broken journal")
+        return real(**kwargs)
+
+    redmine.change(first["id"], notes="Ломает")
+    monkeypatch.setattr(services, "comment_add", fail_first)
+    run = pull()
+    assert (run.created, run.failed) == (1, 1)
+    assert Ticket.objects.get().requester.username == "redmine"
+
+
+def test_an_interrupted_first_pull_still_notifies_nobody(redmine, project):
+    from notifications.models import Notification
+
+    for n in range(6):
+        redmine.add_issue(10, f"Старая {n}")
+    redmine.fail_after = len(redmine.calls) + 7
+    assert pull().outcome == "failed"
+    redmine.fail_after = None
+    assert pull().outcome == "success"
+    assert Ticket.objects.count() == 6
+    assert not Notification.objects.exists()
+    assert RedmineProject.objects.get(pk=project.pk).backlog_done
+
+
+def test_a_comment_from_redmine_does_not_notify_its_author(redmine, project, net_agent):
+    from notifications.models import Notification
+
+    RedmineProject.objects.update(backlog_done=True)
+    issue = redmine.add_issue(10, "Моя заявка", assigned_to_id=7)
+    pull()
+    Notification.objects.all().delete()
+    redmine.change(issue["id"], user_id=7, notes="Сам написал")
+    pull()
+    assert not Notification.objects.filter(recipient=net_agent).exists()

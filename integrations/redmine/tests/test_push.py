@@ -1,12 +1,14 @@
 """Pushing local changes to the in-memory Redmine, without echoes, and escalation."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from integrations.models import RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import push
 from integrations.redmine.pull import pull
+from integrations.redmine.state import comment_notes
 from tickets import services
 from tickets.models import Comment, Source, Ticket
 from tickets.tests.factories import TicketFactory, priority, status
@@ -260,3 +262,98 @@ def test_escalation_gives_the_issue_the_tickets_status(redmine, project, net_age
     run = pull()
     assert (run.created, run.updated) == (0, 0)
     assert not ticket.comments.exists()
+
+
+# --- faults found in review: nothing sent twice, nothing echoed, nothing lost -----------
+
+
+def test_a_push_whose_answer_was_lost_is_not_sent_twice(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.lose_next_answer = True  # Redmine writes the note; the answer never comes
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(actor=net_agent, ticket=ticket, body="Ровно один раз")
+    row = RedminePush.objects.get()
+    assert row.state == RedminePush.State.PENDING
+
+    RedminePush.objects.update(next_attempt_at=row.created_at)
+    assert push.send_due() == 1
+    assert len(redmine.issues_by_id[issue["id"]]["journals"]) == 1
+    pull()
+    assert Comment.objects.count() == 1
+
+
+def test_a_pull_between_the_send_and_its_bookkeeping_imports_nothing(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.down = True
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = services.comment_add(actor=net_agent, ticket=ticket, body="Уже в пути")
+    redmine.down = False
+    # The push reached Redmine, its worker has not recorded the journal yet.
+    redmine.change(issue["id"], user_id=1, notes=comment_notes(comment))
+
+    pull()
+    assert Comment.objects.count() == 1
+
+    RedminePush.objects.update(next_attempt_at=timezone.now())
+    assert push.send_due() == 1
+    assert len(redmine.issues_by_id[issue["id"]]["journals"]) == 1  # not sent again
+
+
+def test_a_status_redmines_workflow_drops_fails_the_push(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    _issue, ticket = linked
+    redmine.ignored_statuses = {5}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_change_status(actor=net_agent, ticket=ticket, status=status("closed"))
+    row = RedminePush.objects.get()
+    assert row.state == RedminePush.State.FAILED
+    assert "Redmine did not take the status" in row.last_error
+    pull()
+    ticket.refresh_from_db()
+    assert ticket.status.code == "closed"  # not quietly undone by the next pull
+
+
+def test_internal_notes_need_an_administrators_key(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.admin = False
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(actor=net_agent, ticket=ticket, body="Секрет", is_internal=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(actor=net_agent, ticket=ticket, body="Для всех")
+    internal, public = RedminePush.objects.order_by("pk")
+    assert internal.state == RedminePush.State.FAILED
+    assert "administrator" in internal.last_error
+    assert public.state == RedminePush.State.SENT
+    notes = [j["notes"] for j in redmine.issues_by_id[issue["id"]]["journals"]]
+    assert not any("Секрет" in note for note in notes)
+
+
+def test_escalated_issue_a_pull_saw_first_is_linked_once(redmine, project, net_agent, monkeypatch):
+    ticket = TicketFactory(queue=project.queue, title="Гонка", actor=net_agent)
+    real_link = push._link
+
+    def pull_first(*args):
+        pull()  # sees the new issue before escalation saves its link
+        return real_link(*args)
+
+    monkeypatch.setattr(push, "_link", pull_first)
+    link = push.escalate(ticket, actor=net_agent)
+
+    assert Ticket.objects.count() == 1
+    assert RedmineLink.objects.get() == link and link.ticket == ticket
+
+
+def test_board_move_queues_one_push(redmine, linked, net_agent):
+    _issue, ticket = linked
+    services.ticket_move(
+        actor=net_agent, ticket=ticket, status=status("closed"), version=ticket.version
+    )
+    assert RedminePush.objects.get().fields == ["status"]

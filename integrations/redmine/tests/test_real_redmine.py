@@ -478,7 +478,9 @@ def test_escalation_creates_the_issue_in_the_mapped_project(api, mapped, redmine
     issue = api.issue(link.issue_id)
     assert issue["subject"] == "Эскалация: упал коммутатор 🔥"
     assert issue["project"]["id"] == redmine_project["id"]
-    assert issue["description"].replace("\r\n", "\n") == ticket.description
+    assert issue["description"].replace("\r\n", "\n") == (
+        f"{ticket.description}\n\n---\nHelpdesk {ticket.key}: {ticket.get_absolute_url()}"
+    )
     assert ticket.events.filter(field="redmine_linked", new_value=str(link.issue_id)).exists()
     # The next pull takes the issue as the ticket's, not as a new one.
     run = pull()
@@ -554,9 +556,12 @@ def test_import_from_redmines_database_gives_what_the_rest_pull_gives(
     assert {c[1] for ticket in by_rest.values() for c in ticket["comments"]} == {False, True}
     assert {ticket["status"] for ticket in by_rest.values()} >= {"new", "in_progress", "resolved"}
     assert any(ticket["title"].endswith("…") for ticket in by_rest.values())
+    # A fresh Helpdesk: no tickets, no links (not even their tombstones).
     Ticket.objects.filter(redmine_link__project_id=project_id).delete()
-    assert not RedmineLink.objects.exists()
-    RedmineProject.objects.filter(pk=mapped.pk).update(cursor=None, ids_checked_at=None)
+    RedmineLink.objects.filter(project_id=project_id).delete()
+    RedmineProject.objects.filter(pk=mapped.pk).update(
+        cursor=None, ids_checked_at=None, backlog_done=False
+    )
 
     with redmine_database(redmine_server.database_url):
         run = import_from_db(project_id=project_id)
@@ -577,6 +582,34 @@ def test_import_from_redmines_database_gives_what_the_rest_pull_gives(
     assert Comment.objects.count() == comments
 
 
+def test_an_issue_the_import_could_not_apply_is_read_again_by_the_rest_pull(
+    api, mapped, redmine_project, redmine_server, monkeypatch, settings
+):
+    from integrations.redmine import importer
+
+    seeded = api.seed(redmine_project["id"], varied_seeds(4, prefix="Сбой"))
+    bad = min(seeded)
+    real = importer.apply_issue
+
+    def flaky(issue, *args):
+        if issue["id"] == bad:
+            raise ValueError("broken issue")
+        return real(issue, *args)
+
+    monkeypatch.setattr(importer, "apply_issue", flaky)
+    time.sleep(1.5)  # the import starts well after the last change
+    with redmine_database(redmine_server.database_url):
+        run = import_from_db(project_id=redmine_project["id"])
+    assert (run.outcome, run.created, run.failed) == ("partial", 3, 1)
+
+    monkeypatch.setattr(importer, "apply_issue", real)
+    settings.REDMINE_SYNC_OVERLAP_SECONDS = 0  # only the cursor brings the failed one back
+    run = pull()
+
+    assert (run.outcome, run.created) == ("success", 1), run.errors or run.message
+    assert Ticket.objects.filter(queue=mapped.queue).count() == 4
+
+
 # --- Redmine's own ways: deleted and moved issues ------------------------------------
 
 
@@ -594,7 +627,8 @@ def test_deleted_and_moved_issues_are_unlinked_with_a_history_entry(
 
     assert run.outcome == "success", run.errors or run.message
     assert run.deactivated == 2
-    assert list(RedmineLink.objects.values_list("issue_id", flat=True)) == [kept]
+    active = RedmineLink.objects.filter(unlinked_at=None)
+    assert list(active.values_list("issue_id", flat=True)) == [kept]
     entry = TicketEvent.objects.get(field="redmine_deleted")
     assert entry.old_value == str(deleted) and entry.source == "redmine"
     assert entry.ticket.title == "Удалят"
