@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, status
+from rest_framework import exceptions, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -90,15 +90,9 @@ class _RateThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class UserRateThrottle(_RateThrottle):
-    """Requests per signed-in user, whatever the credentials (session or any token)."""
-
-    scope = "user"
-
-    def get_cache_key(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+class UserRateThrottle(_RateThrottle, throttling.UserRateThrottle):
+    """Requests per signed-in user, whatever the credentials (session or any token):
+    DRF's, with the rate read when used."""
 
 
 class TokenRateThrottle(_RateThrottle):

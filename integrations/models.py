@@ -111,49 +111,54 @@ class RedmineProject(models.Model):
         return self.direction in (self.Direction.PUSH, self.Direction.BOTH)
 
 
-class RedmineStatus(models.Model):
-    redmine_id = models.PositiveIntegerField(_("Redmine status id"), unique=True)
-    name = models.CharField(_("Redmine status"), max_length=255, blank=True)
-    status = models.ForeignKey(
-        "tickets.Status", verbose_name=_("status"), on_delete=models.CASCADE, related_name="+"
-    )
+class RedmineValue(models.Model):
+    """A Redmine status or priority (by id) and the local one it is."""
+
+    redmine_id = models.PositiveIntegerField(_("Redmine id"), unique=True)
+    name = models.CharField(_("name in Redmine"), max_length=255, blank=True)
     push_default = models.BooleanField(
         _("used when pushing"),
         default=False,
-        help_text=_("Where several Redmine statuses map to one status, this one is sent."),
+        help_text=_("Where several Redmine values map to one of ours, this one is sent."),
     )
 
     class Meta:
-        verbose_name = _("Redmine status mapping")
-        verbose_name_plural = _("Redmine status mappings")
+        abstract = True
         ordering = ["redmine_id"]
 
     def __str__(self) -> str:
-        return f"{self.name or self.redmine_id} ↔ {self.status}"
+        return f"{self.name or self.redmine_id} ↔ {self.local}"
 
 
-class RedminePriority(models.Model):
-    redmine_id = models.PositiveIntegerField(_("Redmine priority id"), unique=True)
-    name = models.CharField(_("Redmine priority"), max_length=255, blank=True)
+class RedmineStatus(RedmineValue):
+    status = models.ForeignKey(
+        "tickets.Status", verbose_name=_("status"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta(RedmineValue.Meta):
+        verbose_name = _("Redmine status mapping")
+        verbose_name_plural = _("Redmine status mappings")
+
+    @property
+    def local(self):
+        return self.status
+
+
+class RedminePriority(RedmineValue):
     priority = models.ForeignKey(
         "tickets.Priority",
         verbose_name=_("priority"),
         on_delete=models.CASCADE,
         related_name="+",
     )
-    push_default = models.BooleanField(
-        _("used when pushing"),
-        default=False,
-        help_text=_("Where several Redmine priorities map to one priority, this one is sent."),
-    )
 
-    class Meta:
+    class Meta(RedmineValue.Meta):
         verbose_name = _("Redmine priority mapping")
         verbose_name_plural = _("Redmine priority mappings")
-        ordering = ["redmine_id"]
 
-    def __str__(self) -> str:
-        return f"{self.name or self.redmine_id} ↔ {self.priority}"
+    @property
+    def local(self):
+        return self.priority
 
 
 class RedmineUser(models.Model):

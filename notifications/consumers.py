@@ -42,13 +42,12 @@ def _board_queue_ids(user, wanted: list) -> list[int]:
 @database_sync_to_async
 def _ticket_access(user, ticket_id: int) -> tuple[bool, bool]:
     """(may see, may work) the ticket."""
-    from tickets.models import Ticket
     from tickets.selectors import user_can_work_ticket, visible_tickets
 
     ticket = visible_tickets(user).filter(pk=ticket_id).first()
     if ticket is None:
         return False, False
-    return True, user_can_work_ticket(user, Ticket.objects.get(pk=ticket_id))
+    return True, user_can_work_ticket(user, ticket)
 
 
 @database_sync_to_async

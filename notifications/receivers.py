@@ -127,20 +127,24 @@ def _on_changed(ticket: Ticket, actor, fields, changes, **kwargs) -> None:
 
 def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
     params = _params(ticket, actor, excerpt=_excerpt(comment.body), internal=comment.is_internal)
-    audience = {ticket.requester_id, ticket.assignee_id, *_watcher_ids(ticket)}
+    watchers = _watcher_ids(ticket)
+    audience = {ticket.requester_id, ticket.assignee_id, *watchers}
     names = _mentioned(comment.body)
     mentioned = (
-        {u.pk: u for u in User.objects.filter(username__in=names, is_active=True)} if names else {}
+        set(User.objects.filter(username__in=names, is_active=True).values_list("pk", flat=True))
+        if names
+        else set()
     )
-    people = _people(audience | set(mentioned))
+    people = _people(audience | mentioned)
+    # The requester and the watchers see the ticket: only internal notes and mentioned
+    # outsiders need the visibility rules (each check costs queries).
+    sees = {ticket.requester_id, *watchers}
     may_read = user_can_work_ticket if comment.is_internal else user_can_see_ticket
     plan: dict[int, tuple[str, dict]] = {}
     for user_id, user in people.items():
-        if not may_read(user, ticket):
+        if (comment.is_internal or user_id not in sees) and not may_read(user, ticket):
             continue  # requesters never hear of internal notes, outsiders of anything
-        event = Event.MENTIONED if user_id in mentioned else Event.COMMENTED
-        if user_id in audience or user_id in mentioned:
-            plan[user_id] = (event, params)
+        plan[user_id] = (Event.MENTIONED if user_id in mentioned else Event.COMMENTED, params)
     notify(ticket, actor, plan, people=people)
 
 

@@ -1,11 +1,22 @@
 """The words of a notification, in its reader's language, built when it is shown."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from notifications.models import Event, Notification
 from tickets.workflow import workflow
+
+
+def _day(raw: str | None) -> str:
+    """A due date (stored ISO) as the reader writes dates."""
+    try:
+        return date_format(dt.date.fromisoformat(raw or ""), "DATE_FORMAT")
+    except ValueError:
+        return raw or "—"
 
 
 def _status_name(code: str) -> str:
@@ -37,11 +48,14 @@ def _sentence(notification: Notification) -> str:
         case Event.NEW_TICKET:
             return _("New ticket %(key)s from %(actor)s") % {"actor": actor, "key": p["key"]}
         case Event.DUE_SOON:
-            return _("%(key)s is due on %(date)s") % {"key": p["key"], "date": p.get("due_date")}
+            return _("%(key)s is due on %(date)s") % {
+                "key": p["key"],
+                "date": _day(p.get("due_date")),
+            }
         case Event.OVERDUE:
             return _("%(key)s is overdue (due %(date)s)") % {
                 "key": p["key"],
-                "date": p.get("due_date"),
+                "date": _day(p.get("due_date")),
             }
     return p.get("key", "")
 

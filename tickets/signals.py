@@ -16,7 +16,7 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
 
 
 The same events are also announced *inside* the change's transaction by
-``change_recorded`` (``signal`` = the one that follows on commit, plus its arguments), for
+``change_recorded`` (``event`` = the signal that follows on commit, plus its arguments), for
 receivers whose records must commit or roll back with the change (notifications). Its
 receivers must not have effects outside the database and must do their work in a
 savepoint (``transaction.atomic()``), so that a failing receiver is logged and never

@@ -16,6 +16,7 @@ from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -399,7 +400,7 @@ class _EventRenderer:
             "queue": self.queue,
             "assignee": self.person,
             "due_date": self.day,
-        }.get(name, lambda raw: (raw[:77] + "…" if len(raw) > 80 else raw) or "—")
+        }.get(name, lambda raw: Truncator(raw).chars(80) or "—")
         labels = {
             "status": _("status"),
             "priority": _("priority"),

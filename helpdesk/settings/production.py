@@ -8,7 +8,16 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ERP_AUTH_ENABLED, ERP_GATEWAY, env, env_bool, env_value
+from .base import (
+    ERP_AUTH_ENABLED,
+    ERP_GATEWAY,
+    ORACLE_DSN,
+    ORACLE_HOST,
+    ORACLE_SERVICE,
+    env,
+    env_bool,
+    env_value,
+)
 
 DEBUG = False
 
@@ -29,9 +38,8 @@ if ERP_AUTH_ENABLED:
         raise ImproperlyConfigured(f"ERP_GATEWAY {ERP_GATEWAY!r} is for tests and demos only")
     _required("ORACLE_USER")
     _required("ORACLE_PASSWORD")
-    if not os.environ.get("ORACLE_DSN") and not (
-        os.environ.get("ORACLE_HOST") and os.environ.get("ORACLE_SERVICE")
-    ):
+    # As read by base (NAME or NAME_FILE), not straight from the environment.
+    if not ORACLE_DSN and not (ORACLE_HOST and ORACLE_SERVICE):
         raise ImproperlyConfigured(
             "ORACLE_DSN (or ORACLE_HOST and ORACLE_SERVICE) must be set when ERP_AUTH_ENABLED"
         )

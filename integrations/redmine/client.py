@@ -200,10 +200,6 @@ class RedmineClient:
         return self._get("/enumerations/issue_priorities.json")["issue_priorities"]
 
     @_translate
-    def trackers(self) -> list[dict]:
-        return self._get("/trackers.json")["trackers"]
-
-    @_translate
     def users(self) -> list[dict]:
         """Every user, locked ones too (the default list leaves them out); needs an
         administrator's key."""

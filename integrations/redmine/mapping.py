@@ -8,6 +8,7 @@ Redmine status never stops the sync.
 
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
@@ -102,23 +103,29 @@ def suggest_users(client: RedmineClient) -> int:
     return sum(1 for row in rows if row.user_id)
 
 
+def _mapped(model, local_field: str, remote: dict, suggestion):
+    """The local status or priority of a Redmine one; ``suggestion()`` maps a new one."""
+    defaults = {"name": remote.get("name", ""), local_field: suggestion}
+    row, _created = model.objects.get_or_create(redmine_id=remote["id"], defaults=defaults)
+    return row.local
+
+
 def suggest_reference(client: RedmineClient) -> None:
     """Map the statuses and priorities that have no mapping yet."""
-    existing = set(RedmineStatus.objects.values_list("redmine_id", flat=True))
-    for remote in client.statuses():
-        if remote["id"] not in existing:
-            RedmineStatus.objects.create(
-                redmine_id=remote["id"], name=remote["name"], status=suggest_status(remote)
-            )
-    existing = set(RedminePriority.objects.values_list("redmine_id", flat=True))
-    remotes = client.priorities()
-    for remote in remotes:
-        if remote["id"] not in existing:
-            RedminePriority.objects.create(
-                redmine_id=remote["id"],
-                name=remote["name"],
-                priority=suggest_priority(remote, remotes),
-            )
+    statuses, priorities = client.statuses(), client.priorities()
+    for model, local_field, remotes, suggest in (
+        (RedmineStatus, "status", statuses, suggest_status),
+        (
+            RedminePriority,
+            "priority",
+            priorities,
+            lambda remote: suggest_priority(remote, priorities),
+        ),
+    ):
+        known = set(model.objects.values_list("redmine_id", flat=True))
+        for remote in remotes:
+            if remote["id"] not in known:
+                _mapped(model, local_field, remote, partial(suggest, remote))
 
 
 def suggest_projects(client: RedmineClient) -> list[RedmineProject]:
@@ -223,24 +230,15 @@ class Mappings:
 
     def status(self, remote: dict) -> Status:
         if remote["id"] not in self.statuses:
-            row, _created = RedmineStatus.objects.get_or_create(
-                redmine_id=remote["id"],
-                defaults={"name": remote.get("name", ""), "status": suggest_status(remote)},
-            )
-            self.statuses[remote["id"]] = row.status
+            suggestion = partial(suggest_status, remote)
+            self.statuses[remote["id"]] = _mapped(RedmineStatus, "status", remote, suggestion)
         return self.statuses[remote["id"]]
 
     def priority(self, remote: dict, remotes: list[dict] = ()) -> Priority:
         """``remotes``: every Redmine priority in order, for a suggestion by place."""
         if remote["id"] not in self.priorities:
-            row, _created = RedminePriority.objects.get_or_create(
-                redmine_id=remote["id"],
-                defaults={
-                    "name": remote.get("name", ""),
-                    "priority": suggest_priority(remote, list(remotes)),
-                },
-            )
-            self.priorities[remote["id"]] = row.priority
+            suggestion = partial(suggest_priority, remote, list(remotes))
+            self.priorities[remote["id"]] = _mapped(RedminePriority, "priority", remote, suggestion)
         return self.priorities[remote["id"]]
 
     def user(self, remote: dict | None) -> User | None:

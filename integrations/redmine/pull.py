@@ -112,7 +112,7 @@ def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink
 
 def _update(link: RedmineLink, issue: dict, project: RedmineProject, maps: Mappings) -> bool:
     """Bring the ticket in line with the issue; True when a field changed."""
-    ticket = Ticket.objects.get(pk=link.ticket_id)
+    ticket = link.ticket
     remote, synced = remote_state(issue), link.synced_state
     local = local_state(ticket, maps, synced)
     changes, conflicts = {}, []
@@ -248,13 +248,15 @@ class _Run:
         since = None if full or first else project.cursor - self.overlap
         try:
             self._pull_project(project, since)
-        except RedmineUnavailable:
-            raise
         except RedmineRefused as exc:
-            if exc.status == 401:
-                raise
-            # An archived or deleted project, a key that lost access: the others go on.
-            self.recorder.error(f"project {project.redmine_id}", exc.message)
+            self._refused(project, exc)
+
+    def _refused(self, project: RedmineProject, exc: RedmineRefused) -> None:
+        """An archived or deleted project, a key that lost access to it: recorded, and
+        the other projects go on. A refused key stops the run."""
+        if exc.status == 401:
+            raise exc
+        self.recorder.error(f"project {project.redmine_id}", exc.message)
 
     def _pull_project(self, project: RedmineProject, since) -> None:
         listed = {
@@ -335,9 +337,7 @@ class _Run:
         try:
             present = self.client.issue_ids(project.redmine_id)
         except RedmineRefused as exc:
-            if exc.status == 401:
-                raise
-            self.recorder.error(f"project {project.redmine_id}", exc.message)
+            self._refused(project, exc)
             return
         linked = RedmineLink.objects.filter(
             project_id=project.redmine_id, unlinked_at__isnull=True, ticket__isnull=False

@@ -70,16 +70,20 @@ def backoff(attempts: int) -> dt.timedelta:
 # --- the outbox -----------------------------------------------------------------------
 
 
-def _pushing_link(ticket: Ticket) -> RedmineLink | None:
-    link = RedmineLink.objects.filter(ticket_id=ticket.pk, unlinked_at__isnull=True).first()
-    if link is None:
-        return None
-    pushes = RedmineProject.objects.filter(
-        redmine_id=link.project_id,
+def _pushing_projects():
+    return RedmineProject.objects.filter(
         is_active=True,
         direction__in=[RedmineProject.Direction.PUSH, RedmineProject.Direction.BOTH],
-    ).exists()
-    return link if pushes else None
+    )
+
+
+def _pushing_link(ticket: Ticket) -> RedmineLink | None:
+    """The ticket's link, if its project takes pushes (one query, on every change)."""
+    return RedmineLink.objects.filter(
+        ticket_id=ticket.pk,
+        unlinked_at__isnull=True,
+        project_id__in=_pushing_projects().values("redmine_id"),
+    ).first()
 
 
 def record_change(sender, *, event, ticket, source, **kwargs) -> None:
@@ -280,15 +284,7 @@ def _send(push: RedminePush) -> None:
 
 
 def project_for(ticket: Ticket) -> RedmineProject | None:
-    return (
-        RedmineProject.objects.filter(
-            queue_id=ticket.queue_id,
-            is_active=True,
-            direction__in=[RedmineProject.Direction.PUSH, RedmineProject.Direction.BOTH],
-        )
-        .order_by("redmine_id")
-        .first()
-    )
+    return _pushing_projects().filter(queue_id=ticket.queue_id).order_by("redmine_id").first()
 
 
 def _give_status(client, issue: dict, status_id: int | None) -> dict:
@@ -335,9 +331,12 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
             }
             issue = client.create_issue(**{k: v for k, v in fields.items() if v is not None})
         except RedmineError as exc:
-            raise EscalationError(
-                _("Redmine did not create the issue: %(error)s") % {"error": exc.message}
-            ) from exc
+            log.warning("escalating %s failed: %s", ticket.key, exc.message)
+            if exc.transient:
+                message = _("Redmine cannot be reached right now. Try again in a few minutes.")
+            else:
+                message = _("Redmine did not create the issue: %(error)s") % {"error": exc.message}
+            raise EscalationError(message) from exc
         issue = _give_status(client, issue, fields["status_id"])
         try:
             return _link(ticket, issue, actor)

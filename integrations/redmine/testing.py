@@ -219,10 +219,6 @@ class FakeRedmine:
         self._call("priorities")
         return copy.deepcopy(PRIORITIES)
 
-    def trackers(self) -> list[dict]:
-        self._call("trackers")
-        return [{"id": 1, "name": "Ошибка"}]
-
     def users(self) -> list[dict]:
         self._call("users")
         return copy.deepcopy(list(self.users_by_id.values()))

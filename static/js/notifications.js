@@ -7,6 +7,7 @@
 //    title, body}, "sound": true, "resumed"?: true}
 //   {"type": "resumed", "unread": 3, "last": 42}   after the page asked for what it missed
 //   {"type": "hello", "user": 5}         a (re)connect
+//   {"type": "notifications.read", "ids": [4, 5] | null, "unread": 1}   read elsewhere
 // A notification is toasted once. Replayed ones ("resumed") never play a sound and are only
 // toasted when created after the page loaded, so a reconnect does not replay old ones.
 import { csrfToken } from "./http.js";
@@ -213,14 +214,24 @@ function addToList(notification) {
   list.prepend(itemFor(notification));
 }
 
-async function markRead(id) {
-  const items = document.querySelectorAll(`[data-notification-id="${Number(id)}"]`);
+// Marks these notifications (all when ids is null) read in the list and the toasts of
+// this page; returns whether any of them was still unread here.
+function markReadHere(ids) {
+  const selector = ids
+    ? ids.map((id) => `[data-notification-id="${Number(id)}"]`).join(",")
+    : "[data-notification-id]";
+  if (!selector) return false;
+  const items = document.querySelectorAll(selector);
   const wasUnread = Array.from(items).some((item) => item.dataset.unread === "true");
   items.forEach((item) => {
     if (item.classList.contains("list-group-item")) markItem(item, true);
     else item.dataset.unread = "false";
   });
-  if (wasUnread && unread) setUnread(unread - 1);
+  return wasUnread;
+}
+
+async function markRead(id) {
+  if (markReadHere([id]) && unread) setUnread(unread - 1);
   try {
     const body = await post(readUrl(id));
     if (typeof body?.unread === "number") setUnread(body.unread);
@@ -234,10 +245,7 @@ async function markAllRead() {
   try {
     const body = await post(root.dataset.readAllUrl);
     setUnread(typeof body?.unread === "number" ? body.unread : 0);
-    list?.querySelectorAll("[data-notification-id]").forEach((item) => markItem(item, true));
-    toastBox?.querySelectorAll("[data-notification-id]").forEach((toast) => {
-      toast.dataset.unread = "false";
-    });
+    markReadHere(null);
   } catch {
     readAllButton.disabled = false;
   }
@@ -346,12 +354,6 @@ function beep() {
 
 // --- Live messages ------------------------------------------------------------------------
 
-function isOwn(detail) {
-  const me = window.helpdeskLive?.userId;
-  const actor = detail.actor?.id ?? detail.notification?.actor?.id;
-  return me != null && actor != null && String(actor) === String(me);
-}
-
 function onNotification(detail) {
   const notification = detail.notification;
   if (!notification || notification.id == null) return;
@@ -372,7 +374,8 @@ function onNotification(detail) {
   if (!notification.read) setUnread((unread ?? 0) + 1);
   showToast(notification);
   ring();
-  if (detail.sound && !isOwn(detail)) beep();
+  // Nobody is notified of their own action (the server sees to it).
+  if (detail.sound) beep();
 }
 
 function onLive(event) {
@@ -385,6 +388,11 @@ function onLive(event) {
       onNotification(detail);
       break;
     case "resumed":
+      if (typeof detail.unread === "number") setUnread(detail.unread);
+      break;
+    case "notifications.read":
+      // Read in another tab or window: this one agrees.
+      markReadHere(detail.ids ?? null);
       if (typeof detail.unread === "number") setUnread(detail.unread);
       break;
     default:

@@ -75,7 +75,11 @@ async function post(url, body) {
     },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  if (!response.ok) {
+    // The server says what went wrong in the reader's language ({"detail": ...}).
+    const answer = await response.json().catch(() => ({}));
+    throw new Error(answer.detail || `${url} answered ${response.status}`);
+  }
   return response.json();
 }
 
@@ -173,17 +177,27 @@ async function syncSubscription(key) {
   return subscription;
 }
 
-function setState(buttons, state) {
+// The buttons, and the [data-push-status] line that says so in words (data-msg-<state>;
+// an error adds what went wrong).
+function setState(buttons, state, error = null) {
   buttons.forEach((button) => {
     button.dataset.pushState = state;
     if (button.matches("[data-push-enable]")) button.disabled = state === "on" || state === "denied";
     if (button.matches("[data-push-disable]")) button.disabled = state !== "on";
+  });
+  document.querySelectorAll("[data-push-status]").forEach((status) => {
+    const key = `msg${state.charAt(0).toUpperCase()}${state.slice(1)}`;
+    const words = status.dataset[key] ?? "";
+    status.textContent = error?.message ? `${words} ${error.message}`.trim() : words;
   });
 }
 
 async function init() {
   const buttons = document.querySelectorAll("[data-push-enable], [data-push-disable]");
   const signedIn = document.documentElement.dataset.signedIn === "true";
+  // Without buttons there is only an existing subscription to keep current: none can
+  // exist before the person allowed notifications, so most pages ask for nothing.
+  if (!buttons.length && !(pushSupported() && Notification.permission === "granted")) return;
   const key = pushSupported() && signedIn ? await publicKey() : null;
   if (!key) {
     buttons.forEach((button) => {
@@ -216,7 +230,8 @@ async function init() {
         }
       } catch (error) {
         console.warn("push:", error);
-        setState(buttons, Notification.permission === "denied" ? "denied" : "error");
+        const denied = Notification.permission === "denied";
+        setState(buttons, denied ? "denied" : "error", denied ? null : error);
       }
     });
   });

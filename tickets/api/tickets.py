@@ -281,12 +281,19 @@ class AssignSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
-def _detail_queryset(user):
+def _tickets_queryset(user):
     return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
 
 
 def _ticket_response(request: Request, ticket: Ticket, code=status.HTTP_200_OK) -> Response:
-    ticket = _detail_queryset(request.user).get(pk=ticket.pk)
+    """The ticket as it is now. Visibility was checked before the change: a change may
+    take the ticket out of the user's sight (reassigned, filed for someone in another
+    queue), and its answer still says what was saved."""
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee")
+        .prefetch_related("tags")
+        .get(pk=ticket.pk)
+    )
     data = TicketDetailSerializer(ticket, context={"request": request}).data
     headers = {"Location": reverse("api-ticket", kwargs={"ref": ticket.pk})}
     return Response(data, status=code, headers=headers if code == 201 else None)
@@ -307,11 +314,7 @@ class TicketListView(generics.ListCreateAPIView):
     filterset_class = TicketFilterSet
 
     def get_queryset(self):
-        return (
-            visible_tickets(self.request.user)
-            .select_related("requester", "assignee")
-            .prefetch_related("tags")
-        )
+        return _tickets_queryset(self.request.user)
 
     def get_serializer_class(self):
         return TicketCreateSerializer if self.request.method == "POST" else TicketSerializer

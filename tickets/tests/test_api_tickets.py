@@ -428,3 +428,16 @@ def test_filter_values_with_percent_signs_are_400_not_500(client, agent):
     response = api(client, agent).get(LIST, {"requester": "%06C%25", "assignee": "%s"})
     assert response.status_code == 400
     assert set(response.json()) == {"requester", "assignee"}
+
+
+def test_a_change_that_takes_the_ticket_out_of_sight_still_answers_what_was_saved(
+    client, ticket, outsider, agent
+):
+    """An agent of another queue sees the ticket only while it is assigned to them."""
+    services.ticket_assign(actor=agent, ticket=ticket, assignee=outsider)
+    answer = post(api(client, outsider), f"{LIST}{ticket.key}/assign/", {"assignee": "agent"})
+    assert answer.status_code == 200
+    assert answer.json()["assignee"]["username"] == "agent"
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    assert client.get(f"{LIST}{ticket.key}/").status_code == 404

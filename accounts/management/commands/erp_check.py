@@ -92,7 +92,10 @@ class Command(BaseCommand):
 
     def _check_user(self, gateway, user: str, password: str) -> None:
         if not self._call(gateway.validate_login, user, password):
-            raise CommandError(f"Invalid credentials for {user}: the ERP rejected the password.")
+            raise CommandError(
+                f"Invalid credentials for {user}: the ERP refused the sign-in (a wrong "
+                "password, or an account that is not active: check its dates in FND_USER)."
+            )
         self.stdout.write(self.style.SUCCESS(f"Credentials valid for {user}."))
         profile = self._call(gateway.get_profile, user)
         if profile is None:

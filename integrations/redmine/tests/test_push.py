@@ -215,7 +215,7 @@ def test_escalation_needs_a_pushing_project(redmine, project, net_agent):
 def test_escalation_refused_by_redmine_says_why(redmine, project, net_agent):
     redmine.down = True
     ticket = TicketFactory(queue=project.queue)
-    with pytest.raises(push.EscalationError, match="cannot be reached"):
+    with translation.override("en"), pytest.raises(push.EscalationError, match="cannot be reached"):
         push.escalate(ticket, actor=net_agent)
     assert not RedmineLink.objects.exists()
 
