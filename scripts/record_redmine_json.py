@@ -123,7 +123,9 @@ def record_all(rec: Recorder) -> None:
                     "subject": "Не работает VPN",
                     "description": "Строка 1\r\nСтрока 2",
                     "assigned_to_id": 1,
-                    "due_date": "2026-12-01",
+                    # Later than today: Redmine refuses a due date before the start date,
+                    # which it sets to today.
+                    "due_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
                 }
             },
         ).json()["issue"]

@@ -21,7 +21,7 @@ from integrations.tasks import erp_directory_sync
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date.today
+TODAY = timezone.localdate  # the site's today, as the sync's
 
 
 def erp_user(username: str, **fields) -> User:

@@ -18,8 +18,9 @@ from tickets.workflow import agents, workflow
 
 pytestmark = pytest.mark.django_db
 
-NOW = timezone.make_aware(dt.datetime(2030, 3, 10, 10, 0))
-TODAY = dt.date(2030, 3, 10)
+# Today at 10:00 in the site's time zone, from the real clock; the tests move from there.
+TODAY = timezone.localdate()
+NOW = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(10, 0)))
 
 
 def days(n: int) -> dt.date:
@@ -81,10 +82,10 @@ def test_due_soon_and_overdue_are_reminded_once(make_ticket, django_assert_num_q
         "key": today.key,
         "title": "Сегодня",
         "actor": "",
-        "due_date": "2030-03-10",
+        "due_date": TODAY.isoformat(),
     }
     assert reminder.actor is None
-    assert reminder.once_key == f"due_soon:{today.pk}:2030-03-10"
+    assert reminder.once_key == f"due_soon:{today.pk}:{TODAY.isoformat()}"
     assert not Notification.objects.filter(ticket=later).exists()
 
     # Again the same day, or an hour later: nobody is reminded twice, and checking
@@ -120,7 +121,7 @@ def test_a_changed_due_date_reminds_again(make_ticket, agent):
     assert remind_deadlines(NOW) == 1
 
     dates = sorted(n.params["due_date"] for n in Notification.objects.filter(ticket=ticket))
-    assert dates == ["2030-03-10", "2030-03-11"]
+    assert dates == [days(0).isoformat(), days(1).isoformat()]
 
 
 def test_closed_tickets_are_not_reminded(make_ticket, agent):

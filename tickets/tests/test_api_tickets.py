@@ -1,10 +1,12 @@
 """/api/v1/tickets/: list, filter, file, read, change, assign and take, per persona."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import api_token_create
@@ -16,6 +18,11 @@ from tickets.tests.factories import QueueFactory, TicketFactory, priority, statu
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/tickets/"
+
+
+def day(offset: int) -> str:
+    """The ISO date ``offset`` days from today in the site's time zone."""
+    return (timezone.localdate() + timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture
@@ -186,7 +193,7 @@ def test_sort_and_stable_pages(client, agent, several):
         ({"status": "nonsense"}, "status"),
         ({"priority": "urgent!"}, "priority"),
         ({"created_from": "yesterday"}, "created_from"),
-        ({"created_from": "2026-02-01", "created_to": "2026-01-01"}, "created_to"),
+        ({"created_from": day(0), "created_to": day(-31)}, "created_to"),
         ({"sort": "password"}, "sort"),
         ({"assignee": "nobody-by-that-name"}, "assignee"),
         ({"due_from": "0001-01-01"}, "due_from"),
@@ -262,6 +269,7 @@ def test_requesters_may_not_set_agent_fields(client, requester, queue, agent):
 
 
 def test_an_agent_files_for_someone_else(client, agent, requester, queue):
+    due = day(30)
     response = post(
         api(client, agent),
         LIST,
@@ -271,13 +279,13 @@ def test_an_agent_files_for_someone_else(client, agent, requester, queue):
             "requester": "requester",
             "assignee": agent.pk,
             "priority": "high",
-            "due_date": "2030-01-31",
+            "due_date": due,
         },
     )
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["requester"]["username"], body["assignee"]["username"]) == ("requester", "agent")
-    assert (body["priority"]["code"], body["due_date"]) == ("high", "2030-01-31")
+    assert (body["priority"]["code"], body["due_date"]) == ("high", due)
 
 
 @pytest.mark.parametrize(

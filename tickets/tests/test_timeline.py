@@ -99,13 +99,14 @@ def test_people_are_resolved(ticket, agent, requester):
 
 def test_due_date_tags_queue_and_title(ticket, agent):
     other_queue = QueueFactory(name="1С", key_prefix="ONE", slug="one")
-    services.ticket_update(actor=agent, ticket=ticket, due_date=datetime.date(2030, 5, 1))
+    next_year = datetime.date.today().year + 1
+    services.ticket_update(actor=agent, ticket=ticket, due_date=datetime.date(next_year, 5, 1))
     services.ticket_update(actor=agent, ticket=ticket, tags=["vpn", "wifi"])
     services.ticket_update(actor=agent, ticket=ticket, tags=["vpn"])
     services.ticket_update(actor=agent, ticket=ticket, title="Новый заголовок")
     services.ticket_update(actor=agent, ticket=ticket, queue=other_queue)
     lines = texts(agent, ticket)[1:]
-    assert "set the due date to <strong>May 1, 2030</strong>" in lines[0]
+    assert f"set the due date to <strong>May 1, {next_year}</strong>" in lines[0]
     assert "added the tags <strong>vpn, wifi</strong>" in lines[1]
     assert "removed the tags <strong>wifi</strong>" in lines[2]
     assert "renamed the ticket from" in lines[3] and "<strong>Новый заголовок</strong>" in lines[3]

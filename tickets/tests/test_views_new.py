@@ -1,9 +1,12 @@
 """Filing a ticket: /tickets/new/ for requesters and agents, errors, Markdown preview."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -104,7 +107,7 @@ def test_requester_cannot_set_agent_fields(client, requester, queue, agent):
             "assignee": agent.pk,
             "requester": other.username,
             "tags": "vip",
-            "due_date": "2030-01-01",
+            "due_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
         },
     )
     ticket = Ticket.objects.get()
@@ -116,6 +119,7 @@ def test_requester_cannot_set_agent_fields(client, requester, queue, agent):
 
 
 def test_agent_sets_every_field(client, agent, queue):
+    due = (timezone.localdate() + timedelta(days=30)).isoformat()
     customer = UserFactory(username="ivanov", roles=[Role.REQUESTER])
     client.force_login(agent)
     html = client.get(NEW_URL).content.decode()
@@ -131,7 +135,7 @@ def test_agent_sets_every_field(client, agent, queue):
             "priority": priority("high").pk,
             "assignee": agent.pk,
             "requester": "ivanov",
-            "due_date": "2030-03-15",
+            "due_date": due,
             "tags": "сеть, Кабинет 301",
         },
     )
@@ -139,7 +143,7 @@ def test_agent_sets_every_field(client, agent, queue):
     ticket = Ticket.objects.get()
     assert response["Location"] == ticket.get_absolute_url()
     assert (ticket.priority.code, ticket.assignee, ticket.requester) == ("high", agent, customer)
-    assert str(ticket.due_date) == "2030-03-15"
+    assert str(ticket.due_date) == due
     assert sorted(t.name for t in ticket.tags.all()) == ["кабинет-301", "сеть"]
     created = TicketEvent.objects.get(ticket=ticket, kind="created")
     assert created.actor == agent

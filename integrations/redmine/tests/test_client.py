@@ -170,7 +170,9 @@ def test_the_api_key_goes_in_the_header(server):
 
 def test_issues_asks_for_every_status_no_subprojects_and_changes_since_in_utc(server):
     server.routes["GET", "/issues.json"] = issues_pages(150)
-    since = dt.datetime(2026, 11, 29, 4, 52, 10, 123456, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    day = dt.date.today()  # any day: 04:52:10.123456 at UTC+3 is 01:52:10Z the same day
+    moscow = dt.timezone(dt.timedelta(hours=3))
+    since = dt.datetime.combine(day, dt.time(4, 52, 10, 123456), tzinfo=moscow)
 
     issues = server.client().issues(4, updated_since=since)
 
@@ -181,7 +183,7 @@ def test_issues_asks_for_every_status_no_subprojects_and_changes_since_in_utc(se
         assert seen.query["project_id"] == "4"
         assert seen.query["status_id"] == "*"  # closed issues too
         assert seen.query["subproject_id"] == "!*"
-        assert seen.query["updated_on"] == ">=2026-11-29T01:52:10Z"
+        assert seen.query["updated_on"] == f">={day.isoformat()}T01:52:10Z"
         assert seen.query["sort"] == "updated_on,id"
     pages = [(s.query["limit"], s.query["offset"]) for s in server.seen]
     assert pages == [("100", "0"), ("100", "100")]

@@ -75,14 +75,16 @@ class Seed:
 
 def varied_seeds(count: int, prefix: str = "Задача") -> list[Seed]:
     """Every kind of history, by turns: none, a public note, a private note with a status
-    change, a status change alone, a public note with a status change."""
+    change, a status change alone, a public note with a status change. Due dates lie a
+    month ahead: Redmine starts an issue today and refuses a due date before its start."""
+    due = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     seeds = []
     for n in range(count):
         seed = Seed(
             subject=f"{prefix} {n}: не работает {('VPN', 'принтер', 'почта')[n % 3]}",
             description=f"Строка 1 задачи {n}\r\nСтрока 2" if n % 2 else "",
             priority_id=1 + n % 5,
-            due_date="2026-12-01" if n % 7 == 0 else None,
+            due_date=due if n % 7 == 0 else None,
         )
         target = 2 + (n // 8) % 5  # 2..6: every status but "Новая"
         kind = n % 8
