@@ -1,9 +1,12 @@
 """Helpers for tests that use real services (imported by conftest.py and tests)."""
 
+import contextlib
 import os
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -55,3 +58,65 @@ def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float) -> No
             time.sleep(0.1)
     process.terminate()
     raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f} s")
+
+
+def redis_channel_layers(url: str, prefix: str) -> dict:
+    """``CHANNEL_LAYERS`` for a test on the Redis at ``url``, with the production layer's
+    connection options (its read timeout outlasts the blocking receive)."""
+    from django.conf import settings
+
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}],
+                "prefix": prefix,
+            },
+        }
+    }
+
+
+def forget_celery_connections(app) -> None:
+    """Drop what the Celery ``app`` built from its previous configuration: the result
+    backend (cached on the app, or per thread when not thread-safe) with its Redis
+    connections, and kombu's broker connection and producer pools (process-wide, keyed
+    by broker URL). The next send or ``result.get`` builds them from ``app.conf`` as it
+    is now."""
+    from kombu import pools
+
+    backend = app._backend
+    if backend is not None:
+        consumer = getattr(backend, "result_consumer", None)
+        if consumer is not None and hasattr(consumer, "stop"):
+            consumer.stop()  # its pub/sub connection
+        client = backend.__dict__.get("client")  # a cached_property: only if built
+        if client is not None:
+            client.connection_pool.disconnect()
+    app._backend_cache = None
+    app._local = threading.local()  # the thread-local backends of every thread
+    app._pool = None
+    amqp = app.__dict__.get("amqp")  # a cached_property: only if built
+    if amqp is not None:
+        amqp._producer_pool = None
+    # Closes every pooled connection and empties the registries, so that a later pool for
+    # the same URL is a new one, not the one closed here.
+    pools.reset()
+
+
+@contextlib.contextmanager
+def celery_pointed_at(broker_url: str, result_backend: str | None = None) -> Iterator:
+    """The project's Celery app sends tasks to ``broker_url`` (not eagerly) and reads
+    results from ``result_backend`` inside the ``with`` block; its configuration before
+    is restored after. On entry and on exit the app forgets its cached backend and pools
+    (``forget_celery_connections``), so nothing depends on which test used it first."""
+    from helpdesk.celery import app
+
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    previous = {key: app.conf[key] for key in keys}
+    forget_celery_connections(app)
+    app.conf.update(broker_url=broker_url, result_backend=result_backend, task_always_eager=False)
+    try:
+        yield app
+    finally:
+        forget_celery_connections(app)
+        app.conf.update(**previous)

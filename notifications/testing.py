@@ -1,7 +1,13 @@
 """Test doubles of outside services for the notifications tests (and the benchmark):
 an SMTP server on 127.0.0.1 that records what it accepts and can misbehave on request,
-and a signed-in WebSocket client."""
+and a signed-in WebSocket client.
 
+Waits here are upper bounds sized for a busy 2-core machine (the suite runs Chromium,
+daphne and Celery workers beside the tests): they end as soon as what they wait for
+happens, so a generous bound costs nothing when things are quick."""
+
+import asyncio
+import contextlib
 import email
 import email.policy
 import socketserver
@@ -21,6 +27,7 @@ class SMTPHandler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         server: LoopbackSMTP = self.server.owner
         if server.silent.is_set():
+            server.greeting_withheld.set()
             server.released.wait(10)  # accept, then never greet
             return
         if server.busy_connections > 0:
@@ -82,6 +89,8 @@ class LoopbackSMTP:
         self.busy_connections = 0  # so many connections are answered 421 first
         self.silent = threading.Event()
         self.released = threading.Event()
+        # Set when a client connected while silent: it now waits for the greeting.
+        self.greeting_withheld = threading.Event()
         self._lock = threading.Lock()
         self._server: ReusableServer | None = None
 
@@ -104,6 +113,11 @@ class LoopbackSMTP:
             self._server = None
 
 
+# The handshake looks up the session and the user in the database and joins the user's
+# group on the channel layer: well under a second, but not always on a loaded machine.
+WS_TIMEOUT = 10
+
+
 async def ws_connect(client, user):
     """A WebSocket to ``/ws/`` of the ASGI app, signed in as ``user`` (a session cookie
     made with Django's test ``client``), past its "hello"."""
@@ -121,8 +135,23 @@ async def ws_connect(client, user):
         "/ws/",
         headers=[(b"host", b"localhost"), (b"origin", b"http://localhost"), cookie],
     )
-    connected, _ = await socket.connect()
-    hello = await socket.receive_json_from(timeout=5) if connected else {}
+    connected, _ = await socket.connect(timeout=WS_TIMEOUT)
+    hello = await socket.receive_json_from(timeout=WS_TIMEOUT) if connected else {}
     if hello.get("type") != "hello":
         raise RuntimeError(f"the socket was refused: {hello or 'not connected'}")
     return socket
+
+
+async def receive_json(socket, timeout: float) -> dict:
+    """The next JSON message of ``socket``, waiting at most ``timeout`` seconds. If the
+    application ends first (its channel layer failed, say), its error is raised at once,
+    not after the timeout as ``receive_json_from`` alone would."""
+    message = asyncio.ensure_future(socket.receive_json_from(timeout=timeout))
+    await asyncio.wait({message, socket.future}, return_when=asyncio.FIRST_COMPLETED)
+    if message.done():
+        return message.result()
+    message.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await message
+    # Raises the application's error; after a clean end, reads what it sent last.
+    return await socket.receive_json_from(timeout=timeout)

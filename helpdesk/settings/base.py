@@ -186,6 +186,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker ---------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# A socket waits for its messages with a blocking read of 5 s (BZPOPMIN, channels_redis'
+# brpop_timeout): the read timeout must outlast it, or every socket idle for 5 s ends
+# (redis-py 8 defaults to 5 s). Requests only send (a few fast commands); a stopped Redis
+# fails at connect.
+CHANNEL_LAYER_REDIS_OPTIONS = {"socket_timeout": 10, "socket_connect_timeout": 2}
 
 if REDIS_URL:
     CACHES = {
@@ -203,7 +208,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # Several sites (or test runs) can share one Redis with their own prefixes.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [{"address": REDIS_URL, **CHANNEL_LAYER_REDIS_OPTIONS}],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="helpdesk:asgi"),
             },
         }

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.celery import app as celery_app
 from helpdesk.tasks import ping
-from helpdesk.testing import database_url_for_subprocess
+from helpdesk.testing import celery_pointed_at, database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,18 +33,12 @@ def celery_worker_queue(redis_url, db):
         cwd=ROOT,
         env=env,
     )  # fmt: skip
-    previous = {
-        "broker_url": celery_app.conf.broker_url,
-        "result_backend": celery_app.conf.result_backend,
-        "task_always_eager": celery_app.conf.task_always_eager,
-    }
-    celery_app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     try:
-        yield queue
+        with celery_pointed_at(redis_url, result_backend=redis_url):
+            yield queue
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        celery_app.conf.update(**previous)
 
 
 @pytest.mark.redis

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from helpdesk import health
 from helpdesk.celery import app as celery_app
+from helpdesk.testing import redis_channel_layers
 
 pytestmark = pytest.mark.django_db
 
@@ -102,12 +103,7 @@ def test_health_on_real_redis(client, settings, redis_url):
             "KEY_PREFIX": "helpdesk-test",
         }
     }
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "helpdesk-test"},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(redis_url, "helpdesk-test")
     settings.CELERY_TASK_ALWAYS_EAGER = False
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = redis_url

@@ -7,6 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 from helpdesk.asgi import application
+from helpdesk.testing import redis_channel_layers
 from notifications.consumers import CLOSE_UNAUTHENTICATED
 from notifications.groups import user_group
 
@@ -64,12 +65,7 @@ async def test_foreign_origin_is_refused(client, agent):
 
 @pytest.mark.redis
 async def test_signed_in_socket_over_the_redis_channel_layer(client, agent, settings, redis_url):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "helpdesk-test"},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(redis_url, "helpdesk-test")
     channel_layers.backends.clear()
     try:
         assert type(get_channel_layer()).__name__ == "RedisChannelLayer"

@@ -18,10 +18,16 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from helpdesk.celery import app as celery_app
-from helpdesk.testing import database_url_for_subprocess, free_port, service_unavailable
+from helpdesk.testing import (
+    celery_pointed_at,
+    database_url_for_subprocess,
+    free_port,
+    redis_channel_layers,
+    service_unavailable,
+)
 from notifications import delivery
 from notifications.models import Channel, Delivery, Notification
-from notifications.testing import LoopbackSMTP, ws_connect
+from notifications.testing import LoopbackSMTP, receive_json, ws_connect
 from tickets import services
 from tickets.tests.factories import QueueFactory, TicketFactory
 
@@ -32,12 +38,7 @@ ORIGIN = (b"origin", b"http://localhost")
 
 
 def use_layer(settings, url: str, prefix: str) -> None:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [url], "prefix": prefix},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(url, prefix)
     channel_layers.backends.clear()
 
 
@@ -100,7 +101,7 @@ def world(db):
 
 async def next_notification(socket, timeout=10) -> dict:
     while True:
-        message = await socket.receive_json_from(timeout=timeout)
+        message = await receive_json(socket, timeout)
         if message.get("type") == "notification":
             return message["notification"]
 
@@ -159,15 +160,6 @@ def start_worker(queue: str, redis_url: str, **env) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def forget_broker_connections() -> None:
-    """Celery keeps its connection pools; even eager tasks open one (to the empty broker
-    URL of the test settings). Drop them so the next send uses the broker set now."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker(settings, tmp_path):
     """A private Redis as broker, cache and channel layer of this process and of the
@@ -176,17 +168,10 @@ def broker(settings, tmp_path):
     server.start()
     prefix = f"helpdesk-x-{uuid.uuid4().hex[:6]}"
     use_layer(settings, server.url, prefix)
-    previous = {
-        "broker_url": celery_app.conf.broker_url,
-        "task_always_eager": celery_app.conf.task_always_eager,
-    }
-    celery_app.conf.update(broker_url=server.url, task_always_eager=False)
-    forget_broker_connections()
     try:
-        yield {"queue": "celery", "prefix": prefix, "redis_url": server.url}
+        with celery_pointed_at(server.url):
+            yield {"queue": "celery", "prefix": prefix, "redis_url": server.url}
     finally:
-        celery_app.conf.update(**previous)
-        forget_broker_connections()
         channel_layers.backends.clear()
         server.stop()
 
@@ -261,7 +246,7 @@ def test_a_worker_killed_mid_delivery_the_mail_goes_out_exactly_once(broker, set
             60,
             "the first worker never claimed the delivery",
         )
-        time.sleep(0.5)  # it is now waiting for the SMTP greeting
+        assert smtp.greeting_withheld.wait(60), "the first worker never connected to SMTP"
         first.kill()
         first.wait(timeout=10)
         smtp.silent.clear()

@@ -7,6 +7,7 @@ from channels.layers import channel_layers, get_channel_layer
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
+from helpdesk.testing import redis_channel_layers
 from notifications.models import Notification
 from notifications.testing import ws_connect
 from tickets import services
@@ -19,12 +20,7 @@ ORIGIN = (b"origin", b"http://localhost")
 
 @pytest.fixture
 def redis_layer(settings, redis_url):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "helpdesk-live-test"},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(redis_url, "helpdesk-live-test")
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
