@@ -489,12 +489,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {"()": "helpdesk.logging.JsonFormatter"},
+        "text": {
+            "()": "helpdesk.logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            "time_zone": TIME_ZONE,
+        },
+        "json": {"()": "helpdesk.logging.JsonFormatter", "time_zone": TIME_ZONE},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (active with DEBUG) would print every warning a
+        # second time: everything goes through the root handler once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
         # Failures and lockouts (WARNING) are kept; every success would be noise.
