@@ -1,6 +1,7 @@
 # Helpdesk: `make run` serves the app on the embedded default, `make test` runs the suite.
 # Both work on a fresh Debian/Ubuntu machine with Python 3.11 and Node.js; as root they
-# install the missing system packages with apt-get.
+# install the missing system packages with apt-get. Each setup step prints one line; what
+# apt, pip, npm and the migrations say goes to var/setup.log.
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -9,13 +10,21 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MARIADB_URL ?= mysql://root@127.0.0.1:3306/helpdesk
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 STACK_DATABASE_URL ?= $(MARIADB_URL)
 STACK_REDIS_URL ?= redis://127.0.0.1:6379/0
-SYSTEM_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext chromium chromium-driver
+# What serving needs (mysqlclient is built from source; gettext compiles the messages) ...
+RUN_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext
+# ... and what only the tests need (MariaDB and Redis are installed when none answers).
+TEST_PACKAGES := chromium
 PYTEST_FLAGS ?=
+STEP := scripts/step.sh
 
-.PHONY: help run test setup system-packages python-deps frontend messages migrate seed \
-	messages-update lint format test-sqlite test-mariadb stack clean redmine-server
+export MARIADB_URL TEST_REDIS_URL
+
+.PHONY: help run test setup test-setup run-packages test-packages python-deps test-deps \
+	frontend messages migrate seed serve messages-update lint format test-passes \
+	test-sqlite test-mariadb test-clock-ahead stack clean
 
 help:
 	@echo "make run    - set up and serve the app on http://$(HOST):$(PORT) (SQLite, no other server)"
@@ -25,53 +34,52 @@ help:
 
 # --- setup ----------------------------------------------------------------------------
 
-# Chromium is only needed by the browser tests; the rest is needed to build and run.
-system-packages:
-	@missing=""; optional=""; for p in $(SYSTEM_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
+run-packages:
+	@mkdir -p var; extra=""; command -v npm >/dev/null || extra="npm"; \
 	if [ "$$($(PYTHON) -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "/usr" ]; then \
-		$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing $(PYTHON)-venv"; \
+		$(PYTHON) -c 'import ensurepip' 2>/dev/null || extra="$$extra $(PYTHON)-venv"; \
 		$(PYTHON) -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \
-			|| missing="$$missing $(PYTHON)-dev"; \
+			|| extra="$$extra $(PYTHON)-dev"; \
 	fi; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "Installing system packages:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		required=$$(echo "$$missing" | tr ' ' '\n' | grep -v '^chromium' | tr '\n' ' '); \
-		echo "Missing system packages:$$missing"; \
-		echo "Install them with: sudo apt-get install$$missing"; \
-		if [ -n "$$(echo $$required)" ]; then exit 1; fi; \
-		echo "(only the browser tests need Chromium; they will be skipped)"; \
-	fi
+	scripts/system-packages.sh "the system packages serving needs" $(RUN_PACKAGES) $$extra
+
+test-packages: run-packages
+	@scripts/system-packages.sh --optional "the browser for the browser tests" $(TEST_PACKAGES)
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
 		|| { echo "Set PYTHON to a Python 3.11 interpreter"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@$(STEP) "Creating the virtualenv $(VENV)" $(PYTHON) -m venv $(VENV)
+	@$(STEP) "Upgrading pip" $(PY) -m pip install --upgrade pip
 
-$(VENV)/.deps: requirements/base.txt requirements/dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+$(VENV)/.deps-base: requirements/base.txt | $(PY)
+	@$(STEP) "Installing the Python packages (requirements/base.txt)" \
+		$(PY) -m pip install --progress-bar off -r requirements/base.txt
 	@touch $@
 
-python-deps: system-packages $(VENV)/.deps
+$(VENV)/.deps-dev: requirements/base.txt requirements/dev.txt | $(PY)
+	@$(STEP) "Installing the test tools (requirements/dev.txt)" \
+		$(PY) -m pip install --progress-bar off -r requirements/dev.txt
+	@touch $@ $(VENV)/.deps-base
+
+python-deps: run-packages $(VENV)/.deps-base
+
+test-deps: test-packages $(VENV)/.deps-dev
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@$(STEP) "Installing the front-end packages (npm ci)" \
+		npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 static/vendor/.copied: node_modules/.package-lock.json scripts/copy-vendor.mjs
-	npm run --silent vendor
+	@$(STEP) "Copying them into static/vendor/" npm run --silent vendor
 	@touch $@
 
 frontend: static/vendor/.copied
 
 messages: python-deps
-	@$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	@$(STEP) "Compiling the Russian and English messages" \
+		$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 # After changing user-facing strings: refresh the catalogs, translate locale/ru, commit.
 messages-update: python-deps
@@ -80,55 +88,61 @@ messages-update: python-deps
 
 setup: python-deps frontend messages
 
+test-setup: test-deps setup
+
 migrate: setup
-	@mkdir -p var
-	$(PY) manage.py migrate --no-input -v 0
+	@$(STEP) "Migrating the database (var/helpdesk.sqlite3)" $(PY) manage.py migrate --no-input -v 0
 
 seed: migrate
-	$(PY) manage.py seed_demo --tickets 60
+	@$(STEP) "Loading the demo users, queues and 60 tickets" $(PY) manage.py seed_demo --tickets 60
 
 # --- the two commands -----------------------------------------------------------------
 
-run: seed
-	@echo
-	@echo "Helpdesk is starting on http://$(HOST):$(PORT)/"
-	@echo "Demo sign-ins (password: demo): admin (superuser), manager, agent1..agent3, requester1..requester3"
-	@echo "Demo data: queues HD, NET, ERP, HW with 60 tickets (more: $(PY) manage.py seed_demo --tickets 2000)"
-	@echo "Operator console: http://$(HOST):$(PORT)/admin/   Health: http://$(HOST):$(PORT)/healthz"
-	@echo
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
+run: seed serve
 
-test: setup lint redmine-server
-	$(PY) manage.py makemigrations --check --dry-run accounts tickets notifications integrations
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-mariadb
+serve:
+	@$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
+
+test: test-setup lint
+	@$(STEP) "Checking that the models need no new migrations" \
+		$(PY) manage.py makemigrations --check --dry-run accounts tickets notifications integrations
+	@$(PY) scripts/suite_servers.py run -- $(MAKE) --no-print-directory test-passes
+
+# Both passes with the date of the tests, their servers and workers, Chromium and Redmine a
+# year ahead (time-machine, libfaketime): a test that depends on today's date fails here.
+test-clock-ahead: test-setup
+	@scripts/system-packages.sh "libfaketime, to move Chromium's and Redmine's clocks" faketime
+	@$(PY) scripts/suite_servers.py run --clock-ahead 365 -- $(MAKE) --no-print-directory test-passes
+
+# The two passes. scripts/suite_servers.py passes the servers it found or started as
+# SUITE_MARIADB_URL (empty: none) and SUITE_REDIS_URL; run alone, the passes use the above.
+test-passes:
+	@status=0; $(MAKE) --no-print-directory test-sqlite || status=$$?; \
+	$(MAKE) --no-print-directory test-mariadb || status=$$?; exit $$status
 
 test-sqlite:
 	@echo "=== Test pass 1/2: SQLite (with Redis, Celery worker and Chromium tests) ==="
-	DJANGO_ENV_FILE= $(VENV)/bin/pytest -m "not mariadb and not redmine" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
+	DJANGO_ENV_FILE= TEST_REDIS_URL="$${SUITE_REDIS_URL:-$(TEST_REDIS_URL)}" \
+		$(VENV)/bin/pytest -m "not mariadb and not redmine" --screenshot only-on-failure --output test-results $(PYTEST_FLAGS)
 
 test-mariadb:
-	@echo "=== Test pass 2/2: MariaDB ($(MARIADB_URL)), the whole suite again, with the real Redmine ==="
-	@status=0; $(PY) scripts/check_service.py "$(MARIADB_URL)" || status=$$?; \
+	@url="$${SUITE_MARIADB_URL-$(MARIADB_URL)}"; \
+	echo "=== Test pass 2/2: MariaDB ($${url:-none}), the whole suite again, with the real Redmine ==="; \
+	if [ -z "$$url" ]; then echo "SKIPPED: the MariaDB pass (no MariaDB, see above)"; exit 0; fi; \
+	status=0; $(PY) scripts/check_service.py "$$url" || status=$$?; \
 	if [ $$status = 0 ]; then \
-		DJANGO_ENV_FILE= DATABASE_URL="$(MARIADB_URL)" $(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
+		DJANGO_ENV_FILE= DATABASE_URL="$$url" MARIADB_URL="$$url" \
+		TEST_REDIS_URL="$${SUITE_REDIS_URL:-$(TEST_REDIS_URL)}" \
+		$(VENV)/bin/pytest --screenshot only-on-failure --output test-results/mariadb $(PYTEST_FLAGS); \
 	elif [ $$status = 3 ]; then \
-		echo "SKIPPED: the MariaDB pass (server not reachable; CI would fail here)"; \
+		echo "SKIPPED: the MariaDB pass (server not usable; CI would fail here)"; \
 	else exit $$status; fi
 
-# The Redmine sync's integration tests use a real Redmine (Debian's package) on 127.0.0.1.
-redmine-server:
-	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		scripts/redmine-server.sh start; \
-	else \
-		echo "SKIPPED: real Redmine server (needs root with apt-get); its tests will be skipped"; \
-	fi
-
-lint: python-deps
+lint: test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: python-deps
+format: test-deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 

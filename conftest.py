@@ -284,12 +284,25 @@ def live_daphne(transactional_db, live_daphne_env) -> str:
             server.wait(timeout=10)
 
 
+def chromium_clock() -> dict:
+    """With ``CLOCK_AHEAD_DAYS`` (``make test-clock-ahead``), Chromium's clock moves with
+    the test run's (Debian's libfaketime)."""
+    days = os.environ.get("CLOCK_AHEAD_DAYS")
+    if not days:
+        return {}
+    libraries = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    if not libraries:
+        pytest.fail("CLOCK_AHEAD_DAYS needs libfaketime (apt-get install faketime)")
+    return {"env": {**os.environ, "FAKETIME": f"+{days}d", "LD_PRELOAD": str(libraries[0])}}
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
         service_unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return {
         **browser_type_launch_args,
+        **chromium_clock(),
         "executable_path": CHROMIUM,
         "args": [
             "--no-sandbox",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A real Redmine 5 (Debian bookworm's package) on 127.0.0.1 for the Redmine sync's
-# integration tests. Needs root and apt-get; the database is the local MariaDB.
+# integration tests. Needs root and apt-get; its database lives on the MariaDB that
+# MARIADB_URL names (default mysql://root@127.0.0.1:3306/, a user that may create
+# databases and users), which `make test` sets to the server the tests use.
 #
 #   scripts/redmine-server.sh install        packages, database, migrations, default data
 #   scripts/redmine-server.sh start [PORT]   install if needed, serve, write var/redmine-test.env
@@ -15,8 +17,6 @@ APP_DIR=/usr/share/redmine
 INSTANCE=default
 DATABASE_YML=/etc/redmine/$INSTANCE/database.yml
 GEMFILE_LOCK=/var/lib/redmine/Gemfile.lock
-DB_HOST=127.0.0.1
-DB_PORT=3306
 DB_NAME=redmine_test
 DB_APP_USER=redmine_app # what Redmine itself signs in as
 DB_RO_USER=redmine_ro   # for tests that read Redmine's tables directly
@@ -24,6 +24,7 @@ DEFAULT_PORT=3001
 # The server is one per machine (one database), so its state lives in /run, not in a clone.
 PID_FILE=/run/redmine-test.pid
 PORT_FILE=/run/redmine-test.port
+CLOCK_FILE=/run/redmine-test.clock # days its clock is ahead (make test-clock-ahead)
 LOCK_FILE=/run/redmine-test.lock
 LOG_FILE=/var/log/redmine-test.log
 INSTALL_LOG=/var/log/redmine-test-install.log
@@ -35,6 +36,28 @@ die() {
 	exit 1
 }
 
+urldecode() { printf '%b' "${1//%/\\x}"; }
+
+# DB_HOST, DB_PORT and the administrative user, from MARIADB_URL.
+read_database_url() {
+	local url=${MARIADB_URL:-mysql://root@127.0.0.1:3306/} netloc credentials=root hostport
+	netloc=${url#*://}
+	netloc=${netloc%%/*}
+	hostport=$netloc
+	if [[ "$netloc" == *@* ]]; then
+		credentials=${netloc%@*}
+		hostport=${netloc##*@}
+	fi
+	DB_ADMIN_USER=$(urldecode "${credentials%%:*}")
+	DB_ADMIN_PASSWORD=""
+	if [[ "$credentials" == *:* ]]; then DB_ADMIN_PASSWORD=$(urldecode "${credentials#*:}"); fi
+	DB_HOST=${hostport%%:*}
+	DB_PORT=3306
+	if [[ "$hostport" == *:* ]]; then DB_PORT=${hostport##*:}; fi
+	DB_ADMIN_URL="mysql://${credentials}@$DB_HOST:$DB_PORT/$DB_NAME"
+}
+read_database_url
+
 # apt, bundler and the migrations are verbose: their output goes to a log, shown on failure.
 quietly() {
 	echo "--- $(date -Is) $*" >>"$INSTALL_LOG"
@@ -44,7 +67,10 @@ quietly() {
 	fi
 }
 
-sql() { mysql --protocol=TCP -h "$DB_HOST" -P "$DB_PORT" -u root --batch --skip-column-names "$@"; }
+sql() {
+	MYSQL_PWD="$DB_ADMIN_PASSWORD" mysql --protocol=TCP -h "$DB_HOST" -P "$DB_PORT" \
+		-u "$DB_ADMIN_USER" --batch --skip-column-names "$@"
+}
 
 # Redmine's files (cache, logs, uploads) belong to www-data: running its Ruby as root
 # would leave root-owned files behind that the server then cannot write.
@@ -83,8 +109,9 @@ install_packages() {
 }
 
 create_database() {
-	sql -e 'SELECT 1' >/dev/null 2>&1 ||
-		die "MariaDB is not reachable as root@$DB_HOST:$DB_PORT (no password)"
+	local answer
+	answer=$(sql -e 'SELECT 1' 2>&1) ||
+		die "MariaDB at $DB_HOST:$DB_PORT (MARIADB_URL) refuses $DB_ADMIN_USER: $answer"
 	local charset
 	charset=$(sql -e "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA
 		WHERE SCHEMA_NAME = '$DB_NAME'")
@@ -220,15 +247,24 @@ launch() {
 	log "starting Redmine on 127.0.0.1:$port (log: $LOG_FILE)"
 	mkdir -p "$(dirname "$LOG_FILE")"
 	echo "--- $(date -Is) start on port $port" >>"$LOG_FILE"
+	# `make test-clock-ahead` moves the server's clock too (Debian's libfaketime).
+	local clock="" library
+	if [[ -n "${CLOCK_AHEAD_DAYS:-}" ]]; then
+		library=$(compgen -G '/usr/lib/*/faketime/libfaketime.so.1' | head -1) ||
+			die "CLOCK_AHEAD_DAYS needs libfaketime (apt-get install faketime)"
+		clock="FAKETIME=+${CLOCK_AHEAD_DAYS}d LD_PRELOAD=$library"
+		log "its clock: $CLOCK_AHEAD_DAYS days ahead"
+	fi
 	# setsid: a server of its own session, not stopped with the shell that started it.
 	# 9>&-: the child must not hold the lock that serialises this script.
 	setsid bash -c "cd '$APP_DIR' && exec setpriv --reuid=www-data --regid=www-data --init-groups \
-		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 $clock \
 		RAILS_ENV=production RACK_ENV=production REDMINE_INSTANCE=$INSTANCE \
 		bundle exec rackup -s webrick -E production -o 127.0.0.1 -p $port config.ru" \
 		</dev/null >>"$LOG_FILE" 2>&1 9>&- &
 	echo $! >"$PID_FILE"
 	echo "$port" >"$PORT_FILE"
+	echo "${CLOCK_AHEAD_DAYS:-0}" >"$CLOCK_FILE"
 	local pid=$! waited=0
 	until answering "$port"; do
 		if ! kill -0 "$pid" 2>/dev/null; then
@@ -267,7 +303,7 @@ write_env_file() {
 		REDMINE_TEST_URL=http://127.0.0.1:$1
 		REDMINE_TEST_API_KEY=$2
 		REDMINE_TEST_DATABASE_URL=mysql://$DB_RO_USER@$DB_HOST:$DB_PORT/$DB_NAME
-		REDMINE_TEST_ADMIN_DATABASE_URL=mysql://root@$DB_HOST:$DB_PORT/$DB_NAME
+		REDMINE_TEST_ADMIN_DATABASE_URL=$DB_ADMIN_URL
 	EOF
 	mv "$ENV_FILE.tmp" "$ENV_FILE"
 }
@@ -281,6 +317,12 @@ cmd_start() {
 	local port=${1:-$DEFAULT_PORT} key
 	[[ "$(id -u)" == 0 ]] || die "needs root"
 	lock
+	local clock
+	clock=$(cat "$CLOCK_FILE" 2>/dev/null || echo 0)
+	if answering "$port" && [[ "$clock" != "${CLOCK_AHEAD_DAYS:-0}" ]]; then
+		log "its clock is $clock days ahead, not ${CLOCK_AHEAD_DAYS:-0}: restarting it"
+		stop_server "$port"
+	fi
 	if ! answering "$port"; then
 		port_open "$port" && die "port $port is taken by something that is not Redmine"
 		cmd_install
@@ -297,8 +339,14 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local port=${1:-$(cat "$PORT_FILE" 2>/dev/null || echo "$DEFAULT_PORT")} pid
+	local port=${1:-$(cat "$PORT_FILE" 2>/dev/null || echo "$DEFAULT_PORT")}
 	lock
+	stop_server "$port"
+}
+
+# The caller holds the lock.
+stop_server() {
+	local port=$1 pid
 	pid=$(server_pid)
 	if [[ -z "$pid" ]]; then
 		port_open "$port" && die "port $port is open but not by a server this script started"
@@ -317,7 +365,7 @@ cmd_stop() {
 		((SECONDS - started >= 60)) && die "port $port still open after 60s"
 		sleep 0.2
 	done
-	rm -f "$PID_FILE"
+	rm -f "$PID_FILE" "$CLOCK_FILE"
 }
 
 cmd_status() {
