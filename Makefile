@@ -138,11 +138,11 @@ test-mariadb:
 		echo "SKIPPED: the MariaDB pass (server not usable; CI would fail here)"; \
 	else exit $$status; fi
 
-lint: test-deps
+lint: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: test-deps
+format: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 

@@ -212,6 +212,15 @@ cmd_install() {
 
 # --- server ---------------------------------------------------------------------------
 
+# host:port of database.yml, which a running server read when it started (an install,
+# the only writer, happens before a start).
+running_database() {
+	local host port
+	host=$(sed -n 's/^  host: //p' "$DATABASE_YML" 2>/dev/null)
+	port=$(sed -n 's/^  port: //p' "$DATABASE_YML" 2>/dev/null)
+	echo "${host:-$DB_HOST}:${port:-$DB_PORT}"
+}
+
 http_code() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$@" || true; }
 
 answering() { [[ "$(http_code "http://127.0.0.1:$1/")" == 200 ]]; }
@@ -317,10 +326,15 @@ cmd_start() {
 	local port=${1:-$DEFAULT_PORT} key
 	[[ "$(id -u)" == 0 ]] || die "needs root"
 	lock
-	local clock
+	# A running server on another database or clock than asked for is restarted.
+	local clock database
 	clock=$(cat "$CLOCK_FILE" 2>/dev/null || echo 0)
+	database=$(running_database)
 	if answering "$port" && [[ "$clock" != "${CLOCK_AHEAD_DAYS:-0}" ]]; then
 		log "its clock is $clock days ahead, not ${CLOCK_AHEAD_DAYS:-0}: restarting it"
+		stop_server "$port"
+	elif answering "$port" && [[ "$database" != "$DB_HOST:$DB_PORT" ]]; then
+		log "it runs on the MariaDB at $database, not $DB_HOST:$DB_PORT: restarting it"
 		stop_server "$port"
 	fi
 	if ! answering "$port"; then

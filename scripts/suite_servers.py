@@ -254,6 +254,7 @@ class Outcome:
     url: str = ""
     line: str = ""
     missing: str = ""  # why it is not there and how to get it
+    private: bool = False  # a server this run started
 
 
 def bring_up(name: str, configured: str, private: PrivateServer) -> Outcome:
@@ -280,6 +281,7 @@ def bring_up(name: str, configured: str, private: PrivateServer) -> Outcome:
         private.url,
         f"a private server for this run, {private.url} (files in "
         f"{private.dir.relative_to(ROOT)}/),\n    as {configured} is not usable: {why}",
+        private=True,
     )
 
 
@@ -303,8 +305,9 @@ def clock_ahead(days: int) -> dict[str, str]:
 
 
 def bring_up_redmine(
-    mariadb_url: str, stops: list[Callable[[], None]], clock: dict[str, str]
+    mariadb: Outcome, stops: list[Callable[[], None]], clock: dict[str, str]
 ) -> Outcome:
+    mariadb_url, private_database = mariadb.url, mariadb.private
     running = redmine_answers()
     if running and not CAN_INSTALL:
         return Outcome("Redmine", line="already running (scripts/redmine-server.sh status)")
@@ -316,11 +319,12 @@ def bring_up_redmine(
         )
     if not mariadb_url:
         return Outcome("Redmine", missing="Redmine keeps its data in MariaDB, which is missing.")
-    # Also when it runs: `start` restarts a server whose clock is not the run's.
+    # Also when it runs: `start` restarts a server on another database or clock than the
+    # run's, and then it is stopped after the run like one this run started.
     env = {**os.environ, "MARIADB_URL": mariadb_url, **clock}
     if subprocess.run([REDMINE_SCRIPT, "start"], env=env, check=False).returncode != 0:
         return Outcome("Redmine", missing="scripts/redmine-server.sh start failed (see above).")
-    if running and not clock:
+    if running and not clock and not private_database:
         return Outcome("Redmine", line="already running (scripts/redmine-server.sh status)")
     stops.append(
         lambda: subprocess.run([REDMINE_SCRIPT, "stop"], env=env, check=False, timeout=120)
@@ -351,13 +355,12 @@ def run(command: list[str], *, days_ahead: int = 0) -> int:
     )
     try:
         say("Servers for the tests:")
-        outcomes = [
-            bring_up("MariaDB", mariadb.template_url, mariadb),
-            bring_up("Redis", redis.template_url, redis),
-        ]
-        stops += mariadb.stopped_by_us + redis.stopped_by_us
-        outcomes.append(bring_up_redmine(outcomes[0].url, stops, clock))
-        report(outcomes)
+        outcomes = [bring_up("MariaDB", mariadb.template_url, mariadb)]
+        report(outcomes[-1:])
+        outcomes.append(bring_up("Redis", redis.template_url, redis))
+        report(outcomes[-1:])
+        outcomes.append(bring_up_redmine(outcomes[0], stops, clock))
+        report(outcomes[-1:])
         missing = [outcome for outcome in outcomes if outcome.missing]
         if missing and IN_CI:
             say("CI=true: every service must run; stopping here.")
@@ -382,7 +385,7 @@ def run(command: list[str], *, days_ahead: int = 0) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        for stop in reversed(stops):
+        for stop in reversed([*mariadb.stopped_by_us, *redis.stopped_by_us, *stops]):
             stop()
 
 

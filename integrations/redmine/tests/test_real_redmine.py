@@ -567,6 +567,10 @@ def test_import_from_redmines_database_gives_what_the_rest_pull_gives(
 
     with redmine_database(redmine_server.database_url):
         run = import_from_db(project_id=project_id)
+        with connections["redmine"].cursor() as cursor:
+            # The cursor is the moment the import began by the Redmine database's clock.
+            cursor.execute("SELECT UTC_TIMESTAMP()")
+            (redmine_now,) = cursor.fetchone()
 
     assert counts(run) == ("success", len(seeded), 0, 0, 0), run.errors or run.message
     by_database = snapshot(mapped)
@@ -575,7 +579,8 @@ def test_import_from_redmines_database_gives_what_the_rest_pull_gives(
         assert by_database[issue_id] == rest, issue_id
     mapped.refresh_from_db()
     assert mapped.cursor is not None
-    assert abs(mapped.cursor - timezone.now()) < dt.timedelta(minutes=5)
+    began = mapped.cursor.astimezone(dt.UTC).replace(tzinfo=None)  # UTC_TIMESTAMP is naive
+    assert redmine_now - dt.timedelta(minutes=5) < began <= redmine_now
     comments = Comment.objects.count()
 
     run = pull()
