@@ -332,11 +332,17 @@ def bring_up_redmine(
     return Outcome("Redmine", line="started for this run (scripts/redmine-server.sh)")
 
 
-def report(outcomes: list[Outcome]) -> None:
+def report(outcomes: list[Outcome], *, after: bool = False) -> None:
     for outcome in outcomes:
         if outcome.missing:
             text = outcome.missing.replace("\n", "\n    ")
-            consequence = "missing" if IN_CI else "its tests will be skipped"
+            consequence = (
+                "missing"
+                if IN_CI
+                else "its tests were skipped"
+                if after
+                else "its tests will be skipped"
+            )
             say(f"  NO {outcome.name}: {consequence}.\n    {text}")
         else:
             say(f"  {outcome.name}: {outcome.line}")
@@ -380,7 +386,7 @@ def run(command: list[str], *, days_ahead: int = 0) -> int:
         status = subprocess.run(command, env=env, check=False).returncode
         if missing:
             say("Not tested here for want of a server:")
-            report(missing)
+            report(missing, after=True)
         return status
     except KeyboardInterrupt:
         return 130
