@@ -191,11 +191,13 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 @admin.register(RedmineProject)
 class RedmineProjectAdmin(admin.ModelAdmin):
-    list_display = ("redmine_id", "name", "queue", "direction", "is_active", "cursor")
-    list_filter = ("direction", "is_active", "queue")
-    list_editable = ("queue", "direction", "is_active")
+    list_display = (
+        "redmine_id", "name", "queue", "direction", "private_issues", "is_active", "cursor"
+    )  # fmt: skip
+    list_filter = ("direction", "private_issues", "is_active", "queue")
+    list_editable = ("queue", "direction", "private_issues", "is_active")
     search_fields = ("name", "redmine_id")
-    readonly_fields = ("cursor", "ids_checked_at")
+    readonly_fields = ("cursor", "ids_checked_at", "assignable_ids")
 
 
 class _ReferenceMappingAdmin(admin.ModelAdmin):
@@ -281,12 +283,7 @@ class RedminePushAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def retry(self, request, queryset):
-        from integrations.redmine.push import enqueue
+        from integrations.redmine.push import retry
 
-        ids = list(queryset.exclude(state=RedminePush.State.SENT).values_list("pk", flat=True))
-        RedminePush.objects.filter(pk__in=ids).update(
-            state=RedminePush.State.PENDING, attempts=0, claimed_until=None
-        )
-        for push_id in ids:
-            enqueue(push_id)
+        ids = retry(queryset)
         self.message_user(request, _("%(count)s pushes queued again.") % {"count": len(ids)})

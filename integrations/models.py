@@ -70,6 +70,10 @@ class RedmineProject(models.Model):
         PUSH = "push", _("Helpdesk → Redmine")
         BOTH = "both", _("both ways")
 
+    class PrivateIssues(models.TextChoices):
+        SKIP = "skip", _("not synced")
+        QUEUE = "queue", _("synced, seen by the queue's agents")
+
     redmine_id = models.PositiveIntegerField(_("Redmine project id"), unique=True)
     name = models.CharField(_("Redmine project"), max_length=255, blank=True)
     queue = models.ForeignKey(
@@ -87,7 +91,22 @@ class RedmineProject(models.Model):
         blank=True,
         help_text=_("Used when an agent escalates a ticket; empty: the project's first tracker."),
     )
+    private_issues = models.CharField(
+        _("private issues"),
+        max_length=8,
+        choices=PrivateIssues.choices,
+        default=PrivateIssues.SKIP,
+        help_text=_(
+            "Redmine shows a private issue only to its author, its assignee and members "
+            "allowed to see private issues. Not synced: such issues stay in Redmine, and a "
+            "linked issue made private is unlinked. Synced: they become tickets of the queue, "
+            "seen by all its agents."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+    # Redmine user ids an issue of the project can be assigned to (memberships with an
+    # assignable role), read by each pull; None until the first one.
+    assignable_ids = models.JSONField(_("assignable Redmine users"), null=True, blank=True)
     # Issues updated at or after this moment (minus the overlap) are read next time.
     cursor = models.DateTimeField(_("synced up to"), null=True, blank=True)
     # Until a pull has gone through the whole backlog once, new tickets notify nobody.
@@ -109,6 +128,10 @@ class RedmineProject(models.Model):
     @property
     def pushes(self) -> bool:
         return self.direction in (self.Direction.PUSH, self.Direction.BOTH)
+
+    @property
+    def imports_private(self) -> bool:
+        return self.private_issues == self.PrivateIssues.QUEUE
 
 
 class RedmineValue(models.Model):

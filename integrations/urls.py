@@ -6,4 +6,5 @@ app_name = "integrations"
 
 urlpatterns = [
     path("tickets/<str:key>/redmine/escalate/", views.escalate, name="redmine-escalate"),
+    path("tickets/<str:key>/redmine/retry/", views.retry_pushes, name="redmine-retry"),
 ]

@@ -386,6 +386,14 @@ class _EventRenderer:
                 "Redmine issue %(issue)s moved to project %(project)s, which is not synced; "
                 "the ticket is no longer linked to it"
             ),
+            "redmine_private": _(
+                "Redmine issue %(issue)s was made private, and private issues of its project "
+                "are not synced; the ticket is no longer linked to it"
+            ),
+            "redmine_relinked": _(
+                "Redmine issue %(issue)s is synced again (in project %(project)s); the ticket "
+                "is linked to it again"
+            ),
         }
         template = sentences.get(
             name, _("The ticket is no longer linked to Redmine issue %(issue)s")

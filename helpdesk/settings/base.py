@@ -326,6 +326,11 @@ if env.str("REDMINE_DATABASE_URL", default=""):
     DATABASES["redmine"] = database_from_env("REDMINE_DATABASE_URL")
     DATABASES["redmine"]["OPTIONS"]["init_command"] = "SET SESSION TRANSACTION READ ONLY"
 DATABASE_ROUTERS = ["integrations.redmine.router.RedmineRouter"]
+# A running integration job holds its lock for this long and renews it while it is alive;
+# a killed run frees it within this time.
+INTEGRATION_LOCK_LEASE_SECONDS = env_value("INTEGRATION_LOCK_LEASE_SECONDS", env.int, default=60)
+if INTEGRATION_LOCK_LEASE_SECONDS < 10:
+    raise ImproperlyConfigured("INTEGRATION_LOCK_LEASE_SECONDS must be at least 10")
 
 # Lock out repeated sign-in failures (EBS does not count failures of its API). A user
 # name is locked after AXES_FAILURE_LIMIT failures, an address after LOGIN_IP_FAILURE_LIMIT

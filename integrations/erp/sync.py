@@ -10,14 +10,13 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
 from django.utils import timezone
 
 from accounts import directory
 from accounts.erp import ERPError, get_gateway
 from accounts.models import User
 from integrations.models import SyncRun
-from integrations.runs import RunAborted, RunRecorder, run_job
+from integrations.runs import STOPS, RunAborted, RunRecorder, run_job
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,8 @@ def _cursor() -> dt.datetime | None:
 def _apply(recorder: RunRecorder, user: User, profile, today: dt.date) -> None:
     try:
         outcome = directory.sync_user(profile, user, today=today)
+    except STOPS:
+        raise
     except Exception as exc:
         log.exception("ERP sync of %s failed", user.erp_username)
         recorder.error(user.erp_username, f"{type(exc).__name__}: {exc}")
@@ -102,5 +103,4 @@ def sync_directory(
         KIND,
         lambda recorder: _sync(recorder, full=full, progress=progress),
         trigger=trigger,
-        lock_timeout=max(settings.ERP_SYNC_INTERVAL_MINUTES * 60, 600),
     )

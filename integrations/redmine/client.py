@@ -231,6 +231,28 @@ class RedmineClient:
     def issue_ids(self, project_id: int) -> set[int]:
         return {issue["id"] for issue in self.issues(project_id)}
 
+    @_translate
+    def memberships(self, project_id: int) -> list[dict]:
+        """The project's members: users (also those who are members through a group,
+        marked ``inherited``) and groups, each with their roles."""
+        return self._all(f"/projects/{project_id}/memberships.json", "memberships")
+
+    @_translate
+    def role(self, role_id: int) -> dict:
+        return self._get(f"/roles/{role_id}.json")["role"]
+
+    def assignable_user_ids(self, project_id: int) -> set[int]:
+        """Users an issue of the project may be assigned to: members with a role Redmine
+        lets take issues (``assignable``; a Redmine that does not say counts as yes)."""
+        memberships = [m for m in self.memberships(project_id) if m.get("user")]
+        roles = {role["id"] for m in memberships for role in m.get("roles", [])}
+        assignable = {rid for rid in roles if self.role(rid).get("assignable", True)}
+        return {
+            m["user"]["id"]
+            for m in memberships
+            if any(role["id"] in assignable for role in m.get("roles", []))
+        }
+
     # --- writes -------------------------------------------------------------------------
 
     @_translate

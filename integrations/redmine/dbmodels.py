@@ -37,6 +37,7 @@ class RmIssue(RedmineTable):
     author_id = models.IntegerField()
     created_on = models.DateTimeField(null=True)
     updated_on = models.DateTimeField(null=True)
+    closed_on = models.DateTimeField(null=True)
     is_private = models.BooleanField()
 
     class Meta(RedmineTable.Meta):

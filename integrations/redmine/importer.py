@@ -28,7 +28,7 @@ from integrations.models import (
 from integrations.redmine import mapping
 from integrations.redmine.client import format_time
 from integrations.redmine.pull import apply_issue
-from integrations.runs import RunAborted, RunRecorder, job_lock, run_job
+from integrations.runs import STOPS, RunAborted, RunRecorder, job_lock, run_job
 from tickets import signals
 
 BATCH = 500
@@ -95,6 +95,8 @@ def _as_rest(issue: RmIssue, journals: list[RmJournal], ref: _Reference) -> dict
         "due_date": issue.due_date.isoformat() if issue.due_date else None,
         "created_on": _time(issue.created_on),
         "updated_on": _time(issue.updated_on),
+        "closed_on": _time(issue.closed_on),
+        "is_private": issue.is_private,
         "journals": [
             {
                 "id": journal.pk,
@@ -125,7 +127,7 @@ def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress
     if not projects:
         raise RunAborted("no active pulling project mapping to import")
     # One at a time with the REST pull: both write links and cursors.
-    with job_lock(SyncRun.Kind.REDMINE_PULL, timeout=6 * 3600):
+    with job_lock(SyncRun.Kind.REDMINE_PULL):
         started = _redmine_now().replace(tzinfo=dt.UTC)
         ref = _Reference()
         maps = mapping.Mappings.load(client=None)
@@ -158,6 +160,8 @@ def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress
                             maps,
                         )
                         recorder.count(outcome)
+                    except STOPS:
+                        raise
                     except Exception as exc:
                         recorder.error(f"#{issue.pk}", f"{type(exc).__name__}: {exc}")
                         changed = (issue.updated_on or started).replace(tzinfo=dt.UTC)
@@ -183,5 +187,4 @@ def import_from_db(
         SyncRun.Kind.REDMINE_IMPORT,
         lambda recorder: _import(recorder, project_id=project_id, progress=progress),
         trigger=trigger,
-        lock_timeout=6 * 3600,
     )

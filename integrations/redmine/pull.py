@@ -43,7 +43,7 @@ from integrations.redmine.state import (
     text,
     title_of,
 )
-from integrations.runs import RunAborted, RunRecorder, run_job
+from integrations.runs import STOPS, RunAborted, RunRecorder, run_job
 from tickets import services, signals
 from tickets.models import Source, Ticket
 
@@ -103,6 +103,7 @@ def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink
         due_date=_local_value("due_date", remote, issue, maps),
         source=Source.REDMINE,
         created_at=parse_time(issue.get("created_on")),
+        closed_at=parse_time(issue.get("closed_on")),
         default_assignee=False,
     )
     return RedmineLink.objects.create(
@@ -126,7 +127,13 @@ def _update(link: RedmineLink, issue: dict, project: RedmineProject, maps: Mappi
         changes["queue"] = project.queue
         link.project_id = issue["project"]["id"]
     if changes:
-        ticket = services.ticket_update(actor=None, ticket=ticket, source=Source.REDMINE, **changes)
+        ticket = services.ticket_update(
+            actor=None,
+            ticket=ticket,
+            source=Source.REDMINE,
+            closed_at=parse_time(issue.get("closed_on")),
+            **changes,
+        )
     for field, overwritten in conflicts:
         kept = raw_local(ticket, field)
         if kept != overwritten:
@@ -193,8 +200,15 @@ def apply_issue(issue: dict, project: RedmineProject, maps: Mappings) -> str:
         .filter(issue_id=issue["id"])
         .first()
     )
-    if link is not None and not link.active:
-        return "unchanged"  # unlinked for good (see RedmineLink)
+    if link is not None and link.ticket_id is None:
+        return "unchanged"  # a tombstone: the ticket was deleted here (see RedmineLink)
+    if issue.get("is_private") and not project.imports_private:
+        if link is not None and link.active:
+            unlink(link, "private")
+            return "deactivated"
+        return "unchanged"
+    if link is not None and link.unlinked_at is not None:
+        _relink(link, issue)
     if link is None:
         link = _create(issue, project, maps)
         outcome = "created"
@@ -207,6 +221,19 @@ def apply_issue(issue: dict, project: RedmineProject, maps: Mappings) -> str:
     link.synced_at = timezone.now()
     link.save()
     return outcome
+
+
+def _relink(link: RedmineLink, issue: dict) -> None:
+    """The issue of an unlinked ticket is synced again (moved back into a mapped project,
+    visible again, public again): the ticket follows it from here on."""
+    services.history_add(
+        ticket=link.ticket,
+        field="redmine_relinked",
+        old_value=str(link.issue_id),
+        new_value=issue["project"].get("name", ""),
+        source=Source.REDMINE,
+    )
+    link.unlinked_at = None
 
 
 @transaction.atomic
@@ -304,8 +331,10 @@ class _Run:
         """Already pulled as it is. ``updated_on`` is second-precise: a change within
         the second we read the issue in carries the same stamp, so a stamp read less
         than the overlap after it was written is not trusted."""
-        if not link.active:
-            return True
+        if link.ticket_id is None:
+            return True  # a tombstone
+        if link.unlinked_at is not None:
+            return False  # back in what we sync: read it again
         if link.remote_updated_on is None or link.project_id != project_id:
             return False
         if updated < link.remote_updated_on:
@@ -322,7 +351,7 @@ class _Run:
         try:
             issue = self.client.issue(issue_id)
             self.recorder.count(apply_issue(issue, project, self.maps))
-        except RedmineUnavailable:
+        except (RedmineUnavailable, *STOPS):
             raise
         except RedmineNotFound:
             return True  # deleted since it was listed: the ids check unlinks it
@@ -331,6 +360,19 @@ class _Run:
             self.recorder.error(f"#{issue_id}", f"{type(exc).__name__}: {exc}")
             return False
         return True
+
+    def read_assignable(self, project: RedmineProject) -> None:
+        """Who Redmine lets take the project's issues, for the ticket page's warning
+        before an agent assigns someone Redmine would refuse."""
+        try:
+            assignable = sorted(self.client.assignable_user_ids(project.redmine_id))
+        except RedmineRefused as exc:
+            # A key that may not list members: no warnings, the push still says why.
+            log.warning("members of Redmine project %s: %s", project.redmine_id, exc.message)
+            assignable = None
+        if assignable != project.assignable_ids:
+            project.assignable_ids = assignable
+            RedmineProject.objects.filter(pk=project.pk).update(assignable_ids=assignable)
 
     def check_gone(self, project: RedmineProject) -> None:
         """Links whose issue is no longer in the project: deleted, hidden or moved."""
@@ -345,7 +387,7 @@ class _Run:
         for link in [link for link in linked if link.issue_id not in present]:
             try:
                 self._gone(link, project)
-            except RedmineUnavailable:
+            except (RedmineUnavailable, *STOPS):
                 raise
             except Exception as exc:
                 log.exception("checking Redmine issue #%s failed", link.issue_id)
@@ -391,6 +433,7 @@ def _pull(
         # Local changes still waiting (Redmine or the broker was down) go first.
         send_due()
         for project in projects:
+            run.read_assignable(project)
             if project.pulls:
                 run.pull_project(project, full=full)
         # Moves between projects are best seen once every project has been pulled.
@@ -416,5 +459,4 @@ def pull(
         KIND,
         lambda recorder: _pull(recorder, full=full, project_id=project_id, progress=progress),
         trigger=trigger,
-        lock_timeout=max(settings.REDMINE_SYNC_INTERVAL_MINUTES * 60 * 6, 3600),
     )

@@ -27,6 +27,8 @@ from integrations.models import RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
     RedmineError,
+    RedmineForbidden,
+    RedmineNotFound,
     RedmineRefused,
     parse_time,
 )
@@ -115,6 +117,20 @@ def enqueue(push_id: int, *, countdown: int = 0) -> None:
         redmine_push.apply_async((push_id,), countdown=countdown)
     except Exception:
         log.warning("Redmine push %s could not be queued; the sweep sends it", push_id)
+
+
+def retry(pushes) -> list[int]:
+    """Send these pushes (a queryset) again from the first attempt; returns their ids."""
+    ids = list(pushes.exclude(state=RedminePush.State.SENT).values_list("pk", flat=True))
+    RedminePush.objects.filter(pk__in=ids).update(
+        state=RedminePush.State.PENDING,
+        attempts=0,
+        claimed_until=None,
+        next_attempt_at=timezone.now(),
+    )
+    for push_id in ids:
+        transaction.on_commit(lambda push_id=push_id: enqueue(push_id))
+    return ids
 
 
 def claim(push_id: int) -> RedminePush | None:
@@ -206,6 +222,41 @@ def _our_journal(issue: dict, push: RedminePush, notes: str, me: int) -> int | N
     return None
 
 
+def _issue_still_ours(client, link: RedmineLink) -> dict:
+    """The linked issue, as long as it is in a project that takes our changes. Moved or
+    deleted since the last pull, the push is refused (never written into a project
+    nobody mapped) and the ticket is unlinked as the pull would."""
+    from integrations.redmine.pull import unlink
+
+    try:
+        issue = client.issue(link.issue_id)
+    except RedmineNotFound as exc:
+        unlink(link, "deleted")
+        raise RedmineRefused(
+            f"the Redmine issue was deleted ({exc.message}): not sent, and the ticket is no "
+            "longer linked to it",
+            status=exc.status,
+        ) from exc
+    except RedmineForbidden as exc:
+        unlink(link, "hidden")
+        raise RedmineRefused(
+            f"Helpdesk may no longer see the Redmine issue ({exc.message}): not sent, and the "
+            "ticket is no longer linked to it",
+            status=exc.status,
+        ) from exc
+    project_id = issue["project"]["id"]
+    if _pushing_projects().filter(redmine_id=project_id).exists():
+        return issue
+    name = issue["project"].get("name") or str(project_id)
+    if RedmineProject.objects.filter(redmine_id=project_id, is_active=True).exists():
+        raise RedmineRefused(f"the issue is now in project {name}, which takes no changes")
+    unlink(link, "moved", name)
+    raise RedmineRefused(
+        f"the issue was moved to project {name}, which is not synced: not sent, and the "
+        "ticket is no longer linked to it"
+    )
+
+
 def _send(push: RedminePush) -> None:
     client = redmine_client.get_client()
     link = push.link
@@ -219,7 +270,7 @@ def _send(push: RedminePush) -> None:
             "(Redmine would publish them)"
         )
     maps = Mappings.load(client)
-    before = client.issue(link.issue_id)
+    before = _issue_still_ours(client, link)
     ticket = Ticket.objects.get(pk=link.ticket_id)
     current, synced = remote_state(before), link.synced_state
     local = local_state(ticket, maps, synced)

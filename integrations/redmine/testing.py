@@ -8,13 +8,21 @@ answering 404 and private ones 403, subjects over 255 characters refused (422).
 The integration tests run the same scenarios against a real Redmine.
 """
 
+import contextlib
 import copy
 import datetime as dt
+import http.server
 import itertools
+import json
+import threading
+import time
+import urllib.parse
 import uuid
+from collections.abc import Iterator
 
 from integrations.redmine.client import (
     SUBJECT_MAX,
+    RedmineClient,
     RedmineForbidden,
     RedmineInvalid,
     RedmineNotFound,
@@ -60,6 +68,14 @@ class FakeRedmine:
         self.forbidden_projects: set[int] = set()  # archived, or the key lost access
         self.ignored_statuses: set[int] = set()  # the workflow drops these, silently
         self.lose_next_answer = False  # the next update is made, its answer lost
+        # Project members {project id: {user id: [role ids]}}; a project not here takes
+        # any assignee.
+        self.members: dict[int, dict[int, list[int]]] = {}
+        self.roles = {
+            3: {"id": 3, "name": "Менеджер", "assignable": True},
+            4: {"id": 4, "name": "Разработчик", "assignable": True},
+            5: {"id": 5, "name": "Наблюдатель", "assignable": False},
+        }
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -96,6 +112,7 @@ class FakeRedmine:
         assigned_to_id: int | None = None,
         due_date: str | None = None,
         notes: list[tuple[int, str, bool]] = (),
+        private: bool = False,
     ) -> dict:
         now = self.tick()
         issue = {
@@ -111,11 +128,11 @@ class FakeRedmine:
             "start_date": now[:10],
             "due_date": due_date,
             "done_ratio": 0,
-            "is_private": False,
+            "is_private": private,
             "estimated_hours": None,
             "created_on": now,
             "updated_on": now,
-            "closed_on": None,
+            "closed_on": now if self._status(status_id)["is_closed"] else None,
             "journals": [],
         }
         if issue["assigned_to"] is None:
@@ -159,6 +176,8 @@ class FakeRedmine:
         if not details and not notes:
             return
         issue["updated_on"] = self.tick()
+        if any(d["name"] == "status_id" for d in details) and issue["status"]["is_closed"]:
+            issue["closed_on"] = issue["updated_on"]  # as Redmine: the last closing
         if private and details and notes:
             self._journal(issue, user_id, None, False, details)
             self._journal(issue, user_id, notes, True, [])
@@ -258,6 +277,32 @@ class FakeRedmine:
     def issue_ids(self, project_id: int) -> set[int]:
         return {issue["id"] for issue in self.issues(project_id)}
 
+    def memberships(self, project_id: int) -> list[dict]:
+        self._call("memberships")
+        return [
+            {
+                "id": index,
+                "project": {"id": project_id},
+                "user": self._ref(user_id),
+                "roles": [{"id": rid, "name": self.roles[rid]["name"]} for rid in role_ids],
+            }
+            for index, (user_id, role_ids) in enumerate(self.members.get(project_id, {}).items())
+        ]
+
+    def role(self, role_id: int) -> dict:
+        self._call("role")
+        return dict(self.roles[role_id])
+
+    def assignable_user_ids(self, project_id: int) -> set[int]:
+        return RedmineClient.assignable_user_ids(self, project_id)
+
+    def _assignable(self, issue_id: int, user_id) -> bool:
+        members = self.members.get(self.issues_by_id[issue_id]["project"]["id"])
+        if members is None or user_id in (None, ""):
+            return True
+        roles = members.get(int(user_id), [])
+        return any(self.roles[rid]["assignable"] for rid in roles)
+
     def create_issue(self, **fields) -> dict:
         self._call("create_issue")
         if len(fields.get("subject", "")) > SUBJECT_MAX:
@@ -278,6 +323,8 @@ class FakeRedmine:
             raise RedmineNotFound("not found (404)", status=404)
         if fields.get("status_id") in self.ignored_statuses:
             del fields["status_id"]
+        if "assigned_to_id" in fields and not self._assignable(issue_id, fields["assigned_to_id"]):
+            raise RedmineInvalid("refused: Назначена is invalid", status=422)
         if fields.get("private_notes") and not self.admin:
             fields["private_notes"] = False  # as Redmine does without the permission
         self.change(issue_id, user_id=1, **fields)
@@ -298,3 +345,70 @@ def project_payload(name: str, trackers: list[dict], prefix: str = "t") -> dict:
             "enabled_module_names": ["issue_tracking"],
         }
     }
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Redmine's REST reads over HTTP, answered from a ``FakeRedmine``."""
+
+    fake: FakeRedmine
+    delay: float = 0.0
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        try:
+            body = self._answer(url.path, query)
+        except (RedmineNotFound, RedmineForbidden) as exc:
+            self.send_error(exc.status)
+            return
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _answer(self, path: str, query: dict) -> dict:
+        fake = self.fake
+        if path == "/users/current.json":
+            return {"user": fake.current_user()}
+        if path == "/issue_statuses.json":
+            return {"issue_statuses": fake.statuses()}
+        if path == "/enumerations/issue_priorities.json":
+            return {"issue_priorities": fake.priorities()}
+        if path == "/users.json":
+            return {"users": fake.users()}
+        if path == "/projects.json":
+            return {"projects": fake.projects()}
+        if path == "/issues.json":
+            since = query.get("updated_on", "").removeprefix(">=")
+            issues = fake.issues(int(query["project_id"]), updated_since=parse_time(since or None))
+            return {"issues": issues}
+        if path.startswith("/issues/"):
+            time.sleep(self.delay)
+            issue_id = int(path.removeprefix("/issues/").removesuffix(".json"))
+            return {"issue": fake.issue(issue_id, journals="include" in query)}
+        if path.startswith("/projects/") and path.endswith("/memberships.json"):
+            project_id = int(path.split("/")[2])
+            return {"memberships": fake.memberships(project_id)}
+        if path.startswith("/roles/"):
+            return {"role": fake.role(int(path.removeprefix("/roles/").removesuffix(".json")))}
+        raise RedmineNotFound("not found (404)", status=404)
+
+
+@contextlib.contextmanager
+def served_over_http(fake: FakeRedmine, *, delay: float = 0.0) -> Iterator[str]:
+    """Serve ``fake``'s reads on a loopback port (each issue read taking ``delay``
+    seconds), for a pull running in another process; yields its URL."""
+    handler = type("Handler", (_Handler,), {"fake": fake, "delay": delay})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,13 +4,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from integrations.models import RedmineLink
+from integrations.models import RedmineLink, RedmineProject, RedminePush, RedmineUser
 from integrations.redmine import push
 from tickets import selectors
+
+FAILED_SHOWN = 5
 
 
 def issue_url(issue_id: int) -> str:
@@ -18,16 +23,79 @@ def issue_url(issue_id: int) -> str:
 
 
 def ticket_panel(request, ticket) -> dict | None:
-    """The linked issue, or the escalation button for those who work the ticket."""
+    """The linked issue with the changes Redmine did not take, or the escalation button,
+    for those who work the ticket (a fixed number of queries)."""
     if not push.enabled() or not selectors.user_can_work_ticket(request.user, ticket):
         return None
     link = RedmineLink.objects.filter(ticket_id=ticket.pk).first()
     if link is not None:
-        return {"link": link, "issue_url": issue_url(link.issue_id)}
+        return {"link": link, "issue_url": issue_url(link.issue_id), **_link_state(link, ticket)}
     project = push.project_for(ticket)
     if project is None:
         return None
     return {"link": None, "project": project}
+
+
+FIELD_NAMES = {
+    "status": _lazy("status"),
+    "priority": _lazy("priority"),
+    "assignee": _lazy("assignee"),
+}
+
+
+def _link_state(link: RedmineLink, ticket) -> dict:
+    failed = list(
+        RedminePush.objects.filter(link=link, state=RedminePush.State.FAILED)
+        .select_related("comment")
+        .order_by("-created_at")[:FAILED_SHOWN]
+    )
+    for item in failed:
+        what = [str(FIELD_NAMES.get(name, name)) for name in item.fields]
+        if item.comment_id:
+            what.append(str(_("internal note") if item.comment.is_internal else _("comment")))
+        item.what = ", ".join(what)
+    state = {"failed_pushes": failed}
+    project = RedmineProject.objects.filter(redmine_id=link.project_id, is_active=True).first()
+    if (
+        link.active
+        and project is not None
+        and project.pushes
+        and project.assignable_ids is not None
+    ):
+        assignable = set(
+            RedmineUser.objects.filter(
+                redmine_id__in=project.assignable_ids, user__isnull=False
+            ).values_list("user_id", flat=True)
+        )
+        state.update(
+            project=project,
+            assignable_ids=sorted(assignable),
+            assignee_outside=ticket.assignee
+            if ticket.assignee_id not in assignable | {None}
+            else None,
+        )
+    return state
+
+
+@login_required
+@require_POST
+def retry_pushes(request, key: str):
+    """Send the changes Redmine refused again (after the cause was fixed in Redmine)."""
+    ticket = selectors.get_visible_ticket(request.user, key=key)
+    if not selectors.user_can_work_ticket(request.user, ticket):
+        raise PermissionDenied
+    with transaction.atomic():
+        ids = push.retry(RedminePush.objects.filter(link__ticket=ticket))
+    messages.info(
+        request,
+        ngettext(
+            "%(count)s change is being sent to Redmine again.",
+            "%(count)s changes are being sent to Redmine again.",
+            len(ids),
+        )
+        % {"count": len(ids)},
+    )
+    return redirect(ticket.get_absolute_url())
 
 
 @login_required

@@ -150,7 +150,7 @@ def test_one_failing_user_is_recorded_and_the_rest_done(people, monkeypatch):
 
 
 def test_runs_never_overlap(people):
-    with job_lock(SyncRun.Kind.ERP_DIRECTORY, timeout=60):
+    with job_lock(SyncRun.Kind.ERP_DIRECTORY):
         run = sync_directory()
     assert run.outcome == SyncRun.Outcome.SKIPPED
     assert User.objects.get(username="gone").is_active

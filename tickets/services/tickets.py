@@ -65,13 +65,15 @@ def ticket_create(
     files: Sequence = (),
     source: str = Source.WEB,
     created_at: datetime | None = None,
+    closed_at: datetime | None = None,
     default_assignee: bool = True,
 ) -> Ticket:
     """File a new ticket. Requesters file for themselves, in active queues only.
 
     Without an assignee the queue's default assignee takes it, unless
     ``default_assignee`` is off (a ticket imported as unassigned stays so).
-    ``created_at`` keeps the original time of a ticket imported from elsewhere."""
+    ``created_at`` keeps the original time of a ticket imported from elsewhere, and
+    ``closed_at`` the time an imported closed ticket was closed."""
     title = _validate_title(title)
     requester = requester or actor
     if requester is None:
@@ -103,8 +105,8 @@ def ticket_create(
         source=source,
         created_at=now,
         updated_at=now,
-        resolved_at=now if status.is_closed else None,
-        closed_at=now if status.is_closed else None,
+        resolved_at=(closed_at or now) if status.is_closed else None,
+        closed_at=(closed_at or now) if status.is_closed else None,
         rank=_top_rank(status.pk),
     )
     if tags:
@@ -145,7 +147,14 @@ def _changed_values(ticket: Ticket, changes: dict) -> dict[str, tuple]:
 
 
 def _update_locked(
-    *, actor: User | None, ticket: Ticket, changes: dict, source: str, now, version=None
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    changes: dict,
+    source: str,
+    now,
+    version=None,
+    closed_at: datetime | None = None,
 ) -> dict[str, tuple]:
     """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
     _check_can_work(actor, ticket)
@@ -162,7 +171,9 @@ def _update_locked(
         ticket.queue = changed["queue"][1]
     if "status" in changed:
         # Redmine applied its own workflow to what it sends; ours is for people here.
-        _apply_status(ticket, changed["status"][1], now, enforce=source != Source.REDMINE)
+        _apply_status(
+            ticket, changed["status"][1], closed_at or now, enforce=source != Source.REDMINE
+        )
         ticket.rank = _top_rank(ticket.status.pk, exclude=ticket.pk)
     for name, (_old, new) in changed.items():
         if name == "tags":
@@ -197,11 +208,14 @@ def ticket_update(
     ticket: Ticket,
     source: str = Source.WEB,
     version: int | None = None,
+    closed_at: datetime | None = None,
     **changes,
 ) -> Ticket:
     """Change any of ``UPDATABLE_FIELDS`` (tags as a list of names).
 
     ``version`` is the version the actor saw; a newer one raises ``TicketConflict``.
+    ``closed_at`` is when a status change happened elsewhere (an imported closing time):
+    the resolution timestamps take it instead of now.
     """
     locked = _lock(ticket)
     changed = _update_locked(
@@ -211,6 +225,7 @@ def ticket_update(
         source=source,
         now=timezone.now(),
         version=version,
+        closed_at=closed_at,
     )
     _announce_change(locked, actor, source, changed)
     return locked

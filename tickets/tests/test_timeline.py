@@ -264,5 +264,13 @@ def test_links_to_outside_issues_and_sync_conflicts_are_told(ticket, agent):
     )
     assert f"<strong>{agent.get_display_name()}</strong> was overwritten" in english[5]
     assert "<strong>nobody</strong> was kept" in english[5]
+    note("redmine_private", old="45")
+    note("redmine_relinked", old="42", new="Сеть")
+    english = texts(agent, ticket)[1:]
+    assert english[6].startswith("Redmine issue <strong>#45</strong> was made private")
+    assert english[7] == (
+        "Redmine issue <strong>#42</strong> is synced again (in project <strong>Сеть</strong>); "
+        "the ticket is linked to it again"
+    )
     # Agents only: these are internal entries.
-    assert TicketEvent.objects.filter(ticket=ticket, is_internal=True).count() == 6
+    assert TicketEvent.objects.filter(ticket=ticket, is_internal=True).count() == 8

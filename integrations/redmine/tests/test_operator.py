@@ -91,7 +91,9 @@ def test_mapping_lists_render(admin_client, redmine, project, model):
     assert answer.status_code == 200
 
 
-def test_failed_pushes_can_be_sent_again(admin_client, redmine, project, net_agent):
+def test_failed_pushes_can_be_sent_again(
+    admin_client, redmine, project, net_agent, django_capture_on_commit_callbacks
+):
     from tickets import services
     from tickets.models import Ticket
 
@@ -101,13 +103,14 @@ def test_failed_pushes_can_be_sent_again(admin_client, redmine, project, net_age
     services.comment_add(actor=net_agent, ticket=Ticket.objects.get(), body="Ещё раз")
     RedminePush.objects.update(state=RedminePush.State.FAILED, last_error="down")
     redmine.down = False
-    admin_client.post(
-        reverse("admin:integrations_redminepush_changelist"),
-        {
-            "action": "retry",
-            "_selected_action": list(RedminePush.objects.values_list("pk", flat=True)),
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:integrations_redminepush_changelist"),
+            {
+                "action": "retry",
+                "_selected_action": list(RedminePush.objects.values_list("pk", flat=True)),
+            },
+        )
     assert RedminePush.objects.get().state == RedminePush.State.SENT
 
 

@@ -4,6 +4,7 @@ moves, deletions and conflicts."""
 import datetime as dt
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from integrations.models import RedmineLink, RedmineProject, RedmineStatus, SyncRun
@@ -173,8 +174,9 @@ def test_a_failing_issue_is_recorded_skipped_and_read_again(redmine, project, mo
 def test_redmine_down_mid_run_fails_the_run_and_the_next_one_completes(redmine, project):
     for n in range(6):
         redmine.add_issue(10, f"Задача {n}", notes=[(7, f"Заметка {n}", False)])
-    # Statuses, priorities, the list and three issues, then the connection is gone.
-    redmine.fail_after = len(redmine.calls) + 6
+    # Statuses, priorities, the project's members, the list and three issues, then the
+    # connection is gone.
+    redmine.fail_after = len(redmine.calls) + 7
 
     run = pull()
 
@@ -195,7 +197,7 @@ def test_redmine_down_mid_run_fails_the_run_and_the_next_one_completes(redmine, 
 
 def test_a_run_while_another_holds_the_lock_is_skipped(redmine, project):
     redmine.add_issue(10, "Задача")
-    with job_lock(SyncRun.Kind.REDMINE_PULL, timeout=60):
+    with job_lock(SyncRun.Kind.REDMINE_PULL):
         run = pull()
     assert run.outcome == "skipped"
     assert not Ticket.objects.exists()
@@ -416,16 +418,126 @@ def test_a_ticket_deleted_here_is_not_imported_again(redmine, project):
     assert not Ticket.objects.exists()
 
 
-def test_an_issue_that_is_visible_again_stays_unlinked(redmine, project):
+def test_an_issue_that_is_visible_again_is_linked_again(redmine, project):
     issue = redmine.add_issue(10, "Спряталась")
     pull()
     redmine.hidden.add(issue["id"])
     pull(full=True)
     redmine.hidden.clear()
     redmine.change(issue["id"], notes="Снова видна")
+
+    pull()
+
+    ticket = Ticket.objects.get()
+    assert RedmineLink.objects.get().active
+    assert list(ticket.comments.values_list("body", flat=True)) == ["Снова видна"]
+    assert ticket.events.filter(field="redmine_relinked").exists()
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_an_issue_moved_out_and_back_is_synced_again(redmine, project, full):
+    issue = redmine.add_issue(10, "Уедет и вернётся")
+    pull()
+    redmine.move(issue["id"], 20)
     pull(full=True)
-    assert Ticket.objects.count() == 1
-    assert not Comment.objects.exists()
+    assert not RedmineLink.objects.get().active
+    redmine.change(issue["id"], subject="Пока в архиве")  # not ours while away
+    redmine.move(issue["id"], 10)
+    redmine.change(issue["id"], status_id=2, notes="Вернулась")
+
+    run = pull(full=full)
+
+    assert run.updated == 1
+    link = RedmineLink.objects.get()
+    assert link.active and link.project_id == 10
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Пока в архиве"
+    assert ticket.status.name == "В работе"
+    assert list(ticket.comments.values_list("body", flat=True)) == ["Вернулась"]
+    entry = ticket.events.get(field="redmine_relinked")
+    assert (entry.old_value, entry.new_value) == (str(issue["id"]), "Сеть")
+    assert pull().updated == 0  # and in step from now on
+
+
+def test_a_ticket_deleted_here_stays_a_tombstone(redmine, project):
+    issue = redmine.add_issue(10, "Удалим у себя")
+    pull()
+    Ticket.objects.all().delete()
+    redmine.change(issue["id"], notes="Ещё жива")
+    pull(full=True)
+    assert not Ticket.objects.exists()
+
+
+def test_closed_issues_keep_the_time_redmine_closed_them(redmine, project):
+    closed = redmine.add_issue(10, "Закрыта давно", status_id=5)
+    redmine.clock += dt.timedelta(days=3)
+    later = redmine.add_issue(10, "Закроют позже")
+    redmine.clock += dt.timedelta(days=2)
+    pull()
+    redmine.change(later["id"], status_id=5)
+    closed_on = redmine.issues_by_id[later["id"]]["closed_on"]
+
+    pull()
+
+    first = Ticket.objects.get(redmine_link__issue_id=closed["id"])
+    assert first.closed_at == first.created_at == dt.datetime.fromisoformat(closed["closed_on"])
+    second = Ticket.objects.get(redmine_link__issue_id=later["id"])
+    assert second.closed_at == second.resolved_at == dt.datetime.fromisoformat(closed_on)
+    assert second.closed_at - second.created_at == dt.timedelta(days=2, seconds=1)
+
+
+def test_private_issues_are_not_synced_unless_the_project_says_so(redmine, project):
+    private = redmine.add_issue(10, "Зарплаты", private=True)
+    public = redmine.add_issue(10, "Принтер")
+
+    pull()
+
+    assert list(Ticket.objects.values_list("title", flat=True)) == ["Принтер"]
+    redmine.issues_by_id[public["id"]]["is_private"] = True  # made private later
+    redmine.change(public["id"], notes="Теперь приватная")
+    run = pull()
+    assert run.deactivated == 1
+    ticket = Ticket.objects.get()
+    assert not ticket.comments.exists()
+    assert ticket.events.filter(field="redmine_private").exists()
+
+    RedmineProject.objects.update(private_issues=RedmineProject.PrivateIssues.QUEUE)
+    pull(full=True)
+    assert sorted(Ticket.objects.values_list("title", flat=True)) == ["Зарплаты", "Принтер"]
+    assert RedmineLink.objects.filter(issue_id=private["id"], unlinked_at=None).exists()
+
+
+def test_the_soft_time_limit_stops_the_pull_and_keeps_the_cursor(redmine, project, monkeypatch):
+    issues = [redmine.add_issue(10, f"Задача {n}") for n in range(4)]
+    real = pull_module.apply_issue
+
+    def slow(issue, *args):
+        if issue["id"] == issues[2]["id"]:
+            raise SoftTimeLimitExceeded()
+        return real(issue, *args)
+
+    monkeypatch.setattr(pull_module, "apply_issue", slow)
+    run = pull()
+
+    assert run.outcome == "partial"
+    assert "time limit" in run.message
+    assert (run.created, run.failed, run.errors) == (2, 0, [])  # no issue is blamed
+    project.refresh_from_db()
+    assert project.cursor == dt.datetime.fromisoformat(issues[1]["updated_on"])
+    assert not project.backlog_done
+
+    monkeypatch.setattr(pull_module, "apply_issue", real)
+    assert pull().outcome == "success"
+    assert Ticket.objects.count() == 4
+
+
+def test_the_pull_reads_who_may_take_the_projects_issues(redmine, project):
+    redmine.members[10] = {7: [4], 8: [5]}  # 8 only watches
+
+    pull()
+
+    project.refresh_from_db()
+    assert project.assignable_ids == [7]
 
 
 def test_a_failing_first_issue_leaves_the_others_their_requester(redmine, project, monkeypatch):

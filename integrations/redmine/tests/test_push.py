@@ -357,3 +357,122 @@ def test_board_move_queues_one_push(redmine, linked, net_agent):
         actor=net_agent, ticket=ticket, status=status("closed"), version=ticket.version
     )
     assert RedminePush.objects.get().fields == ["status"]
+
+
+# --- pushes to issues that left the synced projects, and refused assignees -------------
+
+
+def test_a_push_to_an_issue_moved_to_an_unmapped_project_is_refused(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.move(issue["id"], 20)  # the sandbox nobody mapped; no pull since
+    journals = len(redmine.issues_by_id[issue["id"]]["journals"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(actor=net_agent, ticket=ticket, body="Внутреннее", is_internal=True)
+
+    assert len(redmine.issues_by_id[issue["id"]]["journals"]) == journals  # nothing written
+    failed = RedminePush.objects.get()
+    assert failed.state == RedminePush.State.FAILED
+    assert "moved to project Архив, which is not synced" in failed.last_error
+    assert not RedmineLink.objects.get().active
+    assert ticket.events.get(field="redmine_moved").new_value == "Архив"
+
+
+def test_a_push_to_a_deleted_issue_is_refused_and_unlinks(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.delete(issue["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=net_agent, ticket=ticket, priority=priority("high"))
+    failed = RedminePush.objects.get()
+    assert failed.state == RedminePush.State.FAILED
+    assert "deleted" in failed.last_error
+    assert ticket.events.filter(field="redmine_deleted").exists()
+
+
+def test_a_push_to_an_issue_moved_to_another_pushing_project_is_sent(
+    redmine, linked, net_agent, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    RedmineProject.objects.create(redmine_id=20, name="Архив", queue=ticket.queue)
+    redmine.move(issue["id"], 20)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=net_agent, ticket=ticket, priority=priority("high"))
+    assert RedminePush.objects.get().state == RedminePush.State.SENT
+    assert redmine.issues_by_id[issue["id"]]["priority"]["id"] == 3
+
+
+@pytest.fixture
+def outsider(net_agent):
+    """An agent Redmine knows as user 8, who only watches project 10."""
+    from accounts.roles import Role
+    from accounts.tests.factories import UserFactory
+    from integrations.models import RedmineUser
+
+    user = UserFactory(username="petrov", first_name="Пётр", last_name="Петров", roles=[Role.AGENT])
+    RedmineUser.objects.create(redmine_id=8, login="petrov", user=user)
+    return user
+
+
+def test_the_ticket_page_warns_of_an_assignee_redmine_refuses_and_shows_the_failed_push(
+    client, redmine, linked, net_agent, outsider, django_capture_on_commit_callbacks
+):
+    issue, ticket = linked
+    redmine.members[10] = {7: [4], 8: [5]}
+    pull()
+    client.force_login(net_agent)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert f'data-redmine-assignable="{net_agent.pk}"' in page  # the list's warning
+    assert "redmine-assignee-outside" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=net_agent, ticket=ticket, assignee=outsider)
+
+    failed = RedminePush.objects.get(state=RedminePush.State.FAILED)
+    assert "is invalid" in failed.last_error
+    with translation.override("ru"):
+        page = client.get(ticket.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "redmine-assignee-outside" in page
+    assert "Пётр Петров" in page
+    assert 'data-testid="redmine-failed-pushes"' in page
+
+    redmine.members[10][8] = [4]  # the Redmine admin adds him; the agent sends it again
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(reverse("integrations:redmine-retry", args=[ticket.key]))
+    assert answer.status_code == 302
+    assert RedminePush.objects.get(pk=failed.pk).state == RedminePush.State.SENT
+    assert redmine.issues_by_id[issue["id"]]["assigned_to"]["id"] == 8
+
+
+def test_the_panel_costs_a_fixed_number_of_queries(client, redmine, linked, net_agent, outsider):
+    _issue, ticket = linked
+    redmine.members[10] = {7: [4]}
+    pull()
+    client.force_login(net_agent)
+
+    def page_queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(ticket.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    page_queries()  # caches filled
+    before = page_queries()
+    for n in range(3):
+        RedminePush.objects.create(
+            link=ticket.redmine_link, fields=["assignee"], state=RedminePush.State.FAILED,
+            last_error=f"refused {n}",
+        )  # fmt: skip
+    assert page_queries() == before
+
+
+def test_only_those_who_work_the_ticket_send_pushes_again(client, redmine, linked, requester):
+    _issue, ticket = linked
+    client.force_login(requester)
+    answer = client.post(reverse("integrations:redmine-retry", args=[ticket.key]))
+    assert answer.status_code == 404

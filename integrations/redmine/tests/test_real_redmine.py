@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 
@@ -25,12 +26,15 @@ from django.db.utils import load_backend
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.roles import Role
+from accounts.tests.factories import UserFactory
 from integrations.models import (
     RedmineLink,
     RedminePriority,
     RedmineProject,
     RedminePush,
     RedmineStatus,
+    RedmineUser,
     SyncRun,
 )
 from integrations.redmine import push
@@ -461,7 +465,7 @@ def test_two_runs_started_together_one_is_skipped(api, mapped, redmine_project):
 
 def test_a_run_while_another_holds_the_lock_is_skipped(api, mapped, redmine_project):
     api.seed(redmine_project["id"], [Seed("Задача")])
-    with job_lock(SyncRun.Kind.REDMINE_PULL, timeout=60):
+    with job_lock(SyncRun.Kind.REDMINE_PULL):
         run = pull()
     assert run.outcome == "skipped"
     assert not Ticket.objects.exists()
@@ -643,3 +647,96 @@ def test_deleted_and_moved_issues_are_unlinked_with_a_history_entry(
     assert entry.old_value == str(moved)
     assert entry.new_value == other_project["name"]
     assert Ticket.objects.count() == 3  # the tickets stay
+
+
+# --- issues that leave and come back, pushes that would go astray, refused assignees ---
+
+
+def test_an_issue_moved_out_and_back_is_synced_again(api, mapped, redmine_project, other_project):
+    (issue_id,) = api.seed(redmine_project["id"], [Seed("Уедет и вернётся")])
+    pull()
+    api.update(issue_id, project_id=other_project["id"])
+    assert pull(full=True).deactivated == 1
+    api.update(issue_id, project_id=redmine_project["id"])
+    api.update(issue_id, notes="Вернулась")
+
+    run = pull(full=True)
+
+    assert run.outcome == "success", run.errors or run.message
+    link = RedmineLink.objects.get()
+    assert link.active
+    assert comments_of(link.ticket) == [("Вернулась", False)]
+    assert link.ticket.events.filter(field="redmine_relinked").exists()
+
+
+def test_a_push_to_an_issue_moved_away_writes_nothing_there(
+    api, mapped, redmine_project, other_project, agent, django_capture_on_commit_callbacks
+):
+    (issue_id,) = api.seed(redmine_project["id"], [Seed("Переедет в песочницу")])
+    pull()
+    ticket = Ticket.objects.get()
+    api.update(issue_id, project_id=other_project["id"])  # no pull since
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_add(actor=agent, ticket=ticket, body="Внутреннее", is_internal=True)
+
+    assert [j for j in api.issue(issue_id)["journals"] if j.get("notes")] == []
+    push = RedminePush.objects.get()
+    assert push.state == RedminePush.State.FAILED
+    assert "which is not synced" in push.last_error
+
+
+def test_closed_issues_keep_redmines_closing_time(api, mapped, redmine_project):
+    (issue_id,) = api.seed(redmine_project["id"], [Seed("Закрыта", status_id=5)])
+    closed_on = api.issue(issue_id)["closed_on"]
+    assert closed_on
+
+    pull()
+
+    ticket = Ticket.objects.get()
+    assert ticket.closed_at == dt.datetime.fromisoformat(closed_on.replace("Z", "+00:00"))
+
+
+def test_private_issues_stay_in_redmine_by_default(api, mapped, redmine_project):
+    fields = {"project_id": redmine_project["id"], "subject": "Зарплаты", "is_private": True}
+    private = api.call("POST", "/issues.json", json={"issue": fields}).json()["issue"]
+    assert private["is_private"] is True
+    api.seed(redmine_project["id"], [Seed("Принтер")])
+
+    pull()
+
+    assert list(Ticket.objects.values_list("title", flat=True)) == ["Принтер"]
+
+
+def test_an_assignee_outside_the_redmine_project_is_warned_of_and_the_refusal_shows(
+    api, mapped, redmine_project, agent, client, django_capture_on_commit_callbacks
+):
+    login = f"rm{uuid.uuid4().hex[:8]}"
+    user = api.call(
+        "POST",
+        "/users.json",
+        json={"user": {"login": login, "firstname": "Пётр", "lastname": "Петров",
+                       "mail": f"{login}@example.com", "password": "not-used-123"}},
+    ).json()["user"]  # fmt: skip
+    try:
+        outsider = UserFactory(username=login, roles=[Role.AGENT])
+        RedmineUser.objects.create(redmine_id=user["id"], login=login, user=outsider)
+        api.seed(redmine_project["id"], [Seed("Кому назначить?")])
+
+        pull()
+
+        mapped.refresh_from_db()
+        assert mapped.assignable_ids is not None
+        assert user["id"] not in mapped.assignable_ids
+        ticket = Ticket.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.ticket_update(actor=agent, ticket=ticket, assignee=outsider)
+        push = RedminePush.objects.get()
+        assert push.state == RedminePush.State.FAILED
+        assert "invalid" in push.last_error.lower() or "неверн" in push.last_error.lower()
+        client.force_login(agent)
+        page = client.get(ticket.get_absolute_url()).content.decode()
+        assert 'data-testid="redmine-failed-pushes"' in page
+        assert 'data-testid="redmine-assignee-outside"' in page
+    finally:
+        api.session.delete(f"{api.server.url}/users/{user['id']}.json", timeout=HTTP_TIMEOUT)
