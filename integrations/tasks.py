@@ -1,5 +1,6 @@
 """Celery tasks of the integrations; their schedules are declared in settings
-(``CELERY_BEAT_SCHEDULE``) and written to the admin's periodic tasks on migrate."""
+(``CELERY_BEAT_SCHEDULE``) and created once in the admin's periodic tasks
+(integrations/schedule.py)."""
 
 from celery import shared_task
 

@@ -244,9 +244,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_IMPORTS = ["helpdesk.tasks"]
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic jobs are declared here; ``migrate`` (and beat at start) write them to the
-# admin's "Periodic tasks", where operators can pause them or change the interval.
+CELERY_BEAT_SCHEDULER = "integrations.schedule:Scheduler"
+# Periodic jobs are declared here; ``migrate`` (and beat at start) create the missing ones
+# in the admin's "Periodic tasks", which owns them from then on: operators pause them or
+# change the interval there (integrations/schedule.py).
 CELERY_BEAT_SCHEDULE = {}
 
 # --- Auth -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from helpdesk.tests.test_settings import load_settings
 
 def test_celery_reads_django_settings_and_uses_the_database_scheduler():
     assert celery_app.main == "helpdesk"
-    assert celery_app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert celery_app.conf.beat_scheduler == "integrations.schedule:Scheduler"
     assert celery_app.conf.task_time_limit == 300
     assert "helpdesk.ping" in celery_app.tasks
 
