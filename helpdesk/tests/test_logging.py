@@ -4,7 +4,11 @@ import json
 import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,3 +62,43 @@ def test_json_lines_carry_the_site_time_zone():
         "Not Found: /nowhere"
     ]
     assert all(event["time"].endswith("+03:00") for event in events), events
+
+
+@pytest.mark.redis
+@pytest.mark.celery_worker
+def test_a_celery_worker_logs_json_when_asked(redis_url):
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo",
+         "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "-Q", f"test-{uuid.uuid4().hex[:8]}", "--loglevel=INFO"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings.base",
+             "DJANGO_ENV_FILE": "", "REDIS_URL": redis_url, "LOG_FORMAT": "json", "TZ": "UTC"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    lines = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = worker.stderr.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "ready" in line:
+                break
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    logged = [line for line in lines if line.strip()]
+    assert any("ready" in line for line in logged), logged
+    if os.geteuid() == 0:
+        # As root, Celery warns (in plain text) before any logging is set up.
+        first = next(i for i, line in enumerate(logged) if line.startswith("{"))
+        assert "SecurityWarning" in "".join(logged[:first])
+        logged = logged[first:]
+    records = [json.loads(line) for line in logged]  # every line, not only ours
+    ready = next(r for r in records if "ready" in r["message"])
+    assert ready["level"] == "INFO"
+    assert ready["time"].endswith("+03:00")  # TIME_ZONE, as the web processes stamp it
