@@ -7,9 +7,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from notifications import live_updates, profile, receivers
+        from notifications import live_access, live_updates, profile, receivers
         from tickets import signals
 
         signals.change_recorded.connect(receivers.change_recorded, dispatch_uid="notifications")
         live_updates.connect()
+        live_access.connect()
         profile.register()

@@ -12,7 +12,10 @@ Every socket joins its user's group (notifications). The page may then send:
 - ``{"type": "ping"}`` → ``{"type": "pong"}``.
 
 Every subscription is checked against ``tickets.selectors``; a refused one is answered
-``{"type": "refused", ...}`` and joins nothing.
+``{"type": "refused", ...}`` and joins nothing. Subscriptions follow the rights: when they
+change (``live_access.py``) the socket checks them again and drops what is no longer
+allowed, with ``{"type": "revoked", "board": [queue ids]}`` or ``{"type": "revoked",
+"ticket": id}``; a user no longer active is disconnected.
 """
 
 from channels.db import database_sync_to_async
@@ -65,6 +68,14 @@ def _missed(user, after: int) -> tuple[list[dict], int, int]:
     return [as_message(row) for row in rows], unread, newest
 
 
+@database_sync_to_async
+def _current_user(user_id: int):
+    """The user as the database has them now (roles and queues read afresh)."""
+    from accounts.models import User
+
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
 def _ids(value) -> list[int]:
     values = value if isinstance(value, list) else [value]
     return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63]
@@ -76,6 +87,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined = []
         self.viewing: set[int] = set()
+        self.boards: set[int] = set()
         user = self.scope.get("user")
         # Accept first so the browser receives the close code; a refused handshake
         # would only show up as a generic failure.
@@ -91,6 +103,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if group not in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+
+    async def _leave(self, group: str) -> None:
+        if group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.remove(group)
 
     async def disconnect(self, code: int) -> None:
         for ticket_id in self.viewing:
@@ -122,6 +139,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         allowed = await _board_queue_ids(self.user, wanted)
         for queue_id in allowed:
             await self._join(board_group(queue_id))
+        self.boards.update(allowed)
         refused = [queue_id for queue_id in wanted if queue_id not in allowed]
         if refused:
             await self.send_json({"type": "refused", "board": refused})
@@ -140,6 +158,43 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.viewing.add(ticket_id)
         await self.send_json({"type": "subscribed", "ticket": ticket_id})
         await self._presence(ticket_id, "join")
+
+    # --- Rights that changed (live_access.py) -------------------------------------------
+
+    async def access_changed(self, event: dict) -> None:
+        if not hasattr(self, "user"):
+            return
+        user = await _current_user(self.user.pk)
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        if "ticket_id" in event:
+            await self._recheck_ticket(event["ticket_id"])
+            return
+        for ticket_id in sorted(self.viewing):
+            await self._recheck_ticket(ticket_id)
+        allowed = set(await _board_queue_ids(user, sorted(self.boards)))
+        revoked = sorted(self.boards - allowed)
+        for queue_id in revoked:
+            await self._leave(board_group(queue_id))
+        self.boards = allowed
+        if revoked:
+            await self.send_json({"type": "revoked", "board": revoked})
+
+    async def _recheck_ticket(self, ticket_id: int) -> None:
+        if ticket_id not in self.viewing:
+            return
+        can_see, can_work = await _ticket_access(self.user, ticket_id)
+        if can_work:
+            await self._join(ticket_staff_group(ticket_id))
+            return
+        await self._leave(ticket_staff_group(ticket_id))  # no more internal notes
+        if not can_see:
+            await self._presence(ticket_id, "leave")
+            await self._leave(ticket_group(ticket_id))
+            self.viewing.discard(ticket_id)
+            await self.send_json({"type": "revoked", "ticket": ticket_id})
 
     # --- Presence: who else has the ticket open ----------------------------------------
 

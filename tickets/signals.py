@@ -9,6 +9,7 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
   and ``changes`` (``{code: (old raw value, new raw value)}``); for an edited comment
   ``fields == ["comment"]`` and ``comment`` is the comment (mind ``comment.is_internal``).
 - ``comment_added``: ``comment``.
+- ``watchers_changed``: ``user`` started (``watching=True``) or stopped watching.
 - ``ticket_moved``: a move on the board: ``from_status_id``, ``to_status_id``,
   ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The
   ticket carries the new ``version`` and ``rank``. Live boards apply it with
@@ -52,3 +53,4 @@ ticket_created = Signal()
 ticket_changed = Signal()
 comment_added = Signal()
 ticket_moved = Signal()
+watchers_changed = Signal()

@@ -165,3 +165,99 @@ async def test_notifications_arrive_and_resume_after_a_reconnect(client, redis_l
     assert resumed["unread"] == count
     await socket.disconnect()
     await get_channel_layer().flush()
+
+
+# --- subscriptions follow the rights -----------------------------------------------------
+
+
+async def _subscribed(client, user, **subscription):
+    socket = await ws_connect(client, user)
+    await socket.send_json_to({"type": "subscribe", **subscription})
+    await receive_type(socket, "subscribed")
+    return socket
+
+
+async def _internal_note(world) -> None:
+    await sync_to_async(services.comment_add)(
+        actor=world["agent"], ticket=world["ticket"], body="Пароль от роутера", is_internal=True
+    )
+
+
+async def test_an_agent_removed_from_a_queue_stops_hearing_it(client, redis_layer, world):
+    agent, hd, ticket = world["agent"], world["hd"], world["ticket"]
+    board = await _subscribed(client, agent, board=[hd.pk])
+    page = await _subscribed(client.__class__(), agent, ticket=ticket.pk)
+
+    await sync_to_async(hd.members.remove)(agent)
+
+    assert await receive_type(board, "revoked") == {"type": "revoked", "board": [hd.pk]}
+    assert await receive_type(page, "revoked") == {"type": "revoked", "ticket": ticket.pk}
+    manager = await sync_to_async(UserFactory)(username="boss", roles=[Role.MANAGER])
+    await sync_to_async(services.comment_add)(
+        actor=manager, ticket=ticket, body="Пароль от роутера", is_internal=True
+    )
+    fresh = await sync_to_async(type(ticket).objects.get)(pk=ticket.pk)
+    await sync_to_async(services.ticket_move)(
+        actor=manager,
+        ticket=fresh,
+        status=await sync_to_async(status)("in_progress"),
+        version=fresh.version,
+    )
+    assert await board.receive_nothing(timeout=0.5)
+    assert await page.receive_nothing(timeout=0.5)
+    await board.disconnect()
+    await page.disconnect()
+
+
+async def test_a_requester_whose_ticket_went_to_someone_else_stops_hearing_it(
+    client, redis_layer, world
+):
+    ticket = world["ticket"]
+    page = await _subscribed(client, world["requester"], ticket=ticket.pk)
+    newcomer = await sync_to_async(UserFactory)(username="newcomer", roles=[Role.REQUESTER])
+
+    await sync_to_async(services.ticket_update)(
+        actor=world["agent"], ticket=ticket, requester=newcomer
+    )
+
+    assert await receive_type(page, "revoked") == {"type": "revoked", "ticket": ticket.pk}
+    await sync_to_async(services.comment_add)(actor=world["agent"], ticket=ticket, body="Ответ")
+    assert await page.receive_nothing(timeout=0.5)
+    await page.disconnect()
+
+
+async def test_a_watcher_who_stops_watching_stops_hearing(client, redis_layer, world):
+    ticket, other = (
+        world["ticket"],
+        await sync_to_async(UserFactory)(username="colleague", roles=[Role.REQUESTER]),
+    )
+    await sync_to_async(services.ticket_watch)(
+        actor=world["agent"], ticket=ticket, user=other, watching=True
+    )
+    page = await _subscribed(client, other, ticket=ticket.pk)
+    await sync_to_async(services.ticket_watch)(
+        actor=world["agent"], ticket=ticket, user=other, watching=False
+    )
+    assert await receive_type(page, "revoked") == {"type": "revoked", "ticket": ticket.pk}
+    await page.disconnect()
+
+
+async def test_a_deactivated_user_is_disconnected(client, redis_layer, world):
+    agent = world["agent"]
+    board = await _subscribed(client, agent, board=[world["hd"].pk])
+    agent.is_active = False
+    await sync_to_async(agent.save)()
+    closed = await board.receive_output(timeout=5)
+    while closed["type"] != "websocket.close":
+        closed = await board.receive_output(timeout=5)
+    assert closed["code"] == 4401
+
+
+async def test_an_agent_who_still_may_work_keeps_everything(client, redis_layer, world):
+    agent, ticket = world["agent"], world["ticket"]
+    page = await _subscribed(client, agent, ticket=ticket.pk)
+    await sync_to_async(services.ticket_update)(actor=agent, ticket=ticket, assignee=agent)
+    await _internal_note(world)
+    note = await receive_type(page, "ticket.commented")
+    assert note["internal"] is True
+    await page.disconnect()

@@ -97,6 +97,8 @@ function connect() {
       return;
     }
     if (payload?.type === "hello") onHello(payload);
+    // This page's board or ticket is no longer ours to watch: reload to what we may see.
+    if (payload?.type === "revoked") window.location.reload();
     seen(payload);
     document.dispatchEvent(new CustomEvent("helpdesk:live", { detail: payload }));
   });

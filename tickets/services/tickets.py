@@ -312,6 +312,14 @@ def ticket_watch(
         field="watchers",
         new_value=str(user.pk),
     )
+    _send_on_commit(
+        signals.watchers_changed,
+        ticket=locked,
+        actor=actor,
+        source=source,
+        user=user,
+        watching=watching,
+    )
     return True
 
 
