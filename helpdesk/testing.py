@@ -1,6 +1,7 @@
 """Helpers for tests that use real services (imported by conftest.py and tests)."""
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from channels.layers import InMemoryChannelLayer
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -120,3 +122,14 @@ def celery_pointed_at(broker_url: str, result_backend: str | None = None) -> Ite
     finally:
         forget_celery_connections(app)
         app.conf.update(**previous)
+
+
+class JsonRoundTripChannelLayer(InMemoryChannelLayer):
+    """The in-memory channel layer of the tests, passing every message through JSON (what
+    the browser gets) so that a payload with a date, a lazy string or a model fails."""
+
+    async def send(self, channel: str, message: dict) -> None:
+        await super().send(channel, json.loads(json.dumps(message)))
+
+    async def group_send(self, group: str, message: dict) -> None:
+        await super().group_send(group, json.loads(json.dumps(message)))

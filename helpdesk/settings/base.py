@@ -327,6 +327,9 @@ if env.str("REDMINE_DATABASE_URL", default=""):
     DATABASES["redmine"] = database_from_env("REDMINE_DATABASE_URL")
     DATABASES["redmine"]["OPTIONS"]["init_command"] = "SET SESSION TRANSACTION READ ONLY"
 DATABASE_ROUTERS = ["integrations.redmine.router.RedmineRouter"]
+# A failing receiver of a tickets signal is logged and never undoes the change; the test
+# settings make it raise, so that a broken receiver fails its test.
+RAISE_RECEIVER_ERRORS = False
 # A running integration job holds its lock for this long and renews it while it is alive;
 # a killed run frees it within this time.
 INTEGRATION_LOCK_LEASE_SECONDS = env_value("INTEGRATION_LOCK_LEASE_SECONDS", env.int, default=60)

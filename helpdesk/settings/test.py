@@ -19,7 +19,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = ""
 CELERY_RESULT_BACKEND = None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Messages go through JSON as they would to a browser: a payload JSON cannot carry fails.
+CHANNEL_LAYERS = {"default": {"BACKEND": "helpdesk.testing.JsonRoundTripChannelLayer"}}
+RAISE_RECEIVER_ERRORS = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]

@@ -4,6 +4,7 @@ format."""
 import json
 import logging
 
+import pytest
 from channels.routing import ProtocolTypeRouter
 from django.utils.module_loading import import_string
 
@@ -54,3 +55,13 @@ def test_json_log_lines_keep_cyrillic_readable():
     assert line["message"] == "Заявка HD-1"
     assert line["level"] == "WARNING"
     assert "Заявка" in JsonFormatter().format(record)
+
+
+def test_live_messages_in_the_tests_go_through_json():
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.utils import timezone
+
+    layer = get_channel_layer()
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        async_to_sync(layer.group_send)("g", {"type": "live.event", "at": timezone.now()})

@@ -4,6 +4,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
@@ -100,25 +101,28 @@ def _send_on_commit(signal: Signal, **kwargs) -> None:
     once it commits (never, if it rolls back). Nothing inside ``signals.muted()``."""
     if signals.is_muted():
         return
-    recorded = signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs)
-    for receiver, result in recorded:
-        if isinstance(result, Exception):
-            logger.error(
-                "receiver %r of change_recorded failed",
-                receiver,
-                exc_info=(type(result), result, result.__traceback__),
-            )
+    _report(
+        "change_recorded",
+        signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs),
+    )
+    transaction.on_commit(
+        lambda: _report("a tickets signal", signal.send_robust(sender=Ticket, **kwargs))
+    )
 
-    def send() -> None:
-        for receiver, result in signal.send_robust(sender=Ticket, **kwargs):
-            if isinstance(result, Exception):
-                logger.error(
-                    "receiver %r of a tickets signal failed",
-                    receiver,
-                    exc_info=(type(result), result, result.__traceback__),
-                )
 
-    transaction.on_commit(send)
+def _report(name: str, results) -> None:
+    """A failing receiver is logged and never undoes the change; with
+    ``RAISE_RECEIVER_ERRORS`` (the tests) it raises, so a broken receiver fails its test."""
+    failures = [(receiver, result) for receiver, result in results if isinstance(result, Exception)]
+    for receiver, error in failures:
+        logger.error(
+            "receiver %r of %s failed",
+            receiver,
+            name,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+    if failures and settings.RAISE_RECEIVER_ERRORS:
+        raise failures[0][1]
 
 
 def _lock(ticket: Ticket | int) -> Ticket:

@@ -290,7 +290,9 @@ def test_nothing_is_sent_or_kept_on_rollback(queue, requester, received, committ
     assert not TicketEvent.objects.exists()
 
 
-def test_a_failing_receiver_does_not_break_the_change(ticket, agent, caplog, committed):
+def test_a_failing_receiver_does_not_break_the_change(ticket, agent, settings, caplog, committed):
+    settings.RAISE_RECEIVER_ERRORS = False  # as in production
+
     def broken(sender, **kwargs):
         raise RuntimeError("receiver down")
 
@@ -599,3 +601,15 @@ def test_imported_comment_keeps_its_author_and_time(queue, agent, requester):
     assert ticket.updated_at > written  # an old comment does not move the ticket back
     with pytest.raises(ValueError):
         services.comment_add(actor=requester, ticket=ticket, body="Чужое", author=agent)
+
+
+def test_in_the_tests_a_failing_receiver_fails_the_test(ticket, agent, committed):
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver down")
+
+    signals.ticket_changed.connect(broken)
+    try:
+        with pytest.raises(RuntimeError, match="receiver down"), committed():
+            services.ticket_update(actor=agent, ticket=ticket, priority=priority("high"))
+    finally:
+        signals.ticket_changed.disconnect(broken)
