@@ -243,3 +243,18 @@ def visible_tags(user: User) -> QuerySet[Tag]:
         scope = Q(tickets__in=visible_tickets(user))
     # The filter comes first, so the count uses its join: visible tickets only.
     return Tag.objects.filter(scope).annotate(ticket_count=Count("tickets")).order_by("name", "pk")
+
+
+def last_changed_by(ticket: Ticket) -> User | None:
+    """Who made the latest change that bumped the ticket's version."""
+    # Only the kinds of change that raise the version (not comments, files, watchers).
+    event = (
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=[TicketEvent.Kind.CHANGED, TicketEvent.Kind.MOVED]
+        )
+        .exclude(field="comment")
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.actor if event else None

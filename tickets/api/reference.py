@@ -254,7 +254,7 @@ class SavedViewListView(OwnSavedViewsMixin, generics.ListCreateAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data["name"].strip()
-        query = services.saved_query(serializer.validated_data["query"])
+        query = services.normalised_query(serializer.validated_data["query"])
         replacing = bool(name) and self.get_queryset().filter(name=name).exists()
         view = services.saved_view_save(user=request.user, name=name, query=query)
         body = self.get_serializer(view).data

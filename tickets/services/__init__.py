@@ -10,9 +10,7 @@ Refusals are exceptions: ``ValidationError`` (bad input, with field names),
 ``TicketConflict`` (the ticket changed since the actor saw it).
 """
 
-from tickets.services.board import MoveResult, ticket_move
-from tickets.services.comments import attachment_add, comment_add, comment_edit
-from tickets.services.core import (
+from tickets.services._base import (
     RANK_STEP,
     UNSET,
     UPDATABLE_FIELDS,
@@ -20,15 +18,17 @@ from tickets.services.core import (
     TicketError,
     TransitionNotAllowed,
     history_add,
-    last_changed_by,
     validate_assignee,
 )
-from tickets.services.saved_views import saved_query, saved_view_delete, saved_view_save
+from tickets.services.board import MoveResult, ticket_move
+from tickets.services.comments import attachment_add, comment_add, comment_edit
+from tickets.services.saved_views import normalised_query, saved_view_delete, saved_view_save
 from tickets.services.tickets import (
     BulkResult,
     ticket_assign,
     ticket_change_status,
     ticket_create,
+    ticket_reply,
     ticket_take,
     ticket_update,
     ticket_watch,
@@ -48,14 +48,14 @@ __all__ = [
     "comment_add",
     "comment_edit",
     "history_add",
-    "last_changed_by",
-    "saved_query",
+    "normalised_query",
     "saved_view_delete",
     "saved_view_save",
     "ticket_assign",
     "ticket_change_status",
     "ticket_create",
     "ticket_move",
+    "ticket_reply",
     "ticket_take",
     "ticket_update",
     "ticket_watch",

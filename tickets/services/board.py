@@ -14,16 +14,16 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.services.core import (
+from tickets.services._base import (
     RANK_STEP,
-    _announce_change,
-    _apply_status,
-    _check_can_work,
-    _check_version,
-    _lock,
-    _raw,
-    _send_on_commit,
-    _top_rank,
+    announce_change,
+    apply_status,
+    check_can_work,
+    check_version,
+    lock_ticket,
+    raw_value,
+    send_on_commit,
+    top_rank,
 )
 
 
@@ -70,13 +70,13 @@ def ticket_move(
     Neighbours that are no longer in that column (or not in ``visible_ids``, a queryset
     of the tickets the actor sees) are ignored; without any the card goes to the top.
     """
-    locked = _lock(ticket)
-    _check_can_work(actor, locked)
-    _check_version(locked, version, actor=actor)
+    locked = lock_ticket(ticket)
+    check_can_work(actor, locked)
+    check_version(locked, version, actor=actor)
     now = timezone.now()
     old_status = locked.status
     if status.pk != old_status.pk:
-        _apply_status(locked, status, now)
+        apply_status(locked, status, now)
     column = Ticket.objects.filter(status_id=status.pk).exclude(pk=locked.pk)
     candidates = column if visible_ids is None else column.filter(pk__in=visible_ids)
     lower = _neighbour(candidates, previous_id)
@@ -89,7 +89,7 @@ def ticket_move(
     if lower is not None:
         locked.rank = _rank_after(column, lower)
     elif upper is None:
-        locked.rank = _top_rank(status.pk, exclude=locked.pk)
+        locked.rank = top_rank(status.pk, exclude=locked.pk)
     locked.version += 1
     locked.updated_at = now
     locked.save()
@@ -101,8 +101,8 @@ def ticket_move(
         kind=TicketEvent.Kind.MOVED,
         created_at=now,
         field="status" if status_changed else "rank",
-        old_value=_raw(old_status) if status_changed else "",
-        new_value=_raw(status) if status_changed else str(locked.rank),
+        old_value=raw_value(old_status) if status_changed else "",
+        new_value=raw_value(status) if status_changed else str(locked.rank),
     )
     result = MoveResult(
         ticket=locked,
@@ -110,7 +110,7 @@ def ticket_move(
         previous_id=lower.pk if lower is not None else None,
         next_id=upper.pk if upper is not None else None,
     )
-    _send_on_commit(
+    send_on_commit(
         signals.ticket_moved,
         ticket=locked,
         actor=actor,
@@ -121,5 +121,5 @@ def ticket_move(
         next_id=result.next_id,
     )
     if status_changed:
-        _announce_change(locked, actor, source, {"status": (old_status, status)})
+        announce_change(locked, actor, source, {"status": (old_status, status)})
     return result

@@ -17,13 +17,13 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors import user_can_see_ticket, user_can_work_ticket
-from tickets.services.core import (
-    _check_can_work,
-    _event,
-    _lock,
-    _raw,
-    _send_on_commit,
-    _store_files,
+from tickets.services._base import (
+    check_can_work,
+    lock_ticket,
+    new_event,
+    raw_value,
+    send_on_commit,
+    store_files,
 )
 from tickets.uploads import removes_files_on_error, validate_uploads
 
@@ -52,7 +52,7 @@ def _comment_locked(
         created_at=now,
     )
     events = [
-        _event(
+        new_event(
             ticket,
             author,
             source,
@@ -63,7 +63,7 @@ def _comment_locked(
             is_internal=is_internal,
         )
     ]
-    events += _store_files(ticket, files, actor=actor, source=source, now=now, comment=comment)[1]
+    events += store_files(ticket, files, actor=actor, source=source, now=now, comment=comment)[1]
     TicketEvent.objects.bulk_create(events)
     # A comment is activity, not a change of the ticket: the version stays. An internal
     # note is not activity requesters may notice: the update time stays too.
@@ -72,7 +72,7 @@ def _comment_locked(
         ticket.updated_at = now
     search.index_comment(comment)
     # An imported comment is announced as its author's: nobody hears of their own words.
-    _send_on_commit(
+    send_on_commit(
         signals.comment_added, ticket=ticket, actor=author, source=source, comment=comment
     )
     return comment
@@ -97,7 +97,7 @@ def comment_add(
     ``author``, and when, ``created_at``."""
     if author is not None and actor is not None and author != actor:
         raise ValueError("only the system writes comments on someone else's behalf")
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     return _comment_locked(
         actor=actor,
         ticket=locked,
@@ -115,10 +115,10 @@ def comment_edit(
     *, actor: User | None, comment: Comment, body: str, source: str = Source.WEB
 ) -> Comment:
     """Change a comment's text: its author may, and those who work the ticket."""
-    locked = _lock(comment.ticket_id)
+    locked = lock_ticket(comment.ticket_id)
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if actor is not None and actor.pk != comment.author_id:
-        _check_can_work(actor, locked)
+        check_can_work(actor, locked)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("A comment cannot be empty.")})
@@ -140,7 +140,7 @@ def comment_edit(
     comment.edited_at = now
     comment.save(update_fields=["body", "edited_at"])
     search.reindex_comments(locked.pk)
-    _send_on_commit(
+    send_on_commit(
         signals.ticket_changed,
         ticket=locked,
         actor=actor,
@@ -162,22 +162,22 @@ def attachment_add(
     source: str = Source.WEB,
 ):
     """Attach files to the ticket itself (not to a comment)."""
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     if actor is not None and not user_can_see_ticket(actor, locked):
         raise PermissionDenied(_("You cannot add files to this ticket."))
     if not files:
         raise ValidationError({"files": _("Choose a file to attach.")})
     validate_uploads(files)
     now = timezone.now()
-    attachments, events = _store_files(locked, files, actor=actor, source=source, now=now)
+    attachments, events = store_files(locked, files, actor=actor, source=source, now=now)
     TicketEvent.objects.bulk_create(events)
     Ticket.objects.filter(pk=locked.pk).update(updated_at=now)
-    _send_on_commit(
+    send_on_commit(
         signals.ticket_changed,
         ticket=locked,
         actor=actor,
         source=source,
         fields=["attachments"],
-        changes={"attachments": ("", _raw([a.pk for a in attachments]))},
+        changes={"attachments": ("", raw_value([a.pk for a in attachments]))},
     )
     return attachments

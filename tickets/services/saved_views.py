@@ -13,7 +13,7 @@ from tickets.models import (
 # --- Saved views ----------------------------------------------------------------------
 
 
-def saved_query(params: QueryDict | str) -> str:
+def normalised_query(params: QueryDict | str) -> str:
     """A ticket-list query as saved views keep it: no leading "?", no page and no empty
     parameters."""
     if isinstance(params, str):

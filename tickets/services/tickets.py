@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.roles import user_is_agent
 from tickets import search, signals
 from tickets.models import (
+    Comment,
     Priority,
     Queue,
     Source,
@@ -21,26 +22,26 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors import user_can_see_ticket, user_can_work_ticket
-from tickets.services.comments import _comment_locked
-from tickets.services.core import (
+from tickets.services._base import (
     UNSET,
     UPDATABLE_FIELDS,
     TicketError,
-    _announce_change,
-    _apply_status,
-    _check_can_work,
-    _check_version,
-    _event,
-    _lock,
-    _next_key,
-    _raw,
-    _send_on_commit,
-    _store_files,
-    _tags,
-    _top_rank,
-    _validate_title,
+    announce_change,
+    apply_status,
+    check_can_work,
+    check_version,
+    lock_ticket,
+    new_event,
+    next_key,
+    raw_value,
+    send_on_commit,
+    store_files,
+    tags_named,
+    top_rank,
     validate_assignee,
+    validate_title,
 )
+from tickets.services.comments import _comment_locked
 from tickets.uploads import removes_files_on_error, validate_uploads
 from tickets.workflow import workflow
 
@@ -74,7 +75,7 @@ def ticket_create(
     ``default_assignee`` is off (a ticket imported as unassigned stays so).
     ``created_at`` keeps the original time of a ticket imported from elsewhere, and
     ``closed_at`` the time an imported closed ticket was closed."""
-    title = _validate_title(title)
+    title = validate_title(title)
     requester = requester or actor
     if requester is None:
         raise ValidationError({"requester": _("Choose who the ticket is for.")})
@@ -90,7 +91,7 @@ def ticket_create(
         assignee = queue.default_assignee
     validate_assignee(assignee)
     now = created_at or timezone.now()
-    number, key = _next_key(queue)
+    number, key = next_key(queue)
     ticket = Ticket.objects.create(
         queue=queue,
         number=number,
@@ -107,17 +108,17 @@ def ticket_create(
         updated_at=now,
         resolved_at=(closed_at or now) if status.is_closed else None,
         closed_at=(closed_at or now) if status.is_closed else None,
-        rank=_top_rank(status.pk),
+        rank=top_rank(status.pk),
     )
     if tags:
-        ticket.tags.set(_tags(tags))
+        ticket.tags.set(tags_named(tags))
     if watchers:
         ticket.watchers.set(watchers)
-    events = [_event(ticket, actor, source, TicketEvent.Kind.CREATED, now, new_value=key)]
-    events += _store_files(ticket, files, actor=actor, source=source, now=now)[1]
+    events = [new_event(ticket, actor, source, TicketEvent.Kind.CREATED, now, new_value=key)]
+    events += store_files(ticket, files, actor=actor, source=source, now=now)[1]
     TicketEvent.objects.bulk_create(events)
     search.index_fields(ticket)
-    _send_on_commit(signals.ticket_created, ticket=ticket, actor=actor, source=source)
+    send_on_commit(signals.ticket_created, ticket=ticket, actor=actor, source=source)
     return ticket
 
 
@@ -130,9 +131,9 @@ def _changed_values(ticket: Ticket, changes: dict) -> dict[str, tuple]:
         new = changes[name]
         if name == "tags":
             old = {tag.name for tag in ticket.tags.all()}
-            new = {tag.name for tag in _tags(new)}
+            new = {tag.name for tag in tags_named(new)}
         elif name == "title":
-            new = _validate_title(new)
+            new = validate_title(new)
             old = ticket.title
         elif name == "description":
             new = new or ""
@@ -157,8 +158,8 @@ def _update_locked(
     closed_at: datetime | None = None,
 ) -> dict[str, tuple]:
     """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
-    _check_can_work(actor, ticket)
-    _check_version(ticket, version, actor=actor)
+    check_can_work(actor, ticket)
+    check_version(ticket, version, actor=actor)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
@@ -171,28 +172,28 @@ def _update_locked(
         ticket.queue = changed["queue"][1]
     if "status" in changed:
         # Redmine applied its own workflow to what it sends; ours is for people here.
-        _apply_status(
+        apply_status(
             ticket, changed["status"][1], closed_at or now, enforce=source != Source.REDMINE
         )
-        ticket.rank = _top_rank(ticket.status.pk, exclude=ticket.pk)
+        ticket.rank = top_rank(ticket.status.pk, exclude=ticket.pk)
     for name, (_old, new) in changed.items():
         if name == "tags":
-            ticket.tags.set(_tags(new))
+            ticket.tags.set(tags_named(new))
         elif name not in ("queue", "status"):
             setattr(ticket, name, new)
     ticket.version += 1
     ticket.updated_at = now
     ticket.save()
     TicketEvent.objects.bulk_create(
-        _event(
+        new_event(
             ticket,
             actor,
             source,
             TicketEvent.Kind.CHANGED,
             now,
             field=name,
-            old_value=_raw(old),
-            new_value=_raw(new),
+            old_value=raw_value(old),
+            new_value=raw_value(new),
         )
         for name, (old, new) in changed.items()
     )
@@ -217,7 +218,7 @@ def ticket_update(
     ``closed_at`` is when a status change happened elsewhere (an imported closing time):
     the resolution timestamps take it instead of now.
     """
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     changed = _update_locked(
         actor=actor,
         ticket=locked,
@@ -227,7 +228,7 @@ def ticket_update(
         version=version,
         closed_at=closed_at,
     )
-    _announce_change(locked, actor, source, changed)
+    announce_change(locked, actor, source, changed)
     return locked
 
 
@@ -243,7 +244,7 @@ def ticket_change_status(
     version: int | None = None,
 ) -> Ticket:
     """Change the status, optionally with a comment explaining why, as one change."""
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     now = timezone.now()
     changed = _update_locked(
         actor=actor,
@@ -263,8 +264,51 @@ def ticket_change_status(
             now=now,
             files=(),
         )
-    _announce_change(locked, actor, source, changed)
+    announce_change(locked, actor, source, changed)
     return locked
+
+
+@removes_files_on_error
+@transaction.atomic
+def ticket_reply(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    files: Sequence = (),
+    is_internal: bool = False,
+    status: Status | None = None,
+    version: int | None = None,
+    source: str = Source.WEB,
+) -> Comment | None:
+    """Answer on a ticket: a public reply or an internal note with its files, and with
+    ``status`` a new status, as one change (``version`` guards the status change). A
+    status change needs no text; returns the comment, or None when there is none."""
+    locked = lock_ticket(ticket)
+    now = timezone.now()
+    changed = {}
+    if status is not None:
+        changed = _update_locked(
+            actor=actor,
+            ticket=locked,
+            changes={"status": status},
+            source=source,
+            now=now,
+            version=version,
+        )
+    comment = None
+    if status is None or (body or "").strip() or files:
+        comment = _comment_locked(
+            actor=actor,
+            ticket=locked,
+            body=body,
+            is_internal=is_internal,
+            source=source,
+            now=now,
+            files=files,
+        )
+    announce_change(locked, actor, source, changed)
+    return comment
 
 
 def ticket_assign(
@@ -290,7 +334,7 @@ def ticket_watch(
     *, actor: User | None, ticket: Ticket, user: User, watching: bool, source: str = Source.WEB
 ) -> bool:
     """Add or remove a watcher; people may (un)watch themselves, agents anyone."""
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     if actor is not None and not (
         user_can_work_ticket(actor, locked)
         or (actor == user and user_can_see_ticket(actor, locked))
@@ -312,7 +356,7 @@ def ticket_watch(
         field="watchers",
         new_value=str(user.pk),
     )
-    _send_on_commit(
+    send_on_commit(
         signals.watchers_changed,
         ticket=locked,
         actor=actor,
@@ -359,7 +403,7 @@ def tickets_bulk_update(
     for ticket in tickets:
         try:
             with transaction.atomic():
-                locked = _lock(ticket)
+                locked = lock_ticket(ticket)
                 changed = _update_locked(
                     actor=actor, ticket=locked, changes=changes, source=source, now=now
                 )
@@ -368,6 +412,6 @@ def tickets_bulk_update(
             result.skipped.append((ticket, reason or str(exc)))
             continue
         if changed:
-            _announce_change(locked, actor, source, changed)
+            announce_change(locked, actor, source, changed)
             result.updated.append(locked)
     return result

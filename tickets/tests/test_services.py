@@ -613,3 +613,57 @@ def test_in_the_tests_a_failing_receiver_fails_the_test(ticket, agent, committed
             services.ticket_update(actor=agent, ticket=ticket, priority=priority("high"))
     finally:
         signals.ticket_changed.disconnect(broken)
+
+
+# --- Replies: a comment with files and a status, as one change ------------------------
+
+
+def test_a_reply_with_files_and_a_status_is_one_change(
+    ticket, agent, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.models import Attachment, TicketEvent
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    changed, commented = [], []
+    signals.ticket_changed.connect(receiver := lambda **kw: changed.append(kw["fields"]))
+    signals.comment_added.connect(receiver2 := lambda **kw: commented.append(kw["comment"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = services.ticket_reply(
+            actor=agent,
+            ticket=ticket,
+            body="Починили, лог приложен",
+            files=[SimpleUploadedFile("fix.log", b"ok\n")],
+            status=status("resolved"),
+            version=ticket.version,
+        )
+    ticket.refresh_from_db()
+    assert ticket.status == status("resolved")
+    assert comment.body == "Починили, лог приложен"
+    assert Attachment.objects.get().comment == comment
+    assert TicketEvent.objects.filter(ticket=ticket, field="status").count() == 1
+    signals.ticket_changed.disconnect(receiver)
+    signals.comment_added.disconnect(receiver2)
+    assert (changed, commented) == ([["status"]], [comment])  # one change, one comment
+
+
+def test_a_reply_with_a_stale_version_saves_nothing(ticket, agent):
+    with pytest.raises(services.TicketConflict):
+        services.ticket_reply(
+            actor=agent,
+            ticket=ticket,
+            body="Ответ",
+            status=status("resolved"),
+            version=ticket.version - 1,
+        )
+    assert not ticket.comments.exists()
+
+
+def test_a_status_change_needs_no_text_but_a_plain_reply_does(ticket, agent):
+    assert (
+        services.ticket_reply(actor=agent, ticket=ticket, body="", status=status("resolved"))
+        is None
+    )
+    with pytest.raises(ValidationError):
+        services.ticket_reply(actor=agent, ticket=ticket, body="  ")

@@ -123,7 +123,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "chips": filter_chips(form, request.GET),
         "has_filters": form.has_filters,
         "saved_views": list(SavedView.objects.filter(user=user).only("pk", "name", "query")),
-        "saved_query": services.saved_query(request.GET),
+        "saved_query": services.normalised_query(request.GET),
         "can_bulk": can_bulk,
         "explicit_sort": form.value("sort") or "",
         "default_sort": "" if form.searching else DEFAULT_SORT,
@@ -276,7 +276,7 @@ def _report_bulk(request: HttpRequest, result, *, selected: int, found: int) -> 
 def saved_view_save(request: HttpRequest) -> HttpResponse:
     """Save the current list as a named view; an existing name of the user is replaced."""
     name = (request.POST.get("name") or "").strip()
-    query = services.saved_query(request.POST.get("query") or "")
+    query = services.normalised_query(request.POST.get("query") or "")
     replacing = bool(name) and SavedView.objects.filter(user=request.user, name=name).exists()
     try:
         view = services.saved_view_save(user=request.user, name=name, query=query)

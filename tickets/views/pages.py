@@ -8,7 +8,6 @@ refusal by the rules is a message, never a server error.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -242,28 +241,6 @@ def ticket_watch(request: HttpRequest, key: str) -> HttpResponse:
 # --- Comments and files ---------------------------------------------------------------
 
 
-def _comment_with_status(request: HttpRequest, ticket: Ticket, data: dict):
-    """Reply and change the status as one step (one transaction)."""
-    body, files = data["body"], data["files"]
-    with transaction.atomic():
-        services.ticket_change_status(
-            actor=request.user,
-            ticket=ticket,
-            status=data["status"],
-            comment="" if files else body,
-            is_internal=data.get("is_internal", False),
-            version=data.get("version"),
-        )
-        if files:
-            services.comment_add(
-                actor=request.user,
-                ticket=ticket,
-                body=body,
-                is_internal=data.get("is_internal", False),
-                files=files,
-            )
-
-
 @login_required
 @require_POST
 def comment_create(request: HttpRequest, key: str) -> HttpResponse:
@@ -273,16 +250,15 @@ def comment_create(request: HttpRequest, key: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            if data.get("status"):
-                _comment_with_status(request, ticket, data)
-            else:
-                services.comment_add(
-                    actor=request.user,
-                    ticket=ticket,
-                    body=data["body"],
-                    is_internal=data.get("is_internal", False),
-                    files=data["files"],
-                )
+            services.ticket_reply(
+                actor=request.user,
+                ticket=ticket,
+                body=data["body"],
+                files=data["files"],
+                is_internal=data.get("is_internal", False),
+                status=data.get("status"),
+                version=data.get("version"),
+            )
         except TicketConflict as exc:
             messages.warning(
                 request,

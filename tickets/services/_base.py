@@ -23,7 +23,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.selectors import user_can_work_ticket
+from tickets.selectors import last_changed_by, user_can_work_ticket
 from tickets.uploads import attachment_create
 from tickets.workflow import workflow
 
@@ -83,7 +83,7 @@ class TicketConflict(TicketError):
 # --- Helpers --------------------------------------------------------------------------
 
 
-def _raw(value) -> str:
+def raw_value(value) -> str:
     """A value as stored in the history: ids, ISO dates and plain text, never labels."""
     if value is None:
         return ""
@@ -96,7 +96,7 @@ def _raw(value) -> str:
     return str(value)
 
 
-def _send_on_commit(signal: Signal, **kwargs) -> None:
+def send_on_commit(signal: Signal, **kwargs) -> None:
     """Announce a change: ``change_recorded`` now, inside the transaction, and ``signal``
     once it commits (never, if it rolls back). Nothing inside ``signals.muted()``."""
     if signals.is_muted():
@@ -125,7 +125,7 @@ def _report(name: str, results) -> None:
         raise failures[0][1]
 
 
-def _lock(ticket: Ticket | int) -> Ticket:
+def lock_ticket(ticket: Ticket | int) -> Ticket:
     """The ticket's row, locked until the transaction ends, with its workflow objects."""
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
     locked = Ticket.objects.select_for_update().get(pk=pk)
@@ -139,32 +139,17 @@ def _lock(ticket: Ticket | int) -> Ticket:
     return locked
 
 
-def _check_version(ticket: Ticket, version: int | None, *, actor: User | None = None) -> None:
+def check_version(ticket: Ticket, version: int | None, *, actor: User | None = None) -> None:
     if version is not None and version != ticket.version:
         raise TicketConflict(ticket, changed_by=last_changed_by(ticket), actor=actor)
 
 
-def last_changed_by(ticket: Ticket) -> User | None:
-    """Who made the latest change that bumped the ticket's version."""
-    # Only the kinds of change that raise the version (not comments, files, watchers).
-    event = (
-        TicketEvent.objects.filter(
-            ticket=ticket, kind__in=[TicketEvent.Kind.CHANGED, TicketEvent.Kind.MOVED]
-        )
-        .exclude(field="comment")
-        .select_related("actor")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return event.actor if event else None
-
-
-def _check_can_work(actor: User | None, ticket: Ticket) -> None:
+def check_can_work(actor: User | None, ticket: Ticket) -> None:
     if actor is not None and not user_can_work_ticket(actor, ticket):
         raise PermissionDenied(_("You cannot change this ticket."))
 
 
-def _top_rank(status_id: int, *, exclude: int | None = None) -> int:
+def top_rank(status_id: int, *, exclude: int | None = None) -> int:
     column = Ticket.objects.filter(status_id=status_id)
     if exclude is not None:
         column = column.exclude(pk=exclude)
@@ -172,7 +157,7 @@ def _top_rank(status_id: int, *, exclude: int | None = None) -> int:
     return 0 if lowest is None else lowest - RANK_STEP
 
 
-def _store_files(
+def store_files(
     ticket: Ticket, files, *, actor, source, now, comment=None
 ) -> tuple[list, list[TicketEvent]]:
     """Store validated uploads; returns the attachments and their (unsaved) history rows."""
@@ -184,7 +169,7 @@ def _store_files(
         )
         attachments.append(attachment)
         events.append(
-            _event(
+            new_event(
                 ticket,
                 actor,
                 source,
@@ -198,13 +183,13 @@ def _store_files(
     return attachments, events
 
 
-def _event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:
+def new_event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:
     return TicketEvent(
         ticket=ticket, actor=actor, source=source, kind=kind, created_at=now, **values
     )
 
 
-def _apply_status(ticket: Ticket, status: Status, now, *, enforce: bool = True) -> None:
+def apply_status(ticket: Ticket, status: Status, now, *, enforce: bool = True) -> None:
     """Move the ticket into ``status``: transition rules (unless ``enforce`` is off) and
     the resolution timestamps."""
     old = ticket.status
@@ -229,7 +214,7 @@ def validate_assignee(assignee: User | None) -> None:
         )
 
 
-def _validate_title(title: str) -> str:
+def validate_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("Enter a title.")})
@@ -238,7 +223,7 @@ def _validate_title(title: str) -> str:
     return title
 
 
-def _tags(names: Iterable[str]) -> list[Tag]:
+def tags_named(names: Iterable[str]) -> list[Tag]:
     wanted = sorted({Tag.normalize(name) for name in names} - {""})
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
     for name in wanted:
@@ -247,7 +232,7 @@ def _tags(names: Iterable[str]) -> list[Tag]:
     return [existing[name] for name in wanted]
 
 
-def _next_key(queue: Queue) -> tuple[int, str]:
+def next_key(queue: Queue) -> tuple[int, str]:
     """The next number of the queue's key prefix; the counter row is locked meanwhile."""
     prefix = queue.key_prefix
     _counter, created = KeyCounter.objects.get_or_create(prefix=prefix)
@@ -264,15 +249,17 @@ def _next_key(queue: Queue) -> tuple[int, str]:
     return counter.last_number, f"{prefix}-{counter.last_number}"
 
 
-def _announce_change(ticket: Ticket, actor, source, changed: dict) -> None:
+def announce_change(ticket: Ticket, actor, source, changed: dict) -> None:
     if changed:
-        _send_on_commit(
+        send_on_commit(
             signals.ticket_changed,
             ticket=ticket,
             actor=actor,
             source=source,
             fields=list(changed),
-            changes={name: (_raw(old), _raw(new)) for name, (old, new) in changed.items()},
+            changes={
+                name: (raw_value(old), raw_value(new)) for name, (old, new) in changed.items()
+            },
         )
 
 
@@ -289,7 +276,7 @@ def history_add(
 ) -> TicketEvent:
     """A history entry about the ticket that changes none of its fields: a link to an
     outside system made or broken, a conflict resolved by an integration."""
-    locked = _lock(ticket)
+    locked = lock_ticket(ticket)
     return TicketEvent.objects.create(
         ticket=locked,
         actor=actor,
