@@ -327,20 +327,35 @@ if env.str("REDMINE_DATABASE_URL", default=""):
     DATABASES["redmine"]["OPTIONS"]["init_command"] = "SET SESSION TRANSACTION READ ONLY"
 DATABASE_ROUTERS = ["integrations.redmine.router.RedmineRouter"]
 
-# Lock out repeated sign-in failures (EBS does not count failures of its API). A user
-# name is locked after AXES_FAILURE_LIMIT failures, an address after LOGIN_IP_FAILURE_LIMIT
-# (higher: terminal servers put many people behind one address), for the cool-off time.
+# Pause sign-in after wrong passwords (EBS does not count failures of its API); the rule is
+# in accounts/lockout.py and docs/configuration.md. Counted per (user name, address) pair:
+# nobody can lock someone else out, and an office behind one NAT address is not locked
+# by one person's typos. The LOGIN_FAILURE_LIMIT-th failure pauses the pair for the first
+# step of LOGIN_PAUSE_MINUTES; each failure after a pause takes the next step.
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_value("LOGIN_FAILURE_LIMIT", env.int, default=5)
-LOGIN_IP_FAILURE_LIMIT = env_value("LOGIN_IP_FAILURE_LIMIT", env.int, default=20)
-AXES_COOLOFF_TIME = timedelta(minutes=env_value("LOGIN_COOLOFF_MINUTES", env.int, default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+LOGIN_PAUSE_MINUTES = env_value(
+    "LOGIN_PAUSE_MINUTES", lambda name, **kw: env.list(name, cast=int, **kw), default=[1, 5, 15, 60]
+)
+LOGIN_FAILURE_MEMORY_HOURS = env_value("LOGIN_FAILURE_MEMORY_HOURS", env.int, default=24)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT must be at least 1")
+if not LOGIN_PAUSE_MINUTES or min(LOGIN_PAUSE_MINUTES) < 1:
+    raise ImproperlyConfigured("LOGIN_PAUSE_MINUTES must list whole minutes, e.g. 1,5,15,60")
+if max(LOGIN_PAUSE_MINUTES) > LOGIN_FAILURE_MEMORY_HOURS * 60:
+    raise ImproperlyConfigured("LOGIN_FAILURE_MEMORY_HOURS must outlast the longest pause")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+# Attempts while paused are refused unchecked and do not count (they would lengthen it).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "accounts.lockout.LoginAttemptsHandler"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
+# Pauses and failures are shown by accounts/admin.py, with our labels and actions.
+AXES_ENABLE_ADMIN = False
 
 # --- Internationalisation -------------------------------------------------------------
 
@@ -504,7 +519,8 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
-        # Failures and lockouts (WARNING) are kept; every success would be noise.
-        "axes": {"level": "WARNING"},
+        # accounts.lockout logs failures and pauses with the user name and address; axes'
+        # own lines say the same with both masked.
+        "axes": {"level": "ERROR"},
     },
 }
