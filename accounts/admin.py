@@ -7,6 +7,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -95,6 +96,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 # --- Sign-in lockouts (django-axes' records, with our labels and rule) ---------------------
 
 
+class ListTitleMixin:
+    """The list is titled with the plural name: Django's "Select <name> to view" puts a
+    Russian feminine noun in the wrong case."""
+
+    def changelist_view(self, request, extra_context=None):
+        title = capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
 def _paused(now) -> Q:
     """Rows whose (user name, address) pair is paused at ``now`` (see accounts.lockout)."""
     steps = settings.LOGIN_PAUSE_MINUTES
@@ -125,7 +135,7 @@ class PausedFilter(admin.SimpleListFilter):
 
 
 @admin.register(SignInLockout)
-class SignInLockoutAdmin(admin.ModelAdmin):
+class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
     """Wrong passwords per user name and address: who is paused, until when; "clear"
     forgets the pair's failures (from every browser), which lifts the pause."""
 
@@ -238,7 +248,7 @@ class SignInLockoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(FailedSignIn)
-class FailedSignInAdmin(admin.ModelAdmin):
+class FailedSignInAdmin(ListTitleMixin, admin.ModelAdmin):
     """Every wrong password and every attempt refused while paused, as a record."""
 
     list_display = ("attempt_time", "user_name", "address", "refused", "browser")
