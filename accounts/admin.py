@@ -249,7 +249,7 @@ class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
 
 @admin.register(FailedSignIn)
 class FailedSignInAdmin(ListTitleMixin, admin.ModelAdmin):
-    """Every wrong password and every attempt refused while paused, as a record."""
+    """Every wrong password, as a record (kept when a lockout is cleared)."""
 
     list_display = ("attempt_time", "user_name", "address", "refused", "browser")
     list_filter = ("locked_out",)
@@ -272,7 +272,7 @@ class FailedSignInAdmin(ListTitleMixin, admin.ModelAdmin):
     def address(self, failure: FailedSignIn) -> str:
         return failure.ip_address or ""
 
-    @admin.display(description=_("paused"), boolean=True, ordering="locked_out")
+    @admin.display(description=_("started a pause"), boolean=True, ordering="locked_out")
     def refused(self, failure: FailedSignIn) -> bool:
         return failure.locked_out
 

@@ -208,7 +208,7 @@ class SignInLockout(AccessAttempt):
 
 
 class FailedSignIn(AccessFailureLog):
-    """One wrong password (or refused attempt while paused), kept as a record."""
+    """One wrong password, kept as a record (``locked_out``: it started a pause)."""
 
     class Meta:
         proxy = True

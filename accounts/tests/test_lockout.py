@@ -239,3 +239,19 @@ def test_the_api_has_no_password_sign_in_to_get_around_the_pause(client, admin):
     response = client.get(api, HTTP_AUTHORIZATION=f"Basic {basic}", REMOTE_ADDR=OFFICE)
 
     assert response.status_code in (401, 403)
+
+
+def test_axes_asking_for_the_cool_off_gets_the_pairs_current_pause(client, admin, clock, rf):
+    from axes.helpers import get_cool_off
+
+    def asked(address=OFFICE):
+        request = rf.post("/accounts/login/", {"username": "admin"}, REMOTE_ADDR=address)
+        return get_cool_off(request)
+
+    assert asked() == dt.timedelta(minutes=1), "the first step, before any pause"
+    fail(client, "admin", times=5)
+    assert asked() == dt.timedelta(minutes=1)
+    clock.shift(dt.timedelta(minutes=2))
+    fail(client, "admin")
+    assert asked() == dt.timedelta(minutes=5)
+    assert asked(HOME) == dt.timedelta(minutes=1)
