@@ -155,6 +155,15 @@ def test_agent_pages_work_under_the_policy(live_daphne, page: Page, watch, desk)
     theme_switches(page)
     watch.assert_clean()
 
+    # Web push's service worker (served from the site root) registers under the policy.
+    worker = page.evaluate(
+        """() => navigator.serviceWorker.register("/sw.js", {scope: "/"})
+            .then(() => navigator.serviceWorker.ready)
+            .then((registration) => registration.active.scriptURL)"""
+    )
+    assert worker == f"{base}/sw.js"
+    watch.assert_clean()
+
 
 def test_manager_pages_work_under_the_policy(live_daphne, page: Page, watch, desk):
     base = live_daphne
