@@ -172,7 +172,7 @@ class LoginAttemptsHandler(AxesDatabaseHandler):
         if not getattr(request, "axes_locked_out", False) or state.pause is None:
             if state.failures > 1:
                 log.warning(
-                    "Sign-in as %r from %s failed (%d wrong passwords in a row)",
+                    "Sign-in as %r from %s failed (%d wrong passwords counted)",
                     username,
                     ip_address,
                     state.failures,
