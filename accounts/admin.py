@@ -1,9 +1,19 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import ApiToken, ResponsibilityRole, User
-from accounts.services import api_token_revoke
+from accounts.lockout import PairState, memory
+from accounts.models import ApiToken, FailedSignIn, ResponsibilityRole, SignInLockout, User
+from accounts.services import api_token_revoke, sign_in_lockouts_clear
 
 
 @admin.register(User)
@@ -81,3 +91,195 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in active:
             api_token_revoke(user=token.user, token_id=token.pk)
         self.message_user(request, _("Tokens revoked: %(count)d") % {"count": len(active)})
+
+
+# --- Sign-in lockouts (django-axes' records, with our labels and rule) ---------------------
+
+
+class ListTitleMixin:
+    """The list is titled with the plural name: Django's "Select <name> to view" puts a
+    Russian feminine noun in the wrong case."""
+
+    def changelist_view(self, request, extra_context=None):
+        title = capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+def _paused(now) -> Q:
+    """Rows whose (user name, address) pair is paused at ``now`` (see accounts.lockout)."""
+    steps = settings.LOGIN_PAUSE_MINUTES
+    limit = settings.AXES_FAILURE_LIMIT
+    paused = Q(pk__in=[])
+    for index, minutes in enumerate(steps):
+        failures = limit + index
+        count = (
+            Q(pair_failures__gte=failures) if index == len(steps) - 1 else Q(pair_failures=failures)
+        )
+        paused |= count & Q(pair_last__gt=now - timedelta(minutes=minutes))
+    return paused
+
+
+class PausedFilter(admin.SimpleListFilter):
+    title = _("paused now")
+    parameter_name = "paused"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(_paused(timezone.now()))
+        if self.value() == "no":
+            return queryset.exclude(_paused(timezone.now()))
+        return queryset
+
+
+@admin.register(SignInLockout)
+class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
+    """Wrong passwords per user name and address: who is paused, until when; "clear"
+    forgets the pair's failures (from every browser), which lifts the pause."""
+
+    list_display = (
+        "user_name",
+        "address",
+        "failures",
+        "last_failure",
+        "state",
+        "browser",
+    )
+    list_filter = (PausedFilter,)
+    search_fields = ("username", "ip_address")
+    ordering = ("-attempt_time",)
+    actions = ("clear_lockouts",)
+    fields = ("user_name", "address", "failures", "last_failure", "state", "browser", "path")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        pair = SignInLockout.objects.filter(
+            username=OuterRef("username"),
+            ip_address=OuterRef("ip_address"),
+            attempt_time__gte=timezone.now() - memory(),
+        )
+        totals = pair.order_by().values("username").annotate(total=Sum("failures_since_start"))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(attempt_time__gte=timezone.now() - memory())
+            .annotate(
+                pair_failures=Coalesce(
+                    Subquery(totals.values("total")[:1]), F("failures_since_start")
+                ),
+                pair_last=Coalesce(
+                    Subquery(pair.order_by("-attempt_time").values("attempt_time")[:1]),
+                    F("attempt_time"),
+                ),
+            )
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would clear only the browser's row
+        return actions
+
+    @admin.display(description=_("user name"), ordering="username")
+    def user_name(self, attempt: SignInLockout) -> str:
+        return attempt.username or ""
+
+    @admin.display(description=_("address"), ordering="ip_address")
+    def address(self, attempt: SignInLockout) -> str:
+        return attempt.ip_address or ""
+
+    @admin.display(description=_("wrong passwords"), ordering="pair_failures")
+    def failures(self, attempt: SignInLockout) -> int:
+        return attempt.pair_failures
+
+    @admin.display(description=_("last wrong password"), ordering="pair_last")
+    def last_failure(self, attempt: SignInLockout) -> str:
+        return date_format(timezone.localtime(attempt.pair_last), "DATETIME_FORMAT")
+
+    @admin.display(description=_("state"))
+    def state(self, attempt: SignInLockout) -> str:
+        pair = PairState(failures=attempt.pair_failures, last_failure=attempt.pair_last)
+        if pair.remaining() > timedelta(0):
+            until = date_format(timezone.localtime(pair.paused_until), "TIME_FORMAT")
+            return _("paused until %(time)s") % {"time": until}
+        left = settings.AXES_FAILURE_LIMIT - attempt.pair_failures
+        if left > 0:
+            return ngettext(
+                "%(count)d wrong password left before a pause",
+                "%(count)d wrong passwords left before a pause",
+                left,
+            ) % {"count": left}
+        return _("the next wrong password pauses it again")
+
+    @admin.display(description=_("browser"))
+    def browser(self, attempt: SignInLockout) -> str:
+        return attempt.user_agent
+
+    @admin.display(description=_("page"))
+    def path(self, attempt: SignInLockout) -> str:
+        return attempt.path_info
+
+    def delete_model(self, request, obj) -> None:
+        sign_in_lockouts_clear(pairs=[(obj.username, obj.ip_address)], by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        pairs = queryset.values_list("username", "ip_address")
+        sign_in_lockouts_clear(pairs=list(pairs), by=request.user)
+
+    @admin.action(
+        description=_("Clear the selected lockouts (forget the wrong passwords)"),
+        permissions=["delete"],
+    )
+    def clear_lockouts(self, request, queryset):
+        pairs = list(queryset.values_list("username", "ip_address"))
+        count = sign_in_lockouts_clear(pairs=pairs, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d lockout cleared.", "%(count)d lockouts cleared.", count)
+            % {"count": count},
+        )
+
+
+@admin.register(FailedSignIn)
+class FailedSignInAdmin(ListTitleMixin, admin.ModelAdmin):
+    """Every wrong password, as a record (kept when a lockout is cleared)."""
+
+    list_display = ("attempt_time", "user_name", "address", "refused", "browser")
+    list_filter = ("locked_out",)
+    search_fields = ("username", "ip_address")
+    ordering = ("-attempt_time",)
+    fields = ("attempt_time", "user_name", "address", "refused", "browser", "path")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("user name"), ordering="username")
+    def user_name(self, failure: FailedSignIn) -> str:
+        return failure.username or ""
+
+    @admin.display(description=_("address"), ordering="ip_address")
+    def address(self, failure: FailedSignIn) -> str:
+        return failure.ip_address or ""
+
+    @admin.display(description=_("started a pause"), boolean=True, ordering="locked_out")
+    def refused(self, failure: FailedSignIn) -> bool:
+        return failure.locked_out
+
+    @admin.display(description=_("browser"))
+    def browser(self, failure: FailedSignIn) -> str:
+        return failure.user_agent
+
+    @admin.display(description=_("page"))
+    def path(self, failure: FailedSignIn) -> str:
+        return failure.path_info

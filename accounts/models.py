@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -194,3 +195,22 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SignInLockout(AccessAttempt):
+    """The wrong-password count of one user name from one address (and browser), as the
+    admin shows it: who is paused, until when, and a way to clear it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("sign-in lockout")
+        verbose_name_plural = _("sign-in lockouts")
+
+
+class FailedSignIn(AccessFailureLog):
+    """One wrong password, kept as a record (``locked_out``: it started a pause)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")

@@ -2,7 +2,10 @@
 
 import datetime as dt
 import hmac
+import logging
+from collections.abc import Iterable
 
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -14,6 +17,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import ApiToken, User
 from accounts.roles import Role, forget_roles
+
+log = logging.getLogger(__name__)
 
 PREFERENCE_CHOICES = {"theme": User.Theme, "language": User.Language}
 
@@ -185,3 +190,18 @@ def api_token_authenticate(secret: str) -> tuple[User, ApiToken] | None:
         ).update(last_used_at=now)
         token.last_used_at = now
     return token.user, token
+
+
+@transaction.atomic
+def sign_in_lockouts_clear(*, pairs: Iterable[tuple[str, str | None]], by: User) -> int:
+    """Forget the wrong passwords of each (user name, address) pair, from every browser,
+    which lifts its pause. Returns how many pairs had anything to forget."""
+    cleared = 0
+    for username, ip_address in sorted(set(pairs), key=lambda pair: (pair[0], pair[1] or "")):
+        deleted, _rows = AccessAttempt.objects.filter(
+            username=username, ip_address=ip_address
+        ).delete()
+        if deleted:
+            cleared += 1
+            log.info("Sign-in lockout of %r from %s cleared by %s", username, ip_address, by)
+    return cleared

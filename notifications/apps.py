@@ -7,10 +7,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from accounts.signals import sign_in_paused
         from notifications import live_access, live_updates, profile, receivers
         from tickets import signals
 
         signals.change_recorded.connect(receivers.change_recorded, dispatch_uid="notifications")
+        sign_in_paused.connect(receivers.sign_in_paused, dispatch_uid="notifications")
         live_updates.connect()
         live_access.connect()
         profile.register()

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.delivery import SKIPPED, PermanentError, TransientError
 from notifications.models import Delivery, Event, Notification
-from notifications.text import language_of, render
+from notifications.text import language_of, render, url_of
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 # Seconds for the connection and for each SMTP reply, unless EMAIL_TIMEOUT says otherwise.
@@ -43,7 +43,12 @@ REASONS = {
     Event.NEW_TICKET: _("You are receiving this because you are an agent of this ticket's queue."),
     Event.DUE_SOON: DEADLINE_REASON,
     Event.OVERDUE: DEADLINE_REASON,
+    Event.SIGN_IN_PAUSED: _(
+        "You are receiving this because someone tried to sign in to your account with "
+        "wrong passwords."
+    ),
 }
+ADMIN_REASON = _("You are receiving this because you are an administrator of Helpdesk.")
 OTHER_REASON = _("You are receiving this because you take part in this ticket.")
 
 
@@ -68,15 +73,36 @@ def thread_id(ticket_id: int) -> str:
 
 def _context(notification: Notification, language: str) -> dict:
     params = notification.params
+    words = render(notification, language=language)
+    profile_url = site_url() + reverse("accounts:profile")
+    if notification.ticket_id is None:
+        # About the account itself (sign-in paused): no ticket to open.
+        return {
+            "name": notification.recipient.get_display_name(),
+            "sentence": words["title"],
+            "key": "",
+            "title": "",
+            "excerpt": words["body"],
+            "link_url": site_url() + url_of(notification),
+            "link_label": str(_("Open the administration site"))
+            if params.get("for_admin")
+            else str(_("Open your profile")),
+            "profile_url": profile_url + "#notifications",
+            "reason": str(
+                ADMIN_REASON
+                if params.get("for_admin")
+                else REASONS.get(notification.event, OTHER_REASON)
+            ),
+        }
     key = params.get("key") or notification.ticket.key
     return {
         "name": notification.recipient.get_display_name(),
-        "sentence": render(notification, language=language)["title"],
+        "sentence": words["title"],
         "key": key,
         "title": params.get("title", ""),
         "excerpt": params.get("excerpt", ""),
-        "ticket_url": site_url() + reverse("tickets:detail", kwargs={"key": key}),
-        "profile_url": site_url() + reverse("accounts:profile") + "#notifications",
+        "link_url": site_url() + reverse("tickets:detail", kwargs={"key": key}),
+        "profile_url": profile_url + "#notifications",
         "reason": str(REASONS.get(notification.event, OTHER_REASON)),
     }
 
@@ -98,14 +124,19 @@ def email_message(delivery: Delivery) -> EmailMultiAlternatives:
         to=[recipient.email.strip()],
         headers={
             "Message-ID": message_id(delivery.pk),
-            "In-Reply-To": thread_id(notification.ticket_id),
-            "References": thread_id(notification.ticket_id),
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
-            "X-Helpdesk-Ticket": context["key"],
             "X-Helpdesk-Event": notification.event,
         },
     )
+    if notification.ticket_id is not None:
+        message.extra_headers.update(
+            {
+                "In-Reply-To": thread_id(notification.ticket_id),
+                "References": thread_id(notification.ticket_id),
+                "X-Helpdesk-Ticket": context["key"],
+            }
+        )
     message.attach_alternative(html, "text/html")
     return message
 

@@ -13,6 +13,7 @@ class Event(models.TextChoices):
     NEW_TICKET = "new_ticket", _("New ticket in my queue")
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
+    SIGN_IN_PAUSED = "sign_in_paused", _("Sign-in paused after wrong passwords")
 
 
 class Channel(models.TextChoices):
@@ -34,9 +35,12 @@ class Notification(models.Model):
         verbose_name=_("recipient"),
     )
     event = models.CharField(_("event"), max_length=20, choices=Event.choices)
+    # Empty for notices about the account itself (sign-in paused).
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("ticket"),
     )

@@ -5,8 +5,8 @@ from collections import defaultdict
 from notifications.models import Channel, Event, NotificationPreference
 
 # Without a saved choice: everything in the app and as push; e-mail for what is addressed
-# to the person (assigned, mentioned) and for deadlines.
-EMAIL_BY_DEFAULT = {Event.ASSIGNED, Event.MENTIONED, Event.OVERDUE}
+# to the person (assigned, mentioned, their sign-in paused) and for deadlines.
+EMAIL_BY_DEFAULT = {Event.ASSIGNED, Event.MENTIONED, Event.OVERDUE, Event.SIGN_IN_PAUSED}
 
 
 def default(event: str, channel: str) -> bool:

@@ -8,11 +8,16 @@ once it commits.
 - status changed: the requester, the assignee and watchers;
 - new ticket: the agents of its queue (and the assignee gets "assigned");
 Nobody hears about their own action.
+
+Connected to ``accounts.signals.sign_in_paused`` too (after commit): the owner of the
+account and the administrators hear that wrong passwords paused signing in.
 """
 
 import re
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from notifications import delivery
@@ -58,7 +63,7 @@ def _mentioned(text: str) -> set[str]:
 
 
 def notify(
-    ticket: Ticket,
+    ticket: Ticket | None,
     actor: User | None,
     plan: dict[int, tuple[str, dict]],
     *,
@@ -161,3 +166,50 @@ def change_recorded(sender, event, **kwargs) -> None:
     if handler is not None and "comment" not in kwargs.get("fields", ()):
         with transaction.atomic():
             handler(**kwargs)
+
+
+def _hour() -> str:
+    return timezone.now().strftime("%Y%m%d%H")
+
+
+def sign_in_paused(
+    sender,
+    *,
+    username: str,
+    ip_address: str | None,
+    failures: int,
+    pause: timedelta,
+    account: User | None,
+    **kwargs,
+) -> None:
+    """Tell the account's owner (at most once an hour per account) and the administrators
+    (at most once an hour per address, however many names it tries)."""
+    params = {
+        "username": username,
+        "address": ip_address or "?",
+        "failures": failures,
+        "minutes": int(pause.total_seconds() // 60),
+    }
+    owner = account if account is not None and account.is_active else None
+    if owner is not None:
+        erp = bool(owner.erp_username)
+        notify(
+            None,
+            None,
+            {owner.pk: (Event.SIGN_IN_PAUSED, {**params, "for_admin": False, "erp": erp})},
+            once_key=f"sign-in:{owner.pk}:{_hour()}",
+            people={owner.pk: owner},
+        )
+    admins = {
+        user.pk: user
+        for user in User.objects.filter(is_superuser=True, is_active=True)
+        if owner is None or user.pk != owner.pk
+    }
+    if admins:
+        notify(
+            None,
+            None,
+            {pk: (Event.SIGN_IN_PAUSED, {**params, "for_admin": True}) for pk in admins},
+            once_key=f"sign-in:{params['address']}:{_hour()}"[:100],
+            people=admins,
+        )

@@ -3,9 +3,12 @@
 import datetime as dt
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifications.models import Event, Notification
 from tickets.workflow import workflow
@@ -57,7 +60,61 @@ def _sentence(notification: Notification) -> str:
                 "key": p["key"],
                 "date": _day(p.get("due_date")),
             }
+        case Event.SIGN_IN_PAUSED:
+            return _sign_in_paused(p)
     return p.get("key", "")
+
+
+def _sign_in_paused(p: dict) -> str:
+    values = {
+        "username": p.get("username", ""),
+        "address": p.get("address", ""),
+        "count": p.get("failures", 0),
+        "minutes": p.get("minutes", 0),
+    }
+    if p.get("for_admin"):
+        return (
+            ngettext(
+                "Signing in as %(username)s from %(address)s is paused for %(minutes)s min "
+                "after %(count)d wrong password",
+                "Signing in as %(username)s from %(address)s is paused for %(minutes)s min "
+                "after %(count)d wrong passwords",
+                values["count"],
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Signing in to your account from %(address)s is paused for %(minutes)s min "
+            "after %(count)d wrong password",
+            "Signing in to your account from %(address)s is paused for %(minutes)s min "
+            "after %(count)d wrong passwords",
+            values["count"],
+        )
+        % values
+    )
+
+
+def _body(notification: Notification) -> str:
+    p = notification.params
+    if notification.event == Event.SIGN_IN_PAUSED:
+        if p.get("for_admin"):
+            return _("The administration site lists the lockouts and can clear them.")
+        if p.get("erp"):
+            return _("If it was not you, change your ERP password and tell the service desk.")
+        return _("If it was not you, change your password and tell the service desk.")
+    return p.get("excerpt") or p.get("title", "")
+
+
+def url_of(notification: Notification) -> str:
+    """Where the notification leads (a path on this site)."""
+    p = notification.params
+    if notification.event == Event.SIGN_IN_PAUSED:
+        if p.get("for_admin"):
+            query = urlencode({"q": p.get("address", "")})
+            return f"{reverse('admin:accounts_signinlockout_changelist')}?{query}"
+        return reverse("accounts:profile")
+    return f"/tickets/{p.get('key', '')}/"
 
 
 def language_of(user) -> str:
@@ -67,9 +124,7 @@ def language_of(user) -> str:
 def render(notification: Notification, *, language: str | None = None) -> dict:
     """``{"title", "body"}``: the sentence, and the ticket's title (or the comment)."""
     with translation.override(language or language_of(notification.recipient)):
-        title = _sentence(notification)
-    body = notification.params.get("excerpt") or notification.params.get("title", "")
-    return {"title": title, "body": body}
+        return {"title": _sentence(notification), "body": _body(notification)}
 
 
 def as_message(notification: Notification, *, language: str | None = None) -> dict:
@@ -78,7 +133,7 @@ def as_message(notification: Notification, *, language: str | None = None) -> di
         "id": notification.pk,
         "event": notification.event,
         "ticket": notification.params.get("key", ""),
-        "url": f"/tickets/{notification.params.get('key', '')}/",
+        "url": url_of(notification),
         "created_at": notification.created_at.isoformat(),
         "read": notification.read_at is not None,
         **render(notification, language=language),

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tickets.views import board, lists, pages
+from tickets.views import board, colours, lists, pages
 
 
 class TicketKeyConverter:
@@ -20,6 +20,7 @@ register_converter(TicketKeyConverter, "ticketkey")
 app_name = "tickets"
 
 urlpatterns = [
+    path("tickets/colours.css", colours.colours_stylesheet, name="colours"),
     path("tickets/", lists.ticket_list, name="list"),
     path("tickets/bulk/", lists.ticket_bulk, name="bulk"),
     path("tickets/views/", lists.saved_view_save, name="saved_view_save"),

@@ -35,6 +35,9 @@ ENV_NAMES = {
     "ORACLE_SERVICE",
     "ORACLE_USER",
     "ORACLE_PASSWORD",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_PAUSE_MINUTES",
+    "LOGIN_FAILURE_MEMORY_HOURS",
 }
 
 
@@ -103,6 +106,10 @@ def test_mysql_gets_utf8mb4(monkeypatch):
         ({"DATABASE_URL": "oracle://x@y/z"}, "DATABASE_URL"),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT"),
+        ({"LOGIN_PAUSE_MINUTES": "1,five"}, "LOGIN_PAUSE_MINUTES"),
+        ({"LOGIN_PAUSE_MINUTES": "0,5"}, "LOGIN_PAUSE_MINUTES"),
+        ({"LOGIN_FAILURE_MEMORY_HOURS": "0"}, "LOGIN_FAILURE_MEMORY_HOURS"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, env, named):

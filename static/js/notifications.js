@@ -145,13 +145,10 @@ function itemFor(notification) {
   link.href = safeUrl(notification.url);
   link.dataset.notificationId = String(notification.id);
   link.dataset.testid = "notification-item";
-  const dot = element("span", "flex-shrink-0 mt-2 rounded-circle");
-  dot.style.width = "0.5rem";
-  dot.style.height = "0.5rem";
+  const dot = element("span", "flex-shrink-0 mt-2 rounded-circle hd-notification-dot");
   dot.setAttribute("aria-hidden", "true");
-  const text = element("div", "flex-grow-1");
-  text.style.minWidth = "0"; // lets a long excerpt truncate instead of widening the menu
-  const title = element("div", "small", notification.title || notification.ticket);
+  const text = element("div", "flex-grow-1 hd-notification-text");
+  const title = element("div", "small text-wrap", notification.title || notification.ticket);
   const hidden = element("span", "visually-hidden", `${label("labelUnreadItem")}: `);
   title.prepend(hidden);
   text.append(title);

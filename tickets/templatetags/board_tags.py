@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from tickets.board import BoardCard
+from tickets.colours import priority_class
 from tickets.templatetags.ticket_tags import avatar
 
 register = template.Library()
@@ -56,7 +57,8 @@ def render_card(
     key = escape(card.key)
     title = escape(card.title)
     priority_label = escape(card.priority_label)
-    classes = "card board-card"
+    # The priority's colour (edge and dot) comes from its class (tickets.colours).
+    classes = f"card board-card {priority_class(card.priority.pk)}"
     if movable:
         classes += " board-card-movable"
     if card.overdue:
@@ -76,7 +78,7 @@ def render_card(
         f' data-priority-high="{_bool(card.priority.is_high)}"'
         f' data-queue="{card.queue.pk:d}" data-due="{card.due_iso}"'
         f' data-can-move="{_bool(movable)}"'
-        f' style="--board-priority: {escape(card.priority.colour)}"{shortcuts}'
+        f"{shortcuts}"
         f' aria-label="{key}: {title}">',
         '<div class="card-body"><div class="d-flex align-items-center gap-1">',
     ]

@@ -1,29 +1,38 @@
 """Template helpers for tickets: coloured badges, initials, Markdown, list URLs."""
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
 
+from tickets.colours import priority_class, status_class, stylesheet
 from tickets.markdown import render_markdown
 
 register = template.Library()
 
 
-def _text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (#rrggbb)."""
-    try:
-        red, green, blue = (int(background[i : i + 2], 16) for i in (1, 3, 5))
-    except (TypeError, ValueError):
-        return "#fff"
-    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
-    return "#000" if luminance > 150 else "#fff"
+@register.simple_tag
+def colours_stylesheet():
+    """The stylesheet of the status and priority colours (see tickets.colours)."""
+    _css, digest = stylesheet()
+    return format_html('<link rel="stylesheet" href="{}?v={}">', reverse("tickets:colours"), digest)
+
+
+@register.filter
+def status_colour(status) -> str:
+    """The class that colours an element like ``status``."""
+    return status_class(status.pk)
+
+
+@register.filter
+def priority_colour(priority) -> str:
+    return priority_class(priority.pk)
 
 
 @register.simple_tag
 def status_badge(status):
     return format_html(
-        '<span class="badge hd-badge" style="background:{};color:{}" data-status="{}">{}</span>',
-        status.colour,
-        _text_colour(status.colour),
+        '<span class="badge hd-badge {}" data-status="{}">{}</span>',
+        status_class(status.pk),
         status.code,
         status.name,
     )
@@ -32,9 +41,8 @@ def status_badge(status):
 @register.simple_tag
 def priority_badge(priority):
     return format_html(
-        '<span class="badge hd-badge" style="background:{};color:{}" data-priority="{}">{}</span>',
-        priority.colour,
-        _text_colour(priority.colour),
+        '<span class="badge hd-badge {}" data-priority="{}">{}</span>',
+        priority_class(priority.pk),
         priority.code,
         priority.name,
     )

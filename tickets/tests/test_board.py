@@ -190,7 +190,9 @@ def test_agent_cards_have_handles_menus_and_stable_attributes(client, agent, que
     assert ticket.key in html and "vpn" in html
     # The assignee's initials with their name as a tooltip; the priority colour and name.
     assert f'title="{agent.get_display_name()}"' in html
-    assert "--board-priority: #fd7e14" in html
+    urgent = priority("urgent")
+    assert f"hd-priority-{urgent.pk}" in card["class"].split()
+    assert urgent.colour == "#fd7e14"
     assert 'id="board-transitions"' in html
     assert 'id="board-announcer"' in html and 'aria-live="polite"' in html
 
