@@ -141,6 +141,7 @@ test-mariadb:
 lint: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff format .

@@ -293,7 +293,7 @@ class RedminePush(models.Model):
 
 
 # Redmine's own tables, read-only through the ``redmine`` alias (see the router).
-from integrations.redmine.dbmodels import (  # noqa: E402
+from integrations.redmine_db import (  # noqa: E402
     RmEmailAddress,
     RmEnumeration,
     RmIssue,

@@ -19,21 +19,14 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.outbox import SKIPPED, PermanentError, TransientError, start_task
 from notifications import live
 from notifications.models import Channel, Delivery
 from notifications.text import as_message
 
 log = logging.getLogger(__name__)
 
-SKIPPED = "skipped"
-
-
-class TransientError(Exception):
-    """Worth retrying: the service is down, timed out or asked us to slow down."""
-
-
-class PermanentError(Exception):
-    """Retrying cannot help: the address is gone or refused."""
+__all__ = ["SKIPPED", "PermanentError", "TransientError", "deliver", "dispatch", "sweep"]
 
 
 def lease() -> timedelta:
@@ -113,13 +106,11 @@ def deliver(delivery_id: int) -> str:
 def enqueue(delivery: Delivery) -> None:
     """Start a delivery: the page right away, push and e-mail through Celery. A failure
     to start leaves it pending for the sweep."""
-    from notifications.tasks import deliver_task
-
+    if delivery.channel != Channel.WS:
+        start_task("notifications.deliver", delivery.pk)
+        return
     try:
-        if delivery.channel == Channel.WS:
-            deliver(delivery.pk)
-        else:
-            deliver_task.delay(delivery.pk)
+        deliver(delivery.pk)
     except Exception as exc:
         log.warning("delivery %s not started (the sweep will): %s", delivery.pk, exc)
 

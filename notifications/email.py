@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from notifications.delivery import SKIPPED, PermanentError, TransientError
+from helpdesk.outbox import SKIPPED, PermanentError, TransientError
 from notifications.models import Delivery, Event, Notification
 from notifications.text import language_of, render, url_of
 

@@ -33,7 +33,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from webpush.models import PushInformation, SubscriptionInfo
 
-from notifications.delivery import SKIPPED, PermanentError, TransientError
+from helpdesk.outbox import SKIPPED, PermanentError, TransientError
 from notifications.models import Delivery, Notification
 from notifications.text import as_message
 

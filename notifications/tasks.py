@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from helpdesk.outbox import TransientError, backoff
 from notifications import delivery
 
 
@@ -15,9 +16,9 @@ from notifications import delivery
 def deliver_task(self, delivery_id: int) -> str:
     try:
         return delivery.deliver(delivery_id)
-    except delivery.TransientError as exc:
+    except TransientError as exc:
         # 10 s, 20 s, 40 s ... at most 10 minutes; the delivery counts its attempts.
-        countdown = min(10 * 2**self.request.retries, 600)
+        countdown = backoff(self.request.retries + 1, first=10, cap=600).total_seconds()
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

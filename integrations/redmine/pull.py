@@ -33,6 +33,7 @@ from integrations.redmine.client import (
     RedmineUnavailable,
     parse_time,
 )
+from integrations.redmine.links import unlink
 from integrations.redmine.mapping import Mappings, own_user
 from integrations.redmine.state import (
     FIELDS,
@@ -234,20 +235,6 @@ def _relink(link: RedmineLink, issue: dict) -> None:
         source=Source.REDMINE,
     )
     link.unlinked_at = None
-
-
-@transaction.atomic
-def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
-    """The issue is gone from what we sync: the ticket stays, its history says why, and
-    the link stays as a tombstone so the issue never comes back as a new ticket."""
-    services.history_add(
-        ticket=link.ticket,
-        field=f"redmine_{reason}",
-        old_value=str(link.issue_id),
-        new_value=project_name,
-        source=Source.REDMINE,
-    )
-    RedmineLink.objects.filter(pk=link.pk).update(unlinked_at=timezone.now())
 
 
 class _Run:

@@ -23,6 +23,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from helpdesk import outbox
+from helpdesk.outbox import TransientError
 from integrations.models import RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
@@ -32,6 +34,7 @@ from integrations.redmine.client import (
     RedmineRefused,
     parse_time,
 )
+from integrations.redmine.links import unlink
 from integrations.redmine.mapping import Mappings, own_user
 from integrations.redmine.state import (
     PUSHED,
@@ -50,10 +53,6 @@ LEASE = dt.timedelta(minutes=5)
 OWN_JOURNALS_KEPT = 50
 
 
-class TransientError(Exception):
-    """Redmine could not take the change now; it is retried."""
-
-
 class EscalationError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -66,7 +65,7 @@ def enabled() -> bool:
 
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 1 min, 2 min ... at most an hour."""
-    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+    return outbox.backoff(attempts, first=30, cap=3600)
 
 
 # --- the outbox -----------------------------------------------------------------------
@@ -111,12 +110,7 @@ def record_change(sender, *, event, ticket, source, **kwargs) -> None:
 
 def enqueue(push_id: int, *, countdown: int = 0) -> None:
     """Start sending; a broker that is down leaves the row for the sweep."""
-    from integrations.tasks import redmine_push
-
-    try:
-        redmine_push.apply_async((push_id,), countdown=countdown)
-    except Exception:
-        log.warning("Redmine push %s could not be queued; the sweep sends it", push_id)
+    outbox.start_task("integrations.redmine_push", push_id, countdown=countdown)
 
 
 def retry(pushes) -> list[int]:
@@ -226,8 +220,6 @@ def _issue_still_ours(client, link: RedmineLink) -> dict:
     """The linked issue, as long as it is in a project that takes our changes. Moved or
     deleted since the last pull, the push is refused (never written into a project
     nobody mapped) and the ticket is unlinked as the pull would."""
-    from integrations.redmine.pull import unlink
-
     try:
         issue = client.issue(link.issue_id)
     except RedmineNotFound as exc:

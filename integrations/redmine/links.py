@@ -1,0 +1,22 @@
+"""Ending a ticket's link to its Redmine issue, for the pull and the push alike."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import RedmineLink
+from tickets import services
+from tickets.models import Source
+
+
+@transaction.atomic
+def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
+    """The issue is gone from what we sync: the ticket stays, its history says why, and
+    the link stays as a tombstone so the issue never comes back as a new ticket."""
+    services.history_add(
+        ticket=link.ticket,
+        field=f"redmine_{reason}",
+        old_value=str(link.issue_id),
+        new_value=project_name,
+        source=Source.REDMINE,
+    )
+    RedmineLink.objects.filter(pk=link.pk).update(unlinked_at=timezone.now())
