@@ -142,6 +142,7 @@ lint: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	git ls-files -z '*.py' ':!:*/migrations/*' | xargs -0 $(VENV)/bin/django-upgrade --target-version 5.2 --check
 
 format: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff format .

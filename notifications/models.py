@@ -34,7 +34,7 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("recipient"),
     )
-    event = models.CharField(_("event"), max_length=20, choices=Event.choices)
+    event = models.CharField(_("event"), max_length=20, choices=Event)
     # Empty for notices about the account itself (sign-in paused).
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -92,7 +92,7 @@ class Delivery(models.Model):
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"
     )
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -124,8 +124,8 @@ class NotificationPreference(models.Model):
         on_delete=models.CASCADE,
         related_name="notification_preferences",
     )
-    event = models.CharField(_("event"), max_length=20, choices=Event.choices)
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    event = models.CharField(_("event"), max_length=20, choices=Event)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
     enabled = models.BooleanField(_("on"))
 
     class Meta:

@@ -257,9 +257,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="watched_tickets",
     )
-    source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
-    )
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.WEB)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
@@ -326,9 +324,7 @@ class Comment(models.Model):
     is_internal = models.BooleanField(
         _("internal note"), default=False, help_text=_("Seen by agents only.")
     )
-    source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
-    )
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.WEB)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
 
@@ -417,9 +413,7 @@ class TicketEvent(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, editable=False)
-    source = models.CharField(
-        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
-    )
+    source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.WEB)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     field = models.CharField(_("field"), max_length=30, blank=True)
     old_value = models.TextField(_("old value"), blank=True)

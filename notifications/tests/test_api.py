@@ -201,7 +201,7 @@ def test_a_session_post_needs_the_csrf_token(agent, ticket):
 def test_a_token_reads_and_marks_without_csrf(agent, ticket):
     mine = note(agent, ticket)
     _token, secret = api_token_create(user=agent, name="CI")
-    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {secret}")
+    client = Client(enforce_csrf_checks=True, headers={"authorization": f"Token {secret}"})
 
     body = client.get(LIST).json()
     assert [item["id"] for item in body["results"]] == [mine.pk]
