@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, ResponsibilityRole, User
+from accounts.models import ApiToken, ERPLoginFailure, ResponsibilityRole, User
 from accounts.services import api_token_revoke
 
 
@@ -35,6 +35,7 @@ class UserAdmin(DjangoUserAdmin):
             {
                 "fields": (
                     "erp_username",
+                    "middle_name",
                     "employee_number",
                     "department",
                     "roles_from_erp",
@@ -47,6 +48,22 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ("erp_last_login", "erp_synced_at", "erp_deactivated_at", "erp_end_date")
+
+
+@admin.register(ERPLoginFailure)
+class ERPLoginFailureAdmin(admin.ModelAdmin):
+    """Wrong EBS passwords counted through Helpdesk. Once an EBS administrator has reset
+    a locked-out user's password, deleting that user's rows lets them sign in at once."""
+
+    list_display = ("username", "at")
+    search_fields = ("username",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ResponsibilityRole)

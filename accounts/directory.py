@@ -7,6 +7,7 @@ same whichever touched them last.
 import logging
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -59,6 +60,7 @@ def _profile_values(profile: ERPProfile) -> dict:
         first, last = first.strip(), last.strip()
     return {
         "first_name": first[:150],
+        "middle_name": profile.middle_name.strip()[:150],
         "last_name": last[:150],
         "email": email[:254],
         "employee_number": profile.employee_number.strip()[:30],
@@ -157,10 +159,18 @@ def deactivate(user: User) -> bool:
     return True
 
 
+def usable(profile: ERPProfile, today) -> bool:
+    """Whether this ERP account may use Helpdesk on ``today``: open in FND_USER and,
+    with ``ERP_REFUSE_TERMINATED``, linked to a current employee or contingent worker."""
+    if not profile.is_active_on(today):
+        return False
+    return not (settings.ERP_REFUSE_TERMINATED and profile.terminated)
+
+
 def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
     """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP)."""
     today = today or timezone.localdate()
-    if profile is None or not profile.is_active_on(today):
+    if profile is None or not usable(profile, today):
         if profile is not None and user.erp_end_date != profile.end_date:
             user.erp_end_date = profile.end_date
             user.save(update_fields=["erp_end_date"])
@@ -175,10 +185,8 @@ def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
 def sign_in(profile: ERPProfile) -> User | None:
     """The local user for an ERP sign-in that the ERP accepted, or None when refused."""
     today = timezone.localdate()
-    if not profile.is_active_on(today):
-        user = User.objects.filter(erp_username=profile.username.upper()).first()
-        if user is not None:
-            sync_user(profile, user, today=today)
+    if not usable(profile, today):
+        refuse(profile, today=today)
         log.info("ERP user %s refused: account not active today", profile.username)
         return None
     try:
@@ -194,3 +202,11 @@ def sign_in(profile: ERPProfile) -> User | None:
     user.erp_last_login = timezone.now()
     user.save(update_fields=["erp_last_login"])
     return user
+
+
+def refuse(profile: ERPProfile, *, today=None) -> None:
+    """An ERP user who may not sign in: bring an existing local user in line (which
+    deactivates it when the ERP account ended); never creates one."""
+    user = User.objects.filter(erp_username=profile.username.upper()).first()
+    if user is not None:
+        sync_user(profile, user, today=today)
