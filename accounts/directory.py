@@ -33,14 +33,25 @@ class AccountConflict(Exception):
     """A local account (with its own password) already has the ERP user's name."""
 
 
-def roles_for(responsibilities) -> set[Role]:
+Mapping = dict[str, str]
+
+
+def responsibility_mapping() -> Mapping:
+    """Every responsibility key that gives a role: one query for a whole sync page."""
+    return dict(ResponsibilityRole.objects.values_list("responsibility_key", "role"))
+
+
+def roles_for(responsibilities, *, mapping: Mapping | None = None) -> set[Role]:
     """Our roles for these ERP responsibility keys (requester when none is mapped)."""
     keys = {key.strip().upper() for key in responsibilities if key}
-    mapped = set(
-        ResponsibilityRole.objects.filter(responsibility_key__in=keys).values_list(
-            "role", flat=True
+    if mapping is None:
+        mapped = set(
+            ResponsibilityRole.objects.filter(responsibility_key__in=keys).values_list(
+                "role", flat=True
+            )
         )
-    )
+    else:
+        mapped = {mapping[key] for key in keys if key in mapping}
     roles = {Role(code) for code in mapped}
     return roles or {Role.REQUESTER}
 
@@ -96,7 +107,9 @@ def _free_username(name: str) -> str:
     return candidate
 
 
-def apply_profile(profile: ERPProfile, *, user: User | None = None) -> tuple[User, Outcome]:
+def apply_profile(
+    profile: ERPProfile, *, user: User | None = None, mapping: Mapping | None = None
+) -> tuple[User, Outcome]:
     """Create or update the local user from an active ERP profile; roles follow the
     responsibility mapping unless the user's roles are kept locally."""
     now = timezone.now()
@@ -127,14 +140,14 @@ def apply_profile(profile: ERPProfile, *, user: User | None = None) -> tuple[Use
             user.erp_synced_at = now
             user.save(update_fields=[*changed, "erp_synced_at"])
             outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-        if user.roles_from_erp and apply_roles(user, profile.responsibilities):
+        if user.roles_from_erp and apply_roles(user, profile.responsibilities, mapping=mapping):
             outcome = Outcome.UPDATED if outcome is Outcome.UNCHANGED else outcome
     return user, outcome
 
 
-def apply_roles(user: User, responsibilities) -> bool:
+def apply_roles(user: User, responsibilities, *, mapping: Mapping | None = None) -> bool:
     """Set the user's role groups from the mapping; True when they changed."""
-    wanted = roles_for(responsibilities)
+    wanted = roles_for(responsibilities, mapping=mapping)
     current = {Role(code) for code in user_role_codes(user)}
     if wanted == current:
         return False
@@ -167,8 +180,11 @@ def usable(profile: ERPProfile, today) -> bool:
     return not (settings.ERP_REFUSE_TERMINATED and profile.terminated)
 
 
-def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
-    """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP)."""
+def sync_user(
+    profile: ERPProfile | None, user: User, *, today=None, mapping: Mapping | None = None
+) -> Outcome:
+    """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP);
+    ``mapping`` (``responsibility_mapping()``) saves a query per user in a batch."""
     today = today or timezone.localdate()
     if profile is None or not usable(profile, today):
         if profile is not None and user.erp_end_date != profile.end_date:
@@ -178,7 +194,7 @@ def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
     if not user.is_active and user.erp_deactivated_at is None:
         # Deactivated by hand: the ERP does not overrule an operator.
         return Outcome.UNCHANGED
-    _user, outcome = apply_profile(profile, user=user)
+    _user, outcome = apply_profile(profile, user=user, mapping=mapping)
     return outcome
 
 

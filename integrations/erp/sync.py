@@ -16,11 +16,13 @@ import logging
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts import directory
 from accounts.erp import IN_LIST_MAX, ERPError, ERPProfile, get_gateway
 from accounts.erp_failures import erp_failures_prune
 from accounts.models import User
+from accounts.roles import prefetch_role_codes
 from integrations.models import SyncRun
 from integrations.runs import RunAborted, RunRecorder, run_job
 
@@ -55,9 +57,16 @@ COUNTERS = {
 }
 
 
-def _apply(recorder: RunRecorder, user: User, profile: ERPProfile | None, today: dt.date) -> None:
+def _apply(
+    recorder: RunRecorder,
+    user: User,
+    profile: ERPProfile | None,
+    today: dt.date,
+    mapping: directory.Mapping,
+) -> None:
     try:
-        outcome = directory.sync_user(profile, user, today=today)
+        with transaction.atomic():  # a savepoint: one user's failure spares the page
+            outcome = directory.sync_user(profile, user, today=today, mapping=mapping)
     except Exception as exc:
         log.exception("ERP sync of %s failed", user.erp_username)
         recorder.error(user.erp_username, f"{type(exc).__name__}: {exc}")
@@ -96,12 +105,16 @@ def _sync(recorder: RunRecorder, *, full: bool, progress: Progress | None) -> No
         done = 0
         for language, page in _pages(names, users):
             profiles = gateway.profiles(page, language=language)
-            for name in page:
-                _apply(recorder, users[name], profiles.get(name), today)
-                seen.add(users[name].pk)
-                done += 1
-                if progress:
-                    progress(done, len(names))
+            # One transaction, one mapping read and one roles read per page, not per user.
+            mapping = directory.responsibility_mapping()
+            prefetch_role_codes(users[name] for name in page)
+            with transaction.atomic():
+                for name in page:
+                    _apply(recorder, users[name], profiles.get(name), today, mapping)
+                    seen.add(users[name].pk)
+                    done += 1
+                    if progress:
+                        progress(done, len(names))
     except ERPError as exc:
         raise RunAborted(f"ERP unavailable: {exc} ({exc.code})") from exc
     # End dates learnt earlier take effect on their day without any change in the ERP.
