@@ -275,6 +275,24 @@ def test_thick_mode_initialises_the_client_once_per_process(oracle_settings, ora
     assert facts["mode"] == "thick"
 
 
+def test_thick_mode_without_the_client_libraries_names_the_fix(oracle_settings, ora, monkeypatch):
+    oracle_settings.ORACLE_DRIVER_MODE = "thick"
+
+    def missing(**kwargs):
+        raise oracle_exception(
+            'DPI-1047: Cannot locate a 64-bit Oracle Client library: "libclntsh.so: cannot '
+            'open shared object file: No such file or directory"'
+        )
+
+    monkeypatch.setattr(ora, "init_oracle_client", missing)
+
+    with pytest.raises(ERPConfigError) as raised:
+        OracleERPGateway(driver=ora).check()
+
+    assert raised.value.code == "DPI-1047"
+    assert "client setup failed" in str(raised.value) and "ldconfig" in str(raised.value)
+
+
 # --- check_login and failure_limit --------------------------------------------------------
 
 
