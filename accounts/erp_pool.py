@@ -80,6 +80,7 @@ class ConnectionPool:
         self._condition = threading.Condition()
         self._idle: list[tuple[float, Any]] = []  # (released at, connection), newest last
         self._slots = 0  # connections open, being opened or abandoned while opening
+        self._stalled = 0  # attempts abandoned and not ended yet
         self._closed = False
         ref = weakref.ref(self)
         atexit.register(_close_at_exit, ref)
@@ -129,6 +130,12 @@ class ConnectionPool:
                 if self._slots < self.size:
                     self._slots += 1
                     return None, False
+                if self._stalled >= self.size:
+                    # Waiting would only wait for the database that hangs them.
+                    raise PoolBusy(
+                        f"{self._stalled} connection attempts to the ERP database are still "
+                        "waiting for it to answer"
+                    )
                 remaining = deadline - now
                 if remaining <= 0:
                     raise PoolBusy(
@@ -151,6 +158,7 @@ class ConnectionPool:
         with self._condition:
             if not attempt.done.is_set():
                 attempt.abandoned = True  # the thread frees the slot when it ends
+                self._stalled += 1
                 raise ConnectTimeout(
                     f"the ERP database did not complete the connection within "
                     f"{self.connect_timeout:g} s (it accepts connections but does not answer)"
@@ -170,6 +178,7 @@ class ConnectionPool:
                 attempt.done.set()
                 return
             self._slots -= 1
+            self._stalled -= 1
             self._condition.notify()
         if attempt.connection is not None:
             _close_quietly(attempt.connection)
@@ -222,6 +231,7 @@ class ConnectionPool:
         self._forked_leftovers = self._idle
         self._idle = []
         self._slots = 0
+        self._stalled = 0
 
 
 def _close_quietly(connection) -> None:

@@ -248,6 +248,29 @@ def test_no_free_connection_in_time_is_unavailable(gateway, ora):
         gateway.now()
 
 
+def test_a_stalled_database_holds_at_most_the_pool_size_of_attempts(gateway, ora):
+    ora.connect_delay = 0.5  # the database never answers in time
+    gateway.connect_timeout = 0.02
+    for _attempt in range(3):
+        with pytest.raises(ERPUnavailable, match="did not complete the connection"):
+            gateway.now()
+
+    started = time.monotonic()
+    with pytest.raises(ERPUnavailable, match="still waiting"):
+        gateway.now()
+
+    assert time.monotonic() - started < 0.1, "no wait for a database that hangs"
+    assert gateway._pool.open_count == 3
+    deadline = time.monotonic() + 3
+    while gateway._pool.open_count and time.monotonic() < deadline:
+        time.sleep(0.02)  # the attempts end; their connections are closed
+    assert gateway._pool.open_count == 0
+    assert all(connection.closed for connection in ora.connections)
+    ora.connect_delay = 0
+    gateway.connect_timeout = 1
+    assert gateway.now() == LAST_WEEK
+
+
 def test_close_closes_the_idle_connections(gateway, ora):
     gateway.now()
 
