@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.lockout import PairState, memory
-from accounts.models import ApiToken, FailedSignIn, ResponsibilityRole, SignInLockout, User
+from accounts.models import (
+    ApiToken,
+    ERPLoginFailure,
+    FailedSignIn,
+    ResponsibilityRole,
+    SignInLockout,
+    User,
+)
 from accounts.services import api_token_revoke, sign_in_lockouts_clear
 
 
@@ -45,6 +52,7 @@ class UserAdmin(DjangoUserAdmin):
             {
                 "fields": (
                     "erp_username",
+                    "middle_name",
                     "employee_number",
                     "department",
                     "roles_from_erp",
@@ -57,6 +65,22 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ("erp_last_login", "erp_synced_at", "erp_deactivated_at", "erp_end_date")
+
+
+@admin.register(ERPLoginFailure)
+class ERPLoginFailureAdmin(admin.ModelAdmin):
+    """Wrong EBS passwords counted through Helpdesk. Once an EBS administrator has reset
+    a locked-out user's password, deleting that user's rows lets them sign in at once."""
+
+    list_display = ("username", "at")
+    search_fields = ("username",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ResponsibilityRole)

@@ -6,53 +6,94 @@ by the ERP and never stored: ERP users have no usable local password.
 """
 
 import logging
-import re
 
 from django.contrib.auth.backends import ModelBackend
 
 from accounts import directory
-from accounts.erp import ERPConfigError, ERPError, get_gateway
+from accounts.erp import ERPConfigError, ERPError, LoginStatus, get_gateway
+from accounts.erp_failures import TooManyFailures, erp_check_reserve, erp_check_settle
+from accounts.models import User
 
 log = logging.getLogger(__name__)
 
-# FND_USER.USER_NAME is at most 100 characters; anything else never reaches the ERP.
-ERP_USERNAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,100}$")
+# FND_USER.USER_NAME is at most 100 characters. EBS allows far more than letters and
+# digits (its own check only refuses a few punctuation marks), and every value is a
+# bind variable, so only what can never be a user name stays away from the ERP.
+USERNAME_MAX = 100
+
+# Why the ERP did not sign someone in, for the sign-in page (see SignInForm).
+UNAVAILABLE = "erp_unavailable"
+REFUSALS = {
+    LoginStatus.LOCKED: "erp_locked",
+    LoginStatus.EXPIRED: "erp_password_expired",
+    LoginStatus.RESET: "erp_password_expired",
+    LoginStatus.EXTERNAL: "erp_external",
+}
+FAILURE_LIMIT = "erp_failure_limit"
+NO_CHECKS = "erp_no_checks"
+
+
+def erp_username_allowed(name: str) -> bool:
+    return 0 < len(name) <= USERNAME_MAX and name.isprintable()
+
+
+def erp_refusal(request) -> str:
+    """The code of the reason this request's ERP sign-in was refused ('' when none)."""
+    return getattr(request, "erp_refusal", "") if request is not None else ""
 
 
 def erp_unavailable(request) -> bool:
     """True when this request's sign-in could not reach the ERP."""
-    return bool(getattr(request, "erp_unavailable", False))
+    return erp_refusal(request) == UNAVAILABLE
+
+
+def _refuse(request, code: str, **details) -> None:
+    if request is not None:
+        request.erp_refusal = code
+        request.erp_refusal_details = details
 
 
 class OracleERPBackend(ModelBackend):
     """Authenticate against the ERP; create or update the local user on success.
 
     Returns None on every miss and never raises into the sign-in view; when the ERP
-    cannot be asked, the request is marked so the page can say why.
+    cannot be asked or refuses for a reason the person can act on, the request is
+    marked so the page can say why.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None
         name = str(username).strip().upper()
-        if not ERP_USERNAME.match(name) or len(password) > 256:
+        if not erp_username_allowed(name) or len(password) > 256:
             return None
         gateway = get_gateway()
         try:
-            if not gateway.validate_login(name, password):
+            status = self._check(request, gateway, name, password)
+            if status is None:
                 return None
-            profile = gateway.get_profile(name)
+            if status not in (LoginStatus.VALID, LoginStatus.INACTIVE):
+                if status in REFUSALS:
+                    _refuse(request, REFUSALS[status])
+                log.info("ERP sign-in of %s refused: %s", name, status)
+                return None
+            profile = gateway.get_profile(name, language=self._language(request, name))
         except ERPError as exc:
             level = logging.ERROR if isinstance(exc, ERPConfigError) else logging.WARNING
             log.log(level, "ERP sign-in of %s not checked: %s (%s)", name, exc, exc.code)
-            self._mark_unavailable(request)
+            _refuse(request, UNAVAILABLE)
             return None
         except Exception:
             log.exception("ERP sign-in of %s failed unexpectedly", name)
-            self._mark_unavailable(request)
+            _refuse(request, UNAVAILABLE)
             return None
         if profile is None:
-            log.warning("ERP accepted %s but has no profile for it", name)
+            log.warning("ERP answered %s for %s but has no profile for it", status, name)
+            return None
+        if status is LoginStatus.INACTIVE:
+            # The password was not checked: only bring the local user in line.
+            directory.refuse(profile)
+            log.info("ERP user %s refused: account not active", name)
             return None
         try:
             user = directory.sign_in(profile)
@@ -64,6 +105,26 @@ class OracleERPBackend(ModelBackend):
         return user
 
     @staticmethod
-    def _mark_unavailable(request) -> None:
-        if request is not None:
-            request.erp_unavailable = True
+    def _check(request, gateway, name: str, password: str) -> LoginStatus | None:
+        """EBS's answer, unless one more wrong password could lock the account."""
+        try:
+            reservation = erp_check_reserve(username=name, limit=gateway.failure_limit())
+        except TooManyFailures as exc:
+            if exc.until is None:
+                _refuse(request, NO_CHECKS)
+            else:
+                _refuse(request, FAILURE_LIMIT, until=exc.until)
+            log.warning("ERP password of %s not checked: %s failures", name, exc.failures)
+            return None
+        status = None
+        try:
+            status = gateway.check_login(name, password)
+        finally:
+            erp_check_settle(reservation, failed=status is LoginStatus.WRONG)
+        return status
+
+    @staticmethod
+    def _language(request, name: str) -> str:
+        """The language of the department name: the user's own, else the page's."""
+        language = User.objects.filter(erp_username=name).values_list("language", flat=True).first()
+        return language or getattr(request, "LANGUAGE_CODE", "") or ""

@@ -7,6 +7,7 @@ same whichever touched them last.
 import logging
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -32,14 +33,25 @@ class AccountConflict(Exception):
     """A local account (with its own password) already has the ERP user's name."""
 
 
-def roles_for(responsibilities) -> set[Role]:
+Mapping = dict[str, str]
+
+
+def responsibility_mapping() -> Mapping:
+    """Every responsibility key that gives a role: one query for a whole sync page."""
+    return dict(ResponsibilityRole.objects.values_list("responsibility_key", "role"))
+
+
+def roles_for(responsibilities, *, mapping: Mapping | None = None) -> set[Role]:
     """Our roles for these ERP responsibility keys (requester when none is mapped)."""
     keys = {key.strip().upper() for key in responsibilities if key}
-    mapped = set(
-        ResponsibilityRole.objects.filter(responsibility_key__in=keys).values_list(
-            "role", flat=True
+    if mapping is None:
+        mapped = set(
+            ResponsibilityRole.objects.filter(responsibility_key__in=keys).values_list(
+                "role", flat=True
+            )
         )
-    )
+    else:
+        mapped = {mapping[key] for key in keys if key in mapping}
     roles = {Role(code) for code in mapped}
     return roles or {Role.REQUESTER}
 
@@ -59,6 +71,7 @@ def _profile_values(profile: ERPProfile) -> dict:
         first, last = first.strip(), last.strip()
     return {
         "first_name": first[:150],
+        "middle_name": profile.middle_name.strip()[:150],
         "last_name": last[:150],
         "email": email[:254],
         "employee_number": profile.employee_number.strip()[:30],
@@ -94,7 +107,9 @@ def _free_username(name: str) -> str:
     return candidate
 
 
-def apply_profile(profile: ERPProfile, *, user: User | None = None) -> tuple[User, Outcome]:
+def apply_profile(
+    profile: ERPProfile, *, user: User | None = None, mapping: Mapping | None = None
+) -> tuple[User, Outcome]:
     """Create or update the local user from an active ERP profile; roles follow the
     responsibility mapping unless the user's roles are kept locally."""
     now = timezone.now()
@@ -125,14 +140,14 @@ def apply_profile(profile: ERPProfile, *, user: User | None = None) -> tuple[Use
             user.erp_synced_at = now
             user.save(update_fields=[*changed, "erp_synced_at"])
             outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-        if user.roles_from_erp and apply_roles(user, profile.responsibilities):
+        if user.roles_from_erp and apply_roles(user, profile.responsibilities, mapping=mapping):
             outcome = Outcome.UPDATED if outcome is Outcome.UNCHANGED else outcome
     return user, outcome
 
 
-def apply_roles(user: User, responsibilities) -> bool:
+def apply_roles(user: User, responsibilities, *, mapping: Mapping | None = None) -> bool:
     """Set the user's role groups from the mapping; True when they changed."""
-    wanted = roles_for(responsibilities)
+    wanted = roles_for(responsibilities, mapping=mapping)
     current = {Role(code) for code in user_role_codes(user)}
     if wanted == current:
         return False
@@ -157,10 +172,21 @@ def deactivate(user: User) -> bool:
     return True
 
 
-def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
-    """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP)."""
+def usable(profile: ERPProfile, today) -> bool:
+    """Whether this ERP account may use Helpdesk on ``today``: open in FND_USER and,
+    with ``ERP_REFUSE_TERMINATED``, linked to a current employee or contingent worker."""
+    if not profile.is_active_on(today):
+        return False
+    return not (settings.ERP_REFUSE_TERMINATED and profile.terminated)
+
+
+def sync_user(
+    profile: ERPProfile | None, user: User, *, today=None, mapping: Mapping | None = None
+) -> Outcome:
+    """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP);
+    ``mapping`` (``responsibility_mapping()``) saves a query per user in a batch."""
     today = today or timezone.localdate()
-    if profile is None or not profile.is_active_on(today):
+    if profile is None or not usable(profile, today):
         if profile is not None and user.erp_end_date != profile.end_date:
             user.erp_end_date = profile.end_date
             user.save(update_fields=["erp_end_date"])
@@ -168,17 +194,15 @@ def sync_user(profile: ERPProfile | None, user: User, *, today=None) -> Outcome:
     if not user.is_active and user.erp_deactivated_at is None:
         # Deactivated by hand: the ERP does not overrule an operator.
         return Outcome.UNCHANGED
-    _user, outcome = apply_profile(profile, user=user)
+    _user, outcome = apply_profile(profile, user=user, mapping=mapping)
     return outcome
 
 
 def sign_in(profile: ERPProfile) -> User | None:
     """The local user for an ERP sign-in that the ERP accepted, or None when refused."""
     today = timezone.localdate()
-    if not profile.is_active_on(today):
-        user = User.objects.filter(erp_username=profile.username.upper()).first()
-        if user is not None:
-            sync_user(profile, user, today=today)
+    if not usable(profile, today):
+        refuse(profile, today=today)
         log.info("ERP user %s refused: account not active today", profile.username)
         return None
     try:
@@ -194,3 +218,11 @@ def sign_in(profile: ERPProfile) -> User | None:
     user.erp_last_login = timezone.now()
     user.save(update_fields=["erp_last_login"])
     return user
+
+
+def refuse(profile: ERPProfile, *, today=None) -> None:
+    """An ERP user who may not sign in: bring an existing local user in line (which
+    deactivates it when the ERP account ended); never creates one."""
+    user = User.objects.filter(erp_username=profile.username.upper()).first()
+    if user is not None:
+        sync_user(profile, user, today=today)

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.backends import erp_unavailable
+from accounts.backends import erp_refusal
 from accounts.models import User
 from accounts.services import ERP_OWNED_FIELDS
 
@@ -19,6 +20,27 @@ class SignInForm(AuthenticationForm):
             "The ERP cannot be reached right now, so ERP accounts cannot sign in. "
             "Try again in a few minutes; local accounts still work."
         ),
+        "erp_locked": _(
+            "Your EBS account is locked after too many wrong passwords. Ask the EBS "
+            "administrators to unlock it, then sign in again."
+        ),
+        "erp_password_expired": _(
+            "Your EBS password has expired or was reset by an administrator. Change it in "
+            "EBS first, then sign in here with the new password."
+        ),
+        "erp_external": _(
+            "Your EBS account signs in through single sign-on, so this page cannot check "
+            "its password. Ask the IT service desk how to sign in to Helpdesk."
+        ),
+        "erp_failure_limit": _(
+            "To keep your EBS account from being locked, Helpdesk will not check its "
+            "password again before %(time)s: one more wrong password and EBS would lock it. "
+            "If you have forgotten the password, reset it in EBS."
+        ),
+        "erp_no_checks": _(
+            "EBS locks an account at its first wrong password, so Helpdesk does not check "
+            "EBS passwords. Ask the IT service desk how to sign in."
+        ),
     }
 
     def __init__(self, *args, **kwargs):
@@ -32,10 +54,16 @@ class SignInForm(AuthenticationForm):
         )
 
     def get_invalid_login_error(self):
-        # A wrong password and an ERP that could not be asked are different problems.
-        if erp_unavailable(self.request):
-            return ValidationError(self.error_messages["erp_unavailable"], code="erp_unavailable")
-        return super().get_invalid_login_error()
+        # A wrong password, an ERP that could not be asked and an EBS account that needs
+        # something done in EBS are different problems.
+        code = erp_refusal(self.request)
+        if not code:
+            return super().get_invalid_login_error()
+        params = {}
+        until = getattr(self.request, "erp_refusal_details", {}).get("until")
+        if until is not None:
+            params["time"] = formats.date_format(timezone.localtime(until), "DATETIME_FORMAT")
+        return ValidationError(self.error_messages[code], code=code, params=params or None)
 
 
 class LanguageForm(forms.Form):

@@ -48,6 +48,12 @@ class User(AbstractUser):
         blank=True,
         help_text=_("FND_USER.USER_NAME in Oracle E-Business Suite; empty for local accounts."),
     )
+    middle_name = models.CharField(
+        _("middle name"),
+        max_length=150,
+        blank=True,
+        help_text=_("The patronymic in Russian HR data (PER_ALL_PEOPLE_F.MIDDLE_NAMES)."),
+    )
     employee_number = models.CharField(
         _("employee number"), max_length=30, blank=True, db_index=True
     )
@@ -111,12 +117,35 @@ class User(AbstractUser):
         enough for a display name and initials."""
         return cls(pk=pk, **dict(zip(cls.NAME_FIELDS, names, strict=True)))
 
+    def get_full_name(self) -> str:
+        """First name, middle name (the patronymic) and last name, those that are set."""
+        parts = (self.first_name, self.middle_name, self.last_name)
+        return " ".join(part for part in parts if part)
+
     def get_display_name(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
     @property
     def is_erp_account(self) -> bool:
         return bool(self.erp_username)
+
+
+class ERPLoginFailure(models.Model):
+    """A wrong password EBS counted for an ERP user through Helpdesk, or a check under
+    way (removed when it did not fail). Helpdesk stops checking a user's password once
+    one more failure would reach EBS's SIGNON_PASSWORD_FAILURE_LIMIT."""
+
+    username = models.CharField(_("ERP user name"), max_length=100)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("failed ERP password check")
+        verbose_name_plural = _("failed ERP password checks")
+        ordering = ["username", "at"]
+        indexes = [models.Index(fields=["username", "at"], name="erpfailure_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
 
 
 class ResponsibilityRole(models.Model):

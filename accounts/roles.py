@@ -26,6 +26,20 @@ def user_role_codes(user) -> frozenset[str]:
     return cached
 
 
+def prefetch_role_codes(users) -> None:
+    """Load the role groups of many users in one query (cached as ``user_role_codes``)."""
+    from django.contrib.auth import get_user_model
+
+    users = list(users)
+    through = get_user_model().groups.through
+    codes: dict[int, set[str]] = {user.pk: set() for user in users}
+    pairs = through.objects.filter(user_id__in=codes, group__name__in=Role.values)
+    for user_id, name in pairs.values_list("user_id", "group__name"):
+        codes[user_id].add(name)
+    for user in users:
+        setattr(user, _CACHE_ATTR, frozenset(codes[user.pk]))
+
+
 def forget_roles(user) -> None:
     """Drop the cached roles after the user's groups changed."""
     if hasattr(user, _CACHE_ATTR):

@@ -124,10 +124,20 @@ class SyncRunAdmin(admin.ModelAdmin):
                 % {"error": exc, "code": exc.code or "-"},
                 messages.ERROR,
             )
-        else:
+            return self._back()
+        missing = facts.pop("missing", [])
+        warnings = facts.pop("warnings", [])
+        facts.pop("grants", None)
+        self.message_user(request, _("The ERP answers: %(facts)s") % {"facts": self._facts(facts)})
+        if missing:
             self.message_user(
-                request, _("The ERP answers: %(facts)s") % {"facts": self._facts(facts)}
+                request,
+                _("Grants missing (manage.py erp_check shows how to add them): %(grants)s")
+                % {"grants": "; ".join(missing)},
+                messages.ERROR,
             )
+        for warning in warnings:
+            self.message_user(request, warning, messages.WARNING)
         return self._back()
 
     def erp_sync(self, request):

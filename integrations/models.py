@@ -40,6 +40,9 @@ class SyncRun(models.Model):
     # [{"item": "...", "error": "..."}], capped; the reason of a failed run is in `message`.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # Where the next incremental run starts, on the source's own clock (the ERP
+    # database's SYSDATE at the start of this run), as ISO text without a zone.
+    source_cursor = models.CharField(_("source clock at start"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("sync run")

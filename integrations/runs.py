@@ -199,7 +199,7 @@ def run_job(kind: str, job: Callable[[RunRecorder], None], *, trigger: str = "")
         run.outcome = SyncRun.Outcome.PARTIAL if run.failed else SyncRun.Outcome.SUCCESS
     run.finished_at = timezone.now()
     recorder.save()
-    run.save(update_fields=["outcome", "message", "finished_at"])
+    run.save()  # the counts in memory are the saved ones plus none since
     log.info(
         "%s run %s: %s (created %s, updated %s, unchanged %s, deactivated %s, failed %s)",
         kind,

@@ -1,8 +1,8 @@
 """A stand-in for the python-oracledb module, in the shape of its API, recording every call.
 
-``FakeOracleDB()`` plays the module: ``create_pool(**kwargs)`` returns a pool whose
-``acquire()`` hands out connections (context managers) whose ``cursor()`` records
-``execute(sql, binds)``, ``callfunc`` and ``var()``. Answers come from rules registered
+``FakeOracleDB()`` plays the module: ``connect(**kwargs)`` returns a connection (a
+context manager) whose ``cursor()`` records ``execute(sql, binds)``, ``callfunc`` and
+``var()``. Answers come from rules registered
 with ``respond(fragment, ...)``: the first rule whose fragment occurs in the SQL decides
 the rows, the OUT values or the exception. The exception classes are python-oracledb's
 own, and ``oracle_exception`` builds real ones, so the code under test sees what the
@@ -119,11 +119,13 @@ class FakeCursor:
 
 
 class FakeConnection:
-    def __init__(self, db: FakeOracleDB):
+    def __init__(self, db: FakeOracleDB, **kwargs):
         self.db = db
+        self.kwargs = kwargs
         self.version = db.server_version
         self.call_timeout = 0
         self.closed = False
+        self.pings = 0
 
     def __enter__(self):
         return self
@@ -132,35 +134,17 @@ class FakeConnection:
         self.close()
 
     def cursor(self) -> FakeCursor:
+        if self.closed:
+            raise oracle_exception("DPY-1001: not connected to database")
         return FakeCursor(self)
+
+    def ping(self) -> None:
+        self.pings += 1
+        if self.db.ping_errors:
+            raise self.db.ping_errors.pop(0)
 
     def close(self) -> None:
         self.closed = True
-
-
-class FakePool:
-    def __init__(self, db: FakeOracleDB, **kwargs):
-        self.db = db
-        self.kwargs = kwargs
-        self.acquired: list[FakeConnection] = []
-        self.released: list[FakeConnection] = []
-        self.dropped: list[FakeConnection] = []
-
-    def acquire(self, **kwargs) -> FakeConnection:
-        if self.db.acquire_errors:
-            raise self.db.acquire_errors.pop(0)
-        connection = FakeConnection(self.db)
-        self.acquired.append(connection)
-        return connection
-
-    def release(self, connection: FakeConnection, tag: str | None = None) -> None:
-        self.released.append(connection)
-
-    def drop(self, connection: FakeConnection) -> None:
-        self.dropped.append(connection)
-
-    def close(self, force: bool = False) -> None:
-        pass
 
 
 class FakeOracleDB:
@@ -171,33 +155,34 @@ class FakeOracleDB:
     InterfaceError = oracledb.InterfaceError
     OperationalError = oracledb.OperationalError
     ProgrammingError = oracledb.ProgrammingError
-    POOL_GETMODE_WAIT = oracledb.POOL_GETMODE_WAIT
-    POOL_GETMODE_NOWAIT = oracledb.POOL_GETMODE_NOWAIT
-    POOL_GETMODE_TIMEDWAIT = oracledb.POOL_GETMODE_TIMEDWAIT
     DB_TYPE_VARCHAR = oracledb.DB_TYPE_VARCHAR
+    DB_TYPE_NUMBER = oracledb.DB_TYPE_NUMBER
 
-    def __init__(self, *, server_version: str = "19.0.0.0.0", create_pool_delay: float = 0):
+    def __init__(self, *, server_version: str = "19.0.0.0.0", connect_delay: float = 0):
         self.server_version = server_version
-        self.create_pool_delay = create_pool_delay
-        self.pools: list[FakePool] = []
+        self.connect_delay = connect_delay
+        self.connections: list[FakeConnection] = []
         self.client_inits: list[dict] = []
         self.executed: list[Executed] = []
         self.called: list[tuple] = []
         self.fetches: list[tuple[str, int | None]] = []
         self.vars: list[FakeVar] = []
         self.rules: list[Rule] = []
-        self.acquire_errors: list[Exception] = []
+        self.connect_errors: list[Exception] = []
+        self.ping_errors: list[Exception] = []
         self._thin = True
         self._lock = threading.Lock()
 
     # -- the module's functions --
 
-    def create_pool(self, **kwargs) -> FakePool:
-        time.sleep(self.create_pool_delay)  # widens the window a racing second caller hits
-        pool = FakePool(self, **kwargs)
+    def connect(self, **kwargs) -> FakeConnection:
+        time.sleep(self.connect_delay)  # widens the window a racing second caller hits
         with self._lock:
-            self.pools.append(pool)
-        return pool
+            if self.connect_errors:
+                raise self.connect_errors.pop(0)
+            connection = FakeConnection(self, **kwargs)
+            self.connections.append(connection)
+        return connection
 
     def init_oracle_client(self, **kwargs) -> None:
         if not self._thin:
@@ -221,9 +206,9 @@ class FakeOracleDB:
         return Rule("")
 
     @property
-    def pool(self) -> FakePool:
-        (pool,) = self.pools
-        return pool
+    def connection(self) -> FakeConnection:
+        (connection,) = self.connections
+        return connection
 
     def statements(self, fragment: str) -> list[Executed]:
         return [call for call in self.executed if fragment.upper() in call.sql.upper()]

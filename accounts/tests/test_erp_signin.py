@@ -214,12 +214,22 @@ def test_a_broken_gateway_never_reaches_the_sign_in_view(client, settings, fake_
     assert error_codes(response) == ["erp_unavailable"]
 
 
-@pytest.mark.parametrize("username", ["x" * 101, "a b", "name'; --", ""])
-def test_odd_user_names_never_reach_the_erp(client, fake_erp, username):
+@pytest.mark.parametrize("username", ["x" * 101, "a\tb", "line\nbreak", "bell\x07"])
+def test_what_can_never_be_an_ebs_user_name_never_reaches_the_erp(client, fake_erp, username):
     fake_erp.set_down()  # any call would be seen as "ERP unavailable"
     response = sign_in(client, username)
     assert response.status_code == 200
     assert "erp_unavailable" not in error_codes(response)
+
+
+@pytest.mark.parametrize("username", ["o'brien", "ivanov.ii@corp", "ПЕТРОВ_ПП", "a b", "x" * 100])
+def test_user_names_ebs_allows_sign_in(client, fake_erp, username):
+    fake_erp.add(username, ERP_PASSWORD)
+
+    response = sign_in(client, username.lower())
+
+    assert response.status_code == 302
+    assert User.objects.get(erp_username=username.upper()).username == username.lower()
 
 
 # --- Throttling (the rule itself: test_lockout.py) --------------------------------------

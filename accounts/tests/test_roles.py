@@ -3,6 +3,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 
 from accounts.roles import (
     Role,
+    prefetch_role_codes,
     user_has_role,
     user_is_agent,
     user_is_manager,
@@ -56,3 +57,19 @@ def test_set_roles_replaces_role_groups_only(agent):
     user_set_roles(user=agent, roles={Role.MANAGER})
     assert user_role(agent) == Role.MANAGER
     assert set(agent.groups.values_list("name", flat=True)) == {"manager", "printers"}
+
+
+def test_roles_of_many_users_are_read_in_one_query(django_assert_num_queries):
+    users = [
+        UserFactory(roles=[Role.AGENT]),
+        UserFactory(roles=[Role.REQUESTER, Role.MANAGER]),
+        UserFactory(),
+    ]
+    users[2].groups.add(Group.objects.create(name="printers"))
+
+    with django_assert_num_queries(1):
+        prefetch_role_codes(users)
+        roles = [user_role(user) for user in users]
+
+    assert roles == [Role.AGENT, Role.MANAGER, None]
+    assert user_role_codes(users[1]) == {"requester", "manager"}

@@ -283,16 +283,37 @@ ORACLE_PORT = env_value("ORACLE_PORT", env.int, default=1521)
 ORACLE_SERVICE = env.str("ORACLE_SERVICE", default="")
 ORACLE_USER = env.str("ORACLE_USER", default="")
 ORACLE_PASSWORD = env.str("ORACLE_PASSWORD", default="")
-# Thick mode (Oracle Instant Client) when set: needed for old EBS password verifiers
-# (10G) and for native network encryption, which thin mode does not support.
+# python-oracledb's thin mode needs no Oracle software but connects only to Oracle
+# Database 12.1 or later and without native network encryption; thick mode uses Oracle
+# Instant Client, installed by the operator (docs/integrations.md).
 ORACLE_CLIENT_LIB_DIR = env.str("ORACLE_CLIENT_LIB_DIR", default="")
+ORACLE_DRIVER_MODE = env.str(
+    "ORACLE_DRIVER_MODE", default="thick" if ORACLE_CLIENT_LIB_DIR else "thin"
+).lower()
+if ORACLE_DRIVER_MODE not in ("thin", "thick"):
+    raise ImproperlyConfigured(
+        f"ORACLE_DRIVER_MODE must be thin or thick, not {ORACLE_DRIVER_MODE!r}"
+    )
+if ORACLE_DRIVER_MODE == "thin" and ORACLE_CLIENT_LIB_DIR:
+    raise ImproperlyConfigured("ORACLE_CLIENT_LIB_DIR is only used with ORACLE_DRIVER_MODE=thick")
 ORACLE_CONNECT_TIMEOUT = env_value("ORACLE_CONNECT_TIMEOUT", env.float, default=5.0)
 ORACLE_CALL_TIMEOUT = env_value("ORACLE_CALL_TIMEOUT", env.float, default=10.0)
 ORACLE_POOL_MAX = env_value("ORACLE_POOL_MAX", env.int, default=4)
-# Schema of the EBS objects (the APPS synonyms) and the password check: the public
-# FND_USER_PKG.ValidateLogin, or a site's wrapper granted to a low-privilege account.
+# Schema of the EBS objects (the APPS synonyms) and the APPS-owned wrapper package that
+# checks passwords with definer's rights (docs/integrations.md).
 ERP_SCHEMA = env.str("ERP_SCHEMA", default="APPS")
-ERP_VALIDATE_FUNCTION = env.str("ERP_VALIDATE_FUNCTION", default="APPS.FND_USER_PKG.VALIDATELOGIN")
+ERP_AUTH_PACKAGE = env.str("ERP_AUTH_PACKAGE", default="APPS.XX_HELPDESK_AUTH")
+if env.str("ERP_VALIDATE_FUNCTION", default=""):
+    raise ImproperlyConfigured(
+        "ERP_VALIDATE_FUNCTION is gone: install the wrapper package of docs/integrations.md "
+        "and name it in ERP_AUTH_PACKAGE"
+    )
+# Wrong EBS passwords per user that Helpdesk lets through in this window: one fewer than
+# EBS's SIGNON_PASSWORD_FAILURE_LIMIT, so Helpdesk never locks an EBS account.
+ERP_FAILURE_WINDOW_HOURS = env_value("ERP_FAILURE_WINDOW_HOURS", env.int, default=24)
+# Refuse (and deactivate) users whose person is no longer a current employee or
+# contingent worker, even while their FND_USER account is still open.
+ERP_REFUSE_TERMINATED = env_bool("ERP_REFUSE_TERMINATED", default=False)
 # How often the directory sync refreshes ERP users, and the overlap of its windows.
 ERP_SYNC_INTERVAL_MINUTES = env_value("ERP_SYNC_INTERVAL_MINUTES", env.int, default=60)
 if ERP_AUTH_ENABLED:

@@ -38,6 +38,9 @@ ENV_NAMES = {
     "LOGIN_FAILURE_LIMIT",
     "LOGIN_PAUSE_MINUTES",
     "LOGIN_FAILURE_MEMORY_HOURS",
+    "ORACLE_DRIVER_MODE",
+    "ORACLE_CLIENT_LIB_DIR",
+    "ERP_VALIDATE_FUNCTION",
 }
 
 
@@ -197,6 +200,34 @@ def test_production_erp_sign_in_installs_the_backend_and_the_schedule(monkeypatc
     assert "OracleERPBackend" not in str(
         load_settings("base", monkeypatch)["AUTHENTICATION_BACKENDS"]
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [
+        ({}, "thin"),
+        ({"ORACLE_DRIVER_MODE": "THICK"}, "thick"),
+        ({"ORACLE_CLIENT_LIB_DIR": "/opt/oracle/instantclient_19_25"}, "thick"),
+    ],
+)
+def test_the_oracle_driver_mode(monkeypatch, env, mode):
+    assert load_settings("base", monkeypatch, **env)["ORACLE_DRIVER_MODE"] == mode
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"ORACLE_DRIVER_MODE": "thik"}, "ORACLE_DRIVER_MODE"),
+        (
+            {"ORACLE_DRIVER_MODE": "thin", "ORACLE_CLIENT_LIB_DIR": "/opt/ic"},
+            "ORACLE_CLIENT_LIB_DIR",
+        ),
+        ({"ERP_VALIDATE_FUNCTION": "APPS.FND_USER_PKG.VALIDATELOGIN"}, "ERP_AUTH_PACKAGE"),
+    ],
+)
+def test_bad_oracle_settings_stop_the_start(monkeypatch, env, named):
+    with pytest.raises(ImproperlyConfigured, match=named):
+        load_settings("base", monkeypatch, **env)
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:

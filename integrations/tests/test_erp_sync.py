@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -10,9 +11,10 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts import directory
 from accounts.erp_fake import FakeERPGateway
-from accounts.models import ResponsibilityRole, User
+from accounts.models import ERPLoginFailure, ResponsibilityRole, User
 from accounts.roles import Role, user_role
 from accounts.tests.factories import UserFactory
+from integrations.erp import sync as erp_sync
 from integrations.erp.sync import sync_directory
 from integrations.models import SyncRun
 from integrations.runs import job_lock
@@ -58,12 +60,15 @@ def test_first_run_refreshes_everyone_and_deactivates_the_ended(people):
     assert local.is_active, "local accounts are not the ERP's business"
 
 
-def test_second_run_is_incremental_and_changes_nothing(people, monkeypatch):
+def test_second_run_is_incremental_and_changes_nothing(people, fake_erp, monkeypatch):
     sync_directory()
+    age_erp_stamps(fake_erp)
     asked = []
-    original = FakeERPGateway.get_profile
+    original = FakeERPGateway.profiles
     monkeypatch.setattr(
-        FakeERPGateway, "get_profile", lambda self, name: asked.append(name) or original(self, name)
+        FakeERPGateway,
+        "profiles",
+        lambda self, names, **kwargs: asked.extend(names) or original(self, names, **kwargs),
     )
 
     run = sync_directory()
@@ -74,8 +79,8 @@ def test_second_run_is_incremental_and_changes_nothing(people, monkeypatch):
 
 
 def test_incremental_run_picks_up_changes(people, fake_erp):
-    first = sync_directory()
-    SyncRun.objects.filter(pk=first.pk).update(started_at=timezone.now() - dt.timedelta(hours=2))
+    sync_directory()
+    backdate_last_run(fake_erp)
     fake_erp.change("ANNA", department="Бухгалтерия")
 
     run = sync_directory()
@@ -93,12 +98,181 @@ def test_responsibility_changes_move_roles(people, fake_erp):
     assert user_role(User.objects.get(username="anna")) == Role.AGENT
 
 
+def age_erp_stamps(fake_erp) -> None:
+    """As if every user and grant had been written long before the last run."""
+    for entry in fake_erp.data["users"].values():
+        entry["updated_at"] = "2000-01-01T00:00:00"
+        for grant in entry["grants"]:
+            grant["updated_at"] = "2000-01-01T00:00:00"
+    fake_erp._save()
+
+
+def backdate_last_run(fake_erp, hours: int = 2) -> None:
+    """Move the last run (and its ERP clock) back, as if it ran a while ago."""
+    age_erp_stamps(fake_erp)
+    run = SyncRun.objects.latest("started_at")
+    cursor = dt.datetime.fromisoformat(run.source_cursor) - dt.timedelta(hours=hours)
+    SyncRun.objects.filter(pk=run.pk).update(
+        started_at=run.started_at - dt.timedelta(hours=hours), source_cursor=cursor.isoformat()
+    )
+
+
+@pytest.fixture
+def agent_mapping(db):
+    ResponsibilityRole.objects.create(responsibility_key="XX_AGENT", role=Role.AGENT)
+
+
+def test_a_revoked_responsibility_reaches_the_incremental_sync(people, fake_erp, agent_mapping):
+    fake_erp.grant("ANNA", "XX_AGENT")
+    sync_directory()
+    assert user_role(User.objects.get(username="anna")) == Role.AGENT
+    backdate_last_run(fake_erp)
+    stamped = fake_erp.entry("ANNA")["updated_at"]
+
+    fake_erp.revoke("ANNA", "XX_AGENT")
+    run = sync_directory()
+
+    assert fake_erp.entry("ANNA")["updated_at"] == stamped, "the user row itself is unchanged"
+    assert run.updated == 1
+    assert user_role(User.objects.get(username="anna")) == Role.REQUESTER
+
+
+def test_a_responsibility_granted_through_a_role_reaches_the_incremental_sync(
+    people, fake_erp, agent_mapping
+):
+    sync_directory()
+    backdate_last_run(fake_erp)
+
+    fake_erp.grant("ANNA", "XX_AGENT", indirect=True)
+    sync_directory()
+
+    assert user_role(User.objects.get(username="anna")) == Role.AGENT
+
+
+def test_a_grant_whose_end_date_passes_is_revoked_on_that_day(people, fake_erp, agent_mapping):
+    tomorrow = TODAY() + dt.timedelta(days=1)
+    fake_erp.grant("ANNA", "XX_AGENT", end_date=tomorrow, stamp="2000-01-01T00:00:00")
+    sync_directory()
+    age_erp_stamps(fake_erp)
+    assert user_role(User.objects.get(username="anna")) == Role.AGENT
+
+    noon_after = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(noon_after, tick=False):
+        run = sync_directory()
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS and run.updated == 1
+    assert user_role(User.objects.get(username="anna")) == Role.REQUESTER
+
+
+def test_a_grant_starting_later_is_granted_on_its_day(people, fake_erp, agent_mapping):
+    tomorrow = TODAY() + dt.timedelta(days=1)
+    fake_erp.grant("ANNA", "XX_AGENT", start_date=tomorrow, stamp="2000-01-01T00:00:00")
+    sync_directory()
+    age_erp_stamps(fake_erp)
+    assert user_role(User.objects.get(username="anna")) == Role.REQUESTER
+
+    noon_after = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(noon_after, tick=False):
+        sync_directory()
+
+    assert user_role(User.objects.get(username="anna")) == Role.AGENT
+
+
+def test_the_window_is_on_the_erp_databases_clock(people, fake_erp, settings):
+    # The EBS database server runs nine hours behind Helpdesk's time zone.
+    settings.TIME_ZONE = "Europe/Moscow"
+    fake_erp.set_time_zone("America/Mexico_City")
+    first = sync_directory()
+    assert first.outcome == SyncRun.Outcome.SUCCESS
+    cursor = dt.datetime.fromisoformat(first.source_cursor)
+    assert abs(cursor - fake_erp.now()) < dt.timedelta(minutes=1)
+    # EBS stamps the change with its own clock, just after the run.
+    fake_erp.change("ANNA", department="Бухгалтерия")
+
+    run = sync_directory()
+
+    assert run.updated == 1
+    assert User.objects.get(username="anna").department == "Бухгалтерия"
+
+
+def count_calls(monkeypatch, method: str) -> list:
+    calls = []
+    original = getattr(FakeERPGateway, method)
+
+    def counted(self, *args, **kwargs):
+        calls.append((args, kwargs))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeERPGateway, method, counted)
+    return calls
+
+
+def test_a_full_run_reads_profiles_in_pages_not_one_call_per_user(people, fake_erp, monkeypatch):
+    monkeypatch.setattr(erp_sync, "PAGE", 2)
+    for n in range(5):
+        fake_erp.add(f"USER{n}", "x")
+        erp_user(f"USER{n}")
+    pages = count_calls(monkeypatch, "profiles")
+    singles = count_calls(monkeypatch, "get_profile")
+
+    run = sync_directory(full=True)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS
+    assert singles == []
+    assert [len(args[0]) for args, _kwargs in pages] == [2, 2, 2, 2]  # 8 ERP users
+    assert User.objects.filter(erp_username__startswith="USER", is_active=True).count() == 5
+
+
+def test_departments_are_read_in_each_users_language(people, fake_erp, monkeypatch):
+    fake_erp.change("ANNA", department="ИТ", department_tl={"US": "IT"})
+    fake_erp.add("PAUL", "x", department="Склад", department_tl={"US": "Warehouse"})
+    erp_user("PAUL", language="en")
+    pages = count_calls(monkeypatch, "profiles")
+
+    sync_directory(full=True)
+
+    assert sorted(kwargs["language"] for _args, kwargs in pages) == ["en", "ru"]
+    assert User.objects.get(username="anna").department == "ИТ"
+    assert User.objects.get(username="paul").department == "Warehouse"
+
+
+def test_the_patronymic_follows_the_erp(people, fake_erp):
+    fake_erp.change("ANNA", first_name="Анна", middle_name="Сергеевна")
+
+    sync_directory(full=True)
+
+    anna = User.objects.get(username="anna")
+    assert anna.middle_name == "Сергеевна"
+    assert anna.get_full_name() == "Анна Сергеевна Смирнова"
+
+
+def test_terminated_employees_are_deactivated_when_the_site_says_so(people, fake_erp, settings):
+    fake_erp.change("ANNA", current_worker=False)
+    sync_directory(full=True)
+    assert User.objects.get(username="anna").is_active
+
+    settings.ERP_REFUSE_TERMINATED = True
+    run = sync_directory(full=True)
+
+    assert run.deactivated == 1
+    assert not User.objects.get(username="anna").is_active
+
+
+def test_the_run_forgets_failed_password_checks_older_than_the_window(people):
+    old = timezone.now() - dt.timedelta(days=2)
+    ERPLoginFailure.objects.create(username="ANNA", at=old)
+
+    sync_directory()
+
+    assert not ERPLoginFailure.objects.exists()
+
+
 def test_a_known_end_date_takes_effect_on_its_day(people, fake_erp):
     sync_directory()
     tomorrow = TODAY() + dt.timedelta(days=1)
     User.objects.filter(username="anna").update(erp_end_date=TODAY())
     fake_erp.change("ANNA", end_date=tomorrow.isoformat())  # stamped now...
-    fake_erp.data["users"]["ANNA"]["updated_at"] = "2000-01-01T00:00:00+00:00"  # ...or not
+    fake_erp.data["users"]["ANNA"]["updated_at"] = "2000-01-01T00:00:00"  # ...or not
     fake_erp._save()
 
     run = sync_directory()
