@@ -28,7 +28,7 @@
 // changes arrive as {"type": "ticket.changed", "ticket_id", "queue_id", "fields",
 // "version", "actor"}: when they touch what a card shows, or add a card ("created", a new
 // queue), the board re-reads its cards (refreshBoard).
-import { csrfToken } from "./http.js";
+import { format, post, urlWithId } from "./common.js";
 
 const root = document.getElementById("board");
 const canMove = root?.dataset.canMove === "true";
@@ -44,12 +44,6 @@ let draggedCard = null;
 let sending = Promise.resolve();
 
 // --- Helpers ---------------------------------------------------------------------------
-
-function format(template, values) {
-  return (template || "").replace(/\{(\w+)\}/g, (match, name) =>
-    name in values ? String(values[name]) : match,
-  );
-}
 
 function announce(message) {
   if (!announcer || !message) return;
@@ -230,33 +224,18 @@ function errorMessage(body) {
   return typeof body.detail === "string" ? body.detail : "";
 }
 
-async function postMove(card) {
+function postMove(card) {
   const column = columnOf(card);
   const previous = siblingCard(card, -1);
   const next = siblingCard(card, 1);
-  const url = root.dataset.moveUrl.replace(/\/0\/move\/$/, `/${card.dataset.ticketId}/move/`);
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json",
-      "X-CSRFToken": csrfToken(),
-    },
-    body: JSON.stringify({
+  return post(urlWithId(root.dataset.moveUrl, card.dataset.ticketId), {
+    json: {
       status: column.dataset.status,
       previous_id: previous ? Number(previous.dataset.ticketId) : null,
       next_id: next ? Number(next.dataset.ticketId) : null,
       version: Number(card.dataset.version),
-    }),
+    },
   });
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  return { response, body };
 }
 
 /** The card is already at its new place in the DOM; save it, or put it back. */
