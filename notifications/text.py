@@ -114,7 +114,7 @@ def url_of(notification: Notification) -> str:
             query = urlencode({"q": p.get("address", "")})
             return f"{reverse('admin:accounts_signinlockout_changelist')}?{query}"
         return reverse("accounts:profile")
-    return f"/tickets/{p.get('key', '')}/"
+    return reverse("tickets:detail", kwargs={"key": p["key"]})
 
 
 def language_of(user) -> str:

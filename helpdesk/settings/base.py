@@ -171,6 +171,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.preferences",
+                "helpdesk.context_processors.script_urls",
             ],
             # Project tags: the admin index shows the integrations' warnings.
             "libraries": {"admin_extras": "helpdesk.admin_extras"},

@@ -1,4 +1,5 @@
-// The live connection: one WebSocket per tab at /ws/, reconnecting with backoff.
+// The live connection: one WebSocket per tab (its path from the server, siteUrl("live")),
+// reconnecting with backoff.
 //
 // Every message from the server is dispatched as a "helpdesk:live" event on document with
 // the server's JSON as event.detail ("hello", "notification", "resumed", "ticket.moved",
@@ -14,6 +15,8 @@
 // After each hello the page asks for what it missed: {"type": "resume", "after": id} with
 // the newest notification id it saw; the first time 0, which replays nothing and answers
 // with the newest id ("last") to resume from after a reconnect.
+import { siteUrl } from "./common.js";
+
 const indicator = document.querySelector("[data-live-indicator]");
 const CLOSE_UNAUTHENTICATED = 4401;
 const MIN_DELAY = 1000;
@@ -81,7 +84,7 @@ function onHello(payload) {
 
 function connect() {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
+  socket = new WebSocket(`${scheme}://${window.location.host}${siteUrl("live")}`);
   show("connecting");
   socket.addEventListener("open", () => {
     show("online");
@@ -132,4 +135,6 @@ window.helpdeskLive = {
   },
 };
 
-connect();
+// A site without the notifications app has no live connection.
+if (siteUrl("live")) connect();
+else show("offline");

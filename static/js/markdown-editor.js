@@ -1,16 +1,9 @@
 // Markdown editors with "Write" and "Preview" tabs. The preview is rendered by the server
 // (the same sanitiser as the saved text), so what you see is what will be shown.
-import { csrfToken } from "./http.js";
+import { postForm } from "./common.js";
 
 async function renderPreview(editor, text) {
-  const response = await fetch(editor.dataset.previewUrl, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" },
-    body: new URLSearchParams({ text }),
-  });
-  if (!response.ok) throw new Error(`preview answered ${response.status}`);
-  const data = await response.json();
+  const data = await postForm(editor.dataset.previewUrl, { text });
   return data.html;
 }
 

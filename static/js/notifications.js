@@ -10,7 +10,7 @@
 //   {"type": "notifications.read", "ids": [4, 5] | null, "unread": 1}   read elsewhere
 // A notification is toasted once. Replayed ones ("resumed") never play a sound and are only
 // toasted when created after the page loaded, so a reconnect does not replay old ones.
-import { csrfToken } from "./http.js";
+import { format, postForm, urlWithId } from "./common.js";
 
 const root = document.querySelector("[data-notifications]");
 const bell = root?.querySelector("[data-notification-bell]");
@@ -37,9 +37,7 @@ let played = 0;
 // --- Helpers ---------------------------------------------------------------------------
 
 function label(name, values = {}) {
-  return (root?.dataset[name] || "").replace(/\{(\w+)\}/g, (match, key) =>
-    key in values ? String(values[key]) : match,
-  );
+  return format(root?.dataset[name], values);
 }
 
 function element(tag, className, text) {
@@ -47,10 +45,6 @@ function element(tag, className, text) {
   if (className) node.className = className;
   if (text != null) node.textContent = text;
   return node;
-}
-
-function readUrl(id) {
-  return root.dataset.readUrl.replace(/\/0\/read\/$/, `/${Number(id)}/read/`);
 }
 
 function safeUrl(url) {
@@ -86,22 +80,6 @@ const relativeTime = (() => {
     return "";
   };
 })();
-
-async function post(url) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    // The request outlives the page when the click goes on to open the ticket.
-    keepalive: true,
-    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
-  });
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  try {
-    return await response.json();
-  } catch {
-    return {};
-  }
-}
 
 // --- The badge --------------------------------------------------------------------------
 
@@ -230,7 +208,8 @@ function markReadHere(ids) {
 async function markRead(id) {
   if (markReadHere([id]) && unread) setUnread(unread - 1);
   try {
-    const body = await post(readUrl(id));
+    // keepalive: the request outlives the page when the click goes on to open the ticket.
+    const body = await postForm(urlWithId(root.dataset.readUrl, id), {}, { keepalive: true });
     if (typeof body?.unread === "number") setUnread(body.unread);
   } catch {
     /* the badge catches up the next time the centre opens */
@@ -240,7 +219,7 @@ async function markRead(id) {
 async function markAllRead() {
   readAllButton.disabled = true;
   try {
-    const body = await post(root.dataset.readAllUrl);
+    const body = await postForm(root.dataset.readAllUrl, {}, { keepalive: true });
     setUnread(typeof body?.unread === "number" ? body.unread : 0);
     markReadHere(null);
   } catch {

@@ -5,13 +5,9 @@
 // hidden where push cannot work (no service worker / Push API, plain HTTP, no VAPID key).
 // Every button's data-push-state says where things are: "off", "on", "denied", "error".
 // The VAPID key is read from <meta name="vapid-public-key"> when the page has one,
-// otherwise from /push/key/.
-import { csrfToken } from "./http.js";
+// otherwise from the server's key URL. The URLs come from the server (common.js siteUrl).
+import { postJson, siteUrl } from "./common.js";
 
-const WORKER_URL = "/sw.js";
-const KEY_URL = "/push/key/";
-const SUBSCRIBE_URL = "/push/subscribe/";
-const UNSUBSCRIBE_URL = "/push/unsubscribe/";
 const SYNCED = "helpdesk.push.synced";
 
 export function pushSupported() {
@@ -28,9 +24,10 @@ let keyPromise = null;
 export function publicKey() {
   if (!keyPromise) {
     const meta = document.querySelector('meta[name="vapid-public-key"]');
-    keyPromise = meta
-      ? Promise.resolve(meta.content || null)
-      : fetch(KEY_URL, { credentials: "same-origin" })
+    const url = siteUrl("pushKey"); // none on a site without the notifications app
+    keyPromise = meta || !url
+      ? Promise.resolve(meta?.content || null)
+      : fetch(url, { credentials: "same-origin" })
           .then((response) => (response.ok ? response.json() : {}))
           .then((data) => data.public_key || null)
           .catch(() => null);
@@ -64,27 +61,9 @@ function browserName() {
   return "other";
 }
 
-async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      "X-CSRFToken": csrfToken(),
-      "X-Requested-With": "fetch",
-    },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    // The server says what went wrong in the reader's language ({"detail": ...}).
-    const answer = await response.json().catch(() => ({}));
-    throw new Error(answer.detail || `${url} answered ${response.status}`);
-  }
-  return response.json();
-}
-
 function saveSubscription(subscription) {
-  return post(SUBSCRIBE_URL, {
+  // An error says what went wrong in the reader's language (the server's "detail").
+  return postJson(siteUrl("pushSubscribe"), {
     subscription: subscription.toJSON(),
     browser: browserName(),
     user_agent: navigator.userAgent,
@@ -105,7 +84,7 @@ function registration() {
     // subscribe() needs an active worker, hence waiting for "ready" (scope "/" covers
     // every page, so "ready" is this registration).
     registrationPromise = navigator.serviceWorker
-      .register(WORKER_URL, { scope: "/" })
+      .register(siteUrl("pushWorker"), { scope: "/" })
       .then(() => navigator.serviceWorker.ready)
       .catch((error) => {
         registrationPromise = null; // let the next click try again
@@ -141,7 +120,7 @@ export async function disablePush() {
   const reg = await registration();
   const subscription = await reg.pushManager.getSubscription();
   if (!subscription) return;
-  await post(UNSUBSCRIBE_URL, { endpoint: subscription.endpoint });
+  await postJson(siteUrl("pushUnsubscribe"), { endpoint: subscription.endpoint });
   await subscription.unsubscribe();
   try {
     window.sessionStorage.removeItem(SYNCED);

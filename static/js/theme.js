@@ -1,5 +1,5 @@
 // Theme switch: light / dark / auto, kept in the browser and, when signed in, on the account.
-import { postForm } from "./http.js";
+import { postForm } from "./common.js";
 
 const STORAGE_KEY = "helpdesk.theme";
 const UNSAVED_KEY = "helpdesk.theme.unsaved";

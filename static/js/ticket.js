@@ -1,6 +1,8 @@
 // The ticket page and the new-ticket form: in-place field changes, the timeline filter
 // and the internal-note switch (people autocompletes: people.js). Every feature has a
 // plain HTML fallback, so the page works without this script.
+import { format } from "./common.js";
+
 document.documentElement.classList.add("hd-js");
 
 // --- Side panel: a field is saved as soon as a value is picked ------------------------
@@ -90,10 +92,6 @@ if (ticketPage) {
   // Per person, how many of their tabs have the ticket open (a tab closing is one "leave").
   const viewers = new Map();
 
-  const format = (template, values) =>
-    (template || "").replace(/\{(\w+)\}/g, (match, name) =>
-      name in values ? String(values[name]) : match,
-    );
   const isMe = (person) =>
     person?.id != null && String(person.id) === String(window.helpdeskLive?.userId);
 
