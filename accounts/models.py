@@ -96,8 +96,9 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # The stubs type Meta's names as str; Django takes lazy translations.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         ordering = ["username"]
 
     def __str__(self) -> str:
