@@ -30,7 +30,7 @@ help:
 	@echo "make run    - set up and serve the app on http://$(HOST):$(PORT) (SQLite, no other server)"
 	@echo "make test   - set up and run the whole test suite (SQLite pass, then MariaDB pass)"
 	@echo "make stack  - daphne + Celery worker + beat against local Redis and MariaDB"
-	@echo "make lint   - ruff lint and format check;  make format - apply ruff format"
+	@echo "make lint   - ruff, import contracts, mypy;  make format - apply ruff format"
 
 # --- setup ----------------------------------------------------------------------------
 
@@ -142,6 +142,7 @@ lint: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy accounts tickets notifications integrations helpdesk
 	git ls-files -z '*.py' ':!:*/migrations/*' | xargs -0 $(VENV)/bin/django-upgrade --target-version 5.2 --check
 
 format: run-packages $(VENV)/.deps-dev

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import admin
@@ -12,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.lockout import PairState, memory
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from accounts.models import (
     ApiToken,
     ERPLoginFailure,
@@ -45,7 +49,7 @@ class UserAdmin(DjangoUserAdmin):
         "employee_number",
     )
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Preferences"), {"fields": ("display_name", "language", "theme", "sound_enabled")}),
         (
             _("Oracle ERP"),
@@ -120,7 +124,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 # --- Sign-in lockouts (django-axes' records, with our labels and rule) ---------------------
 
 
-class ListTitleMixin:
+class ListTitleMixin(admin.ModelAdmin):
     """The list is titled with the plural name: Django's "Select <name> to view" puts a
     Russian feminine noun in the wrong case."""
 
@@ -228,7 +232,7 @@ class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
         return date_format(timezone.localtime(attempt.pair_last), "DATETIME_FORMAT")
 
     @admin.display(description=_("state"))
-    def state(self, attempt: SignInLockout) -> str:
+    def state(self, attempt: SignInLockout) -> "StrOrPromise":
         pair = PairState(failures=attempt.pair_failures, last_failure=attempt.pair_last)
         if pair.remaining() > timedelta(0):
             until = date_format(timezone.localtime(pair.paused_until), "TIME_FORMAT")

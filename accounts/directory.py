@@ -155,8 +155,8 @@ def apply_roles(user: User, responsibilities, *, mapping: Mapping | None = None)
     log.info(
         "ERP user %s: roles %s -> %s",
         user.erp_username,
-        [role.value for role in sorted(current, key=ROLE_RANK.get)],
-        [role.value for role in sorted(wanted, key=ROLE_RANK.get)],
+        [role.value for role in sorted(current, key=ROLE_RANK.__getitem__)],
+        [role.value for role in sorted(wanted, key=ROLE_RANK.__getitem__)],
     )
     return True
 

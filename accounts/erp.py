@@ -260,7 +260,7 @@ class OracleERPGateway(GatewayChecks):
         self.auth_package = settings.ERP_AUTH_PACKAGE
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
-        self._refused: tuple[float, ERPConfigError] | None = None
+        self._refused: tuple[float, ERPError] | None = None
         self._failure_limit: tuple[float, int | None] | None = None
 
     def __repr__(self) -> str:

@@ -150,10 +150,11 @@ def _detail_codes(exc: BaseException) -> list[str]:
 
 
 def _chain(exc: BaseException, depth: int = 6) -> list[BaseException]:
-    links = []
-    while exc is not None and len(links) < depth:
-        links.append(exc)
-        exc = exc.__cause__
+    links: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and len(links) < depth:
+        links.append(link)
+        link = link.__cause__
     return links
 
 
@@ -163,7 +164,7 @@ def classify(exc: BaseException) -> tuple[type[ERPError], str]:
     The deepest known code in the cause chain wins: it is the reason, the outer ones
     only say that connecting failed.
     """
-    known = []
+    known: list[tuple[type[ERPError], str]] = []
     for link in _chain(exc):
         # Within one exception the driver's own code comes first, then the ORA number.
         for code in _detail_codes(link):

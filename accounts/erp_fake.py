@@ -35,6 +35,7 @@ import json
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -128,7 +129,8 @@ class FakeERPGateway:
             return LoginStatus.LOCKED
         if entry.get("password") == "EXTERNAL" or entry.get("user_guid"):
             return LoginStatus.EXTERNAL
-        data = json.loads(self._raw)  # a copy to change and write back
+        # A copy to change and write back (_load() above read the raw file).
+        data = json.loads(cast(bytes, self._raw))
         entry = data["users"][name]
         entry["checks"] = entry.get("checks", 0) + 1
         if not password or entry.get("password") != password:
@@ -174,7 +176,7 @@ class FakeERPGateway:
                         grant["key"]
                         for grant in entry.get("grants", ())
                         if (_day(grant.get("start_date")) or today) <= today
-                        and (not grant.get("end_date") or today < _day(grant["end_date"]))
+                        and today < (_day(grant.get("end_date")) or dt.date.max)
                     }
                 )
             ),

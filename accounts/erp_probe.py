@@ -8,6 +8,9 @@ first ORA-00942 of a sign-in.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from accounts import erp_sql
 from accounts.erp_errors import ERPUnavailable, classify
@@ -20,6 +23,17 @@ FAILURE_LIMIT_TTL = 600.0
 
 class GatewayChecks:
     """``check()`` of the Oracle gateway; uses its connection, SQL and driver."""
+
+    # What the gateway (``accounts.erp.OracleERPGateway``) provides.
+    driver: Any  # the oracledb module, or the tests' fake of it
+    dsn: str
+    user: str
+    schema: str
+    auth_package: str
+    _failure_limit: tuple[float, int | None] | None
+    _connection: Callable[..., AbstractContextManager[Any]]
+    _sql: Callable[..., str]
+    _read_failure_limit: Callable[[Any], int | None]
 
     def check(self) -> dict:
         facts: dict = {"dsn": self.dsn, "user": self.user, "auth_package": self.auth_package}

@@ -27,7 +27,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet, Sum
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -215,6 +215,7 @@ def lockout_response(request, original_response=None, credentials=None):
     wants_json = request.headers.get("x-requested-with") == "XMLHttpRequest" or (
         "application/json" in request.headers.get("accept", "")
     )
+    response: HttpResponse
     if wants_json:
         response = JsonResponse(
             {"detail": "locked_out", "retry_after_minutes": minutes}, status=status

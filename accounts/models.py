@@ -1,9 +1,10 @@
 import hashlib
 import secrets
+from typing import TypeAlias
 
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,9 @@ class User(AbstractUser):
     The ERP fields are filled from Oracle E-Business Suite at sign-in and by the
     directory sync; local accounts (administrators) leave them empty.
     """
+
+    # Set on name-only users by ``tickets.selectors.agent_choices``: a member of the queue?
+    in_queue: bool
 
     class Language(models.TextChoices):
         RUSSIAN = "ru", _("Russian")
@@ -92,8 +96,9 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # The stubs type Meta's names as str; Django takes lazy translations.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         ordering = ["username"]
 
     def __str__(self) -> str:
@@ -128,6 +133,10 @@ class User(AbstractUser):
     @property
     def is_erp_account(self) -> bool:
         return bool(self.erp_username)
+
+
+# Who makes a request: the signed-in user or the anonymous one (``request.user``).
+Viewer: TypeAlias = User | AnonymousUser
 
 
 class ERPLoginFailure(models.Model):

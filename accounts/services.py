@@ -101,8 +101,8 @@ def user_update_profile(
             raise ProfileLocked(locked)
     errors = {}
     for name in changed:
-        limit = User._meta.get_field(name).max_length
-        if len(changes[name]) > limit:
+        limit = getattr(User._meta.get_field(name), "max_length", None)
+        if limit is not None and len(changes[name]) > limit:
             errors[name] = ngettext(
                 "Use at most %(limit)d character.", "Use at most %(limit)d characters.", limit
             ) % {"limit": limit}

@@ -1,11 +1,15 @@
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LogoutView
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -21,6 +25,7 @@ from accounts.forms import (
     ProfileForm,
     ThemeForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import ApiToken, User
 from accounts.profile_sections import sections_for
 from accounts.services import (
@@ -102,7 +107,7 @@ def can_change_password(user: User) -> bool:
 
 
 def _profile_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     profile_form: ProfileForm | None = None,
     password_form: LocalPasswordChangeForm | None = None,
@@ -143,7 +148,7 @@ def _profile_save(user: User, data: dict) -> None:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in person's details, preferences, password and API tokens."""
     if request.method != "POST":
         return _profile_page(request)
@@ -174,7 +179,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:profile")
     http_method_names = ["get", "post", "options"]
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated and not can_change_password(request.user):
             if request.user.is_erp_account:
                 messages.info(request, _("Your password is managed in the ERP."))
@@ -189,18 +194,22 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:profile") + "#password")
 
-    def form_valid(self, form: LocalPasswordChangeForm) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)  # saves and keeps this session signed in
         messages.success(self.request, _("Your password was changed."))
         return response
 
-    def form_invalid(self, form: LocalPasswordChangeForm) -> HttpResponse:
-        return _profile_page(self.request, password_form=form)
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
+        # Behind login_required, with form_class above.
+        return _profile_page(
+            cast(AuthenticatedHttpRequest, self.request),
+            password_form=cast(LocalPasswordChangeForm, form),
+        )
 
 
 @login_required
 @require_POST
-def profile_token_create(request: HttpRequest) -> HttpResponse:
+def profile_token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
@@ -219,7 +228,7 @@ def profile_token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def profile_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def profile_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     try:
         # Another person's token does not exist for this one.
         token = api_token_revoke(user=request.user, token_id=token_id)

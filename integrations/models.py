@@ -155,6 +155,11 @@ class RedmineValue(models.Model):
     def __str__(self) -> str:
         return f"{self.name or self.redmine_id} ↔ {self.local}"
 
+    @property
+    def local(self) -> models.Model:
+        """The local status or priority (of the subclass)."""
+        raise NotImplementedError
+
 
 class RedmineStatus(RedmineValue):
     status = models.ForeignKey(

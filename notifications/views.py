@@ -7,12 +7,13 @@ Included by the project's URLs as a namespace of its own (``notifications:prefer
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from notifications import services
 from notifications.models import Channel, Event
@@ -64,7 +65,7 @@ class PreferencesForm(forms.Form):
 
 @login_required
 @require_POST
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Save the whole matrix posted from the profile, then back to its section."""
     form = PreferencesForm(request.POST, user=request.user)
     form.full_clean()  # checkboxes: every value is valid, "off" when missing

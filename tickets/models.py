@@ -222,6 +222,9 @@ class Tag(models.Model):
 
 
 class Ticket(models.Model):
+    # Set by ``tickets.selectors.ticket_detail``: may the viewer work the ticket?
+    viewer_can_work: bool
+
     queue = models.ForeignKey(
         Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="tickets"
     )
@@ -346,6 +349,9 @@ def attachment_path(attachment: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
+    # Set by ``tickets.timeline``: the Bootstrap icon of the file type.
+    icon: str
+
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
     )

@@ -11,10 +11,13 @@ all go through these functions. A ticket someone may not see does not exist for 
 (404), it is never "forbidden".
 """
 
+from collections.abc import Iterable
+from typing import TypeGuard
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import User, Viewer
 from accounts.roles import user_is_agent, user_is_manager
 from tickets.models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
 from tickets.workflow import agents, workflow
@@ -22,11 +25,11 @@ from tickets.workflow import agents, workflow
 _QUEUES_ATTR = "_helpdesk_queue_ids"
 
 
-def agent_queue_ids(user) -> frozenset[int]:
+def agent_queue_ids(user: Viewer) -> frozenset[int]:
     """Ids of the queues the user is an agent of (one query, then cached on the user)."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User) or not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, _QUEUES_ATTR, None)
+    cached: frozenset[int] | None = getattr(user, _QUEUES_ATTR, None)
     if cached is None:
         cached = frozenset(
             Queue.members.through.objects.filter(user=user).values_list("queue_id", flat=True)
@@ -35,11 +38,11 @@ def agent_queue_ids(user) -> frozenset[int]:
     return cached
 
 
-def _active(user) -> bool:
+def _active(user: Viewer | None) -> TypeGuard[User]:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def visibility_q(user) -> Q | None:
+def visibility_q(user: User) -> Q | None:
     """The filter of tickets ``user`` may see; None means all of them."""
     if user_is_manager(user):
         return None
@@ -50,7 +53,7 @@ def visibility_q(user) -> Q | None:
     return visible
 
 
-def work_q(user) -> Q | None:
+def work_q(user: User) -> Q | None:
     """The filter of tickets ``user`` may work on; None means all, ``Q(pk__in=[])`` none."""
     if user_is_manager(user):
         return None
@@ -59,7 +62,7 @@ def work_q(user) -> Q | None:
     return Q(assignee_id=user.pk) | Q(queue_id__in=agent_queue_ids(user))
 
 
-def visible_tickets(user) -> QuerySet[Ticket]:
+def visible_tickets(user: Viewer) -> QuerySet[Ticket]:
     """Every ticket ``user`` may see (none for anonymous or inactive users)."""
     tickets = Ticket.objects.all()
     if not _active(user):
@@ -68,7 +71,7 @@ def visible_tickets(user) -> QuerySet[Ticket]:
     return tickets if condition is None else tickets.filter(condition)
 
 
-def worked_tickets(user) -> QuerySet[Ticket]:
+def worked_tickets(user: Viewer) -> QuerySet[Ticket]:
     """The tickets ``user`` works: those of their queues and those assigned to them."""
     if not _active(user):
         return Ticket.objects.none()
@@ -76,7 +79,7 @@ def worked_tickets(user) -> QuerySet[Ticket]:
     return Ticket.objects.all() if condition is None else Ticket.objects.filter(condition)
 
 
-def visible_tickets_in_queues(user, queue_ids) -> QuerySet[Ticket]:
+def visible_tickets_in_queues(user: Viewer, queue_ids: Iterable[int]) -> QuerySet[Ticket]:
     """The visible tickets of some queues, as ``visible_tickets(user)`` narrowed to them.
 
     Everything in a queue the user works is visible, so for those queues the filter is
@@ -90,7 +93,7 @@ def visible_tickets_in_queues(user, queue_ids) -> QuerySet[Ticket]:
     return visible_tickets(user).filter(queue_id__in=queue_ids)
 
 
-def user_can_work_ticket(user, ticket: Ticket) -> bool:
+def user_can_work_ticket(user: Viewer, ticket: Ticket) -> bool:
     """May ``user`` change the ticket, move it on the board and read its internal notes?"""
     if not _active(user):
         return False
@@ -101,7 +104,7 @@ def user_can_work_ticket(user, ticket: Ticket) -> bool:
     return ticket.assignee_id == user.pk or ticket.queue_id in agent_queue_ids(user)
 
 
-def user_can_see_ticket(user, ticket: Ticket) -> bool:
+def user_can_see_ticket(user: Viewer, ticket: Ticket) -> bool:
     if not _active(user):
         return False
     if user_can_work_ticket(user, ticket) or ticket.requester_id == user.pk:
@@ -109,7 +112,7 @@ def user_can_see_ticket(user, ticket: Ticket) -> bool:
     return ticket.watchers.filter(pk=user.pk).exists()
 
 
-def user_works_queues(user) -> bool:
+def user_works_queues(user: Viewer) -> bool:
     """Does the user work tickets at all (agents, managers, administrators)?"""
     return _active(user) and user_is_agent(user)
 
@@ -119,7 +122,7 @@ def ticket_card_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related("queue", "status", "priority", "requester", "assignee")
 
 
-def get_visible_ticket(user, *, key: str | None = None, pk: int | None = None) -> Ticket:
+def get_visible_ticket(user: Viewer, *, key: str | None = None, pk: int | None = None) -> Ticket:
     """The ticket by key or id if ``user`` may see it, else Http404."""
     tickets = ticket_card_related(visible_tickets(user))
     lookup = {"key": key.upper()} if key is not None else {"pk": pk}
@@ -129,7 +132,7 @@ def get_visible_ticket(user, *, key: str | None = None, pk: int | None = None) -
         raise Http404 from None
 
 
-def ticket_detail(user, *, key: str) -> Ticket:
+def ticket_detail(user: Viewer, *, key: str) -> Ticket:
     """A visible ticket with its tags and the viewer's rights (the page's other parts come
     from ``tickets.timeline``)."""
     tickets = visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
@@ -150,7 +153,9 @@ def ticket_detail(user, *, key: str) -> Ticket:
     return ticket
 
 
-def ticket_people(ticket: Ticket, *, user_ids=()) -> tuple[list[User], dict[int, User]]:
+def ticket_people(
+    ticket: Ticket, *, user_ids: Iterable[int] = ()
+) -> tuple[list[User], dict[int, User]]:
     """The ticket's watchers (by name) and the users ``user_ids``, in one query."""
     watches = Ticket.watchers.through.objects.filter(ticket_id=ticket.pk)
     people = list(
@@ -161,7 +166,7 @@ def ticket_people(ticket: Ticket, *, user_ids=()) -> tuple[list[User], dict[int,
     return [person for person in people if person.is_watcher], {p.pk: p for p in people}
 
 
-def visible_comments(user, ticket: Ticket) -> QuerySet[Comment]:
+def visible_comments(user: Viewer, ticket: Ticket) -> QuerySet[Comment]:
     comments = ticket.comments.select_related("author").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id"))
     )
@@ -170,14 +175,14 @@ def visible_comments(user, ticket: Ticket) -> QuerySet[Comment]:
     return comments
 
 
-def visible_attachments(user, ticket: Ticket) -> QuerySet[Attachment]:
+def visible_attachments(user: Viewer, ticket: Ticket) -> QuerySet[Attachment]:
     attachments = ticket.attachments.select_related("uploaded_by", "comment")
     if not user_can_work_ticket(user, ticket):
         attachments = attachments.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
     return attachments
 
 
-def get_visible_attachment(user, *, key: str, attachment_id: int) -> Attachment:
+def get_visible_attachment(user: Viewer, *, key: str, attachment_id: int) -> Attachment:
     ticket = get_visible_ticket(user, key=key)
     try:
         return visible_attachments(user, ticket).get(pk=attachment_id)
@@ -185,7 +190,7 @@ def get_visible_attachment(user, *, key: str, attachment_id: int) -> Attachment:
         raise Http404 from None
 
 
-def visible_events(user, ticket: Ticket) -> QuerySet[TicketEvent]:
+def visible_events(user: Viewer, ticket: Ticket) -> QuerySet[TicketEvent]:
     events = ticket.events.select_related("actor")
     if not user_can_work_ticket(user, ticket):
         events = events.filter(is_internal=False)
@@ -216,7 +221,7 @@ def agent_choices(*, queue_id: int | None = None) -> list[User]:
     return people
 
 
-def notes_scope(user) -> Q | bool:
+def notes_scope(user: Viewer) -> Q | bool:
     """Whose internal notes ``user`` may search: True all, False none, or a ticket filter."""
     condition = work_q(user) if _active(user) else Q(pk__in=[])
     if condition is None:
@@ -226,7 +231,9 @@ def notes_scope(user) -> Q | bool:
     return condition
 
 
-def search_visible_tickets(user, query: str, tickets: QuerySet[Ticket] | None = None):
+def search_visible_tickets(
+    user: Viewer, query: str, tickets: QuerySet[Ticket] | None = None
+) -> QuerySet[Ticket]:
     """Visible tickets (or ``tickets``, already visible) matching ``query``, ranked."""
     from tickets.search import search_tickets
 

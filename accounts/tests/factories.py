@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar, cast
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -5,8 +8,23 @@ from accounts.models import User
 
 TEST_PASSWORD = "correct horse battery staple"
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(Protocol[T_co]):
+    """What the tests use of a factory: calling it makes one object. factory_boy types
+    ``create()`` and ``build()`` but leaves the call, which the tests use, untyped."""
+
+    def __call__(self, **kwargs: Any) -> T_co: ...
+
+
+def typed_factory(factory_class: type[factory.Factory[T]]) -> ModelFactory[T]:
+    """The factory class itself, seen by the type checker as making ``T``."""
+    return cast("ModelFactory[T]", factory_class)
+
+
+class _UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -19,11 +37,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def roles(self, create, extracted, **kwargs):
+    def roles(user: User, create: bool, extracted: Iterable[str] | None, **kwargs: Any) -> None:
         if create and extracted:
-            self.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in extracted))
+            user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in extracted))
 
     @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):
+    def _after_postgeneration(
+        cls, instance: User, create: bool, results: dict[str, Any] | None = None
+    ) -> None:
         if create:
             instance.save()
+
+
+UserFactory = typed_factory(_UserFactory)

@@ -64,7 +64,7 @@ class FakeCursor:
         self.connection = connection
         self.db = connection.db
         self.arraysize = 100
-        self.description = None
+        self.description: list[tuple[str, None, None, None, None, None, bool]] | None = None
         self.closed = False
         self._rows: list[tuple] = []
 

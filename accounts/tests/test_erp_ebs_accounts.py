@@ -132,6 +132,7 @@ def test_the_refusal_says_until_when(client, ebs):
     sign_in(client, "ivanov", "guess")
     sign_in(client, "ivanov", "guess")
     first = ERPLoginFailure.objects.filter(username="IVANOV").order_by("at").first()
+    assert first is not None
 
     response = sign_in(client, "ivanov")
 

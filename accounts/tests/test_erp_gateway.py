@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from typing import cast
 
 import oracledb
 import pytest
@@ -114,7 +115,7 @@ def test_get_gateway_builds_the_oracle_gateway_even_unconfigured(settings):
 def test_changing_a_setting_closes_the_old_gateway_and_builds_a_new_one(gateway, ora, settings):
     settings.ERP_GATEWAY = "accounts.erp.OracleERPGateway"
     forget_gateway()
-    first = get_gateway()
+    first = cast(erp.OracleERPGateway, get_gateway())
     first.driver = ora
     first.now()
 

@@ -1,8 +1,10 @@
 """What every ticket service shares: errors, locking, history rows, signals, ranks."""
 
+import enum
 import logging
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +17,8 @@ from accounts.models import User
 from accounts.roles import user_is_agent
 from tickets import signals
 from tickets.models import (
+    Attachment,
+    Comment,
     KeyCounter,
     Priority,
     Queue,
@@ -24,7 +28,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors import last_changed_by, user_can_work_ticket
-from tickets.uploads import attachment_create
+from tickets.uploads import Upload, attachment_create
 from tickets.workflow import workflow
 
 logger = logging.getLogger(__name__)
@@ -42,7 +46,15 @@ UPDATABLE_FIELDS = (
     "due_date",
     "tags",
 )
-UNSET = object()
+
+
+class _Unset(enum.Enum):
+    """A keyword that was not given (``None`` being a value, e.g. "no assignee")."""
+
+    UNSET = "unset"
+
+
+UNSET = _Unset.UNSET
 
 
 class TicketError(Exception):
@@ -83,7 +95,7 @@ class TicketConflict(TicketError):
 # --- Helpers --------------------------------------------------------------------------
 
 
-def raw_value(value) -> str:
+def raw_value(value: object) -> str:
     """A value as stored in the history: ids, ISO dates and plain text, never labels."""
     if value is None:
         return ""
@@ -96,7 +108,7 @@ def raw_value(value) -> str:
     return str(value)
 
 
-def send_on_commit(signal: Signal, **kwargs) -> None:
+def send_on_commit(signal: Signal, **kwargs: Any) -> None:
     """Announce a change: ``change_recorded`` now, inside the transaction, and ``signal``
     once it commits (never, if it rolls back). Nothing inside ``signals.muted()``."""
     if signals.is_muted():
@@ -110,7 +122,7 @@ def send_on_commit(signal: Signal, **kwargs) -> None:
     )
 
 
-def _report(name: str, results) -> None:
+def _report(name: str, results: list[tuple[Callable[..., Any], Any]]) -> None:
     """A failing receiver is logged and never undoes the change; with
     ``RAISE_RECEIVER_ERRORS`` (the tests) it raises, so a broken receiver fails its test."""
     failures = [(receiver, result) for receiver, result in results if isinstance(result, Exception)]
@@ -158,11 +170,18 @@ def top_rank(status_id: int, *, exclude: int | None = None) -> int:
 
 
 def store_files(
-    ticket: Ticket, files, *, actor, source, now, comment=None
-) -> tuple[list, list[TicketEvent]]:
+    ticket: Ticket,
+    files: Sequence[Upload],
+    *,
+    actor: User | None,
+    source: str,
+    now: datetime,
+    comment: Comment | None = None,
+) -> tuple[list[Attachment], list[TicketEvent]]:
     """Store validated uploads; returns the attachments and their (unsaved) history rows."""
     internal = bool(comment and comment.is_internal)
-    attachments, events = [], []
+    attachments: list[Attachment] = []
+    events: list[TicketEvent] = []
     for upload in files:
         attachment = attachment_create(
             ticket=ticket, upload=upload, uploader=actor, comment=comment, now=now
@@ -183,13 +202,15 @@ def store_files(
     return attachments, events
 
 
-def new_event(ticket: Ticket, actor, source, kind, now, **values) -> TicketEvent:
+def new_event(
+    ticket: Ticket, actor: User | None, source: str, kind: str, now: datetime, **values: Any
+) -> TicketEvent:
     return TicketEvent(
         ticket=ticket, actor=actor, source=source, kind=kind, created_at=now, **values
     )
 
 
-def apply_status(ticket: Ticket, status: Status, now, *, enforce: bool = True) -> None:
+def apply_status(ticket: Ticket, status: Status, now: datetime, *, enforce: bool = True) -> None:
     """Move the ticket into ``status``: transition rules (unless ``enforce`` is off) and
     the resolution timestamps."""
     old = ticket.status
@@ -249,7 +270,9 @@ def next_key(queue: Queue) -> tuple[int, str]:
     return counter.last_number, f"{prefix}-{counter.last_number}"
 
 
-def announce_change(ticket: Ticket, actor, source, changed: dict) -> None:
+def announce_change(
+    ticket: Ticket, actor: User | None, source: str, changed: dict[str, tuple[Any, Any]]
+) -> None:
     if changed:
         send_on_commit(
             signals.ticket_changed,

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,13 +35,13 @@ class MoveResult:
     next_id: int | None
 
 
-def _neighbour(column, pk: int | None) -> Ticket | None:
+def _neighbour(column: QuerySet[Ticket], pk: int | None) -> Ticket | None:
     if pk is None:
         return None
     return column.filter(pk=pk).only("pk", "rank").first()
 
 
-def _rank_after(column, lower: Ticket) -> int:
+def _rank_after(column: QuerySet[Ticket], lower: Ticket) -> int:
     """A rank just after ``lower`` in its column, making room if there is none."""
     after_lower = Q(rank__gt=lower.rank) | Q(rank=lower.rank, pk__gt=lower.pk)
     following = column.filter(after_lower).order_by("rank", "pk").only("rank").first()
@@ -62,7 +62,7 @@ def ticket_move(
     version: int,
     previous_id: int | None = None,
     next_id: int | None = None,
-    visible_ids=None,
+    visible_ids: QuerySet[Ticket] | None = None,
     source: str = Source.WEB,
 ) -> MoveResult:
     """Put a card into ``status`` between the cards ``previous_id`` and ``next_id``.

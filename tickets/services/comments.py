@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from tickets import search, signals
 from tickets.models import (
+    Attachment,
     Comment,
     Source,
     Ticket,
@@ -25,13 +26,21 @@ from tickets.services._base import (
     send_on_commit,
     store_files,
 )
-from tickets.uploads import removes_files_on_error, validate_uploads
+from tickets.uploads import Upload, removes_files_on_error, validate_uploads
 
 # --- Comments and files ---------------------------------------------------------------
 
 
 def _comment_locked(
-    *, actor, ticket: Ticket, body: str, is_internal: bool, source: str, now, files, author=None
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    is_internal: bool,
+    source: str,
+    now: datetime,
+    files: Sequence[Upload],
+    author: User | None = None,
 ) -> Comment:
     body = (body or "").strip()
     if not body and not files:
@@ -86,7 +95,7 @@ def comment_add(
     ticket: Ticket,
     body: str,
     is_internal: bool = False,
-    files: Sequence = (),
+    files: Sequence[Upload] = (),
     source: str = Source.WEB,
     author: User | None = None,
     created_at: datetime | None = None,
@@ -158,9 +167,9 @@ def attachment_add(
     *,
     actor: User | None,
     ticket: Ticket,
-    files: Sequence,
+    files: Sequence[Upload],
     source: str = Source.WEB,
-):
+) -> list[Attachment]:
     """Attach files to the ticket itself (not to a comment)."""
     locked = lock_ticket(ticket)
     if actor is not None and not user_can_see_ticket(actor, locked):

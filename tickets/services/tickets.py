@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +27,7 @@ from tickets.services._base import (
     UNSET,
     UPDATABLE_FIELDS,
     TicketError,
+    _Unset,
     announce_change,
     apply_status,
     check_can_work,
@@ -42,7 +44,7 @@ from tickets.services._base import (
     validate_title,
 )
 from tickets.services.comments import _comment_locked
-from tickets.uploads import removes_files_on_error, validate_uploads
+from tickets.uploads import Upload, removes_files_on_error, validate_uploads
 from tickets.workflow import workflow
 
 # --- Tickets --------------------------------------------------------------------------
@@ -63,7 +65,7 @@ def ticket_create(
     due_date: date | None = None,
     tags: Iterable[str] = (),
     watchers: Iterable[User] = (),
-    files: Sequence = (),
+    files: Sequence[Upload] = (),
     source: str = Source.WEB,
     created_at: datetime | None = None,
     closed_at: datetime | None = None,
@@ -122,9 +124,11 @@ def ticket_create(
     return ticket
 
 
-def _changed_values(ticket: Ticket, changes: dict) -> dict[str, tuple]:
+def _changed_values(ticket: Ticket, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The requested changes that differ from the ticket, as {field: (old, new)}."""
     changed = {}
+    old: Any
+    new: Any
     for name in UPDATABLE_FIELDS:
         if name not in changes:
             continue
@@ -151,12 +155,12 @@ def _update_locked(
     *,
     actor: User | None,
     ticket: Ticket,
-    changes: dict,
+    changes: dict[str, Any],
     source: str,
-    now,
-    version=None,
+    now: datetime,
+    version: int | None = None,
     closed_at: datetime | None = None,
-) -> dict[str, tuple]:
+) -> dict[str, tuple[Any, Any]]:
     """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
     check_can_work(actor, ticket)
     check_version(ticket, version, actor=actor)
@@ -210,7 +214,7 @@ def ticket_update(
     source: str = Source.WEB,
     version: int | None = None,
     closed_at: datetime | None = None,
-    **changes,
+    **changes: Any,
 ) -> Ticket:
     """Change any of ``UPDATABLE_FIELDS`` (tags as a list of names).
 
@@ -275,7 +279,7 @@ def ticket_reply(
     actor: User | None,
     ticket: Ticket,
     body: str,
-    files: Sequence = (),
+    files: Sequence[Upload] = (),
     is_internal: bool = False,
     status: Status | None = None,
     version: int | None = None,
@@ -381,7 +385,7 @@ def tickets_bulk_update(
     *,
     actor: User | None,
     tickets: Iterable[Ticket],
-    assignee=UNSET,
+    assignee: User | _Unset | None = UNSET,
     status: Status | None = None,
     source: str = Source.WEB,
 ) -> BulkResult:
@@ -390,7 +394,7 @@ def tickets_bulk_update(
     A ticket the rules refuse (permissions, transitions) is skipped with the reason;
     the others are changed, each with its own history and signal.
     """
-    changes = {}
+    changes: dict[str, Any] = {}
     if assignee is not UNSET:
         validate_assignee(assignee)
         changes["assignee"] = assignee

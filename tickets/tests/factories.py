@@ -1,13 +1,17 @@
 """Factories for tickets. Tickets and comments are made through the services, so keys,
 history and the search index are those of real use."""
 
+from collections.abc import Iterable
+from typing import Any
+
 import factory
 from django.utils.text import slugify
 
+from accounts.models import User
 from accounts.roles import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import UserFactory, typed_factory
 from tickets import services
-from tickets.models import Priority, Queue, Source, Status
+from tickets.models import Comment, Priority, Queue, Source, Status, Ticket
 from tickets.workflow import ensure_default_workflow
 
 
@@ -21,7 +25,7 @@ def priority(code: str) -> Priority:
     return Priority.objects.get(code=code)
 
 
-class QueueFactory(factory.django.DjangoModelFactory):
+class _QueueFactory(factory.django.DjangoModelFactory[Queue]):
     class Meta:
         model = Queue
         django_get_or_create = ("key_prefix",)
@@ -32,12 +36,17 @@ class QueueFactory(factory.django.DjangoModelFactory):
     slug = factory.LazyAttribute(lambda queue: slugify(queue.key_prefix))
 
     @factory.post_generation
-    def members(self, create, extracted, **kwargs):
+    def members(
+        queue: Queue, create: bool, extracted: Iterable[User] | None, **kwargs: Any
+    ) -> None:
         if create and extracted:
-            self.members.add(*extracted)
+            queue.members.add(*extracted)
 
 
-class TicketFactory(factory.Factory):
+QueueFactory = typed_factory(_QueueFactory)
+
+
+class _TicketFactory(factory.Factory[Ticket]):
     """``TicketFactory(queue=..., requester=...)``; extra keywords go to ``ticket_create``."""
 
     class Meta:
@@ -50,14 +59,19 @@ class TicketFactory(factory.Factory):
     source = Source.WEB
 
     @classmethod
-    def _create(cls, model_class, *, actor=None, **kwargs):
+    def _create(cls, model_class: type[Any], *, actor: User | None = None, **kwargs: Any) -> Ticket:
         ensure_default_workflow()
         return services.ticket_create(actor=actor, **kwargs)
 
     @classmethod
-    def _build(cls, model_class, *args, **kwargs):
+    def _build(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Ticket:
         raise NotImplementedError("tickets are only made through ticket_create")
 
 
-def comment(ticket, author, body="Спасибо, проверяем.", **kwargs):
+TicketFactory = typed_factory(_TicketFactory)
+
+
+def comment(
+    ticket: Ticket, author: User, body: str = "Спасибо, проверяем.", **kwargs: Any
+) -> Comment:
     return services.comment_add(actor=author, ticket=ticket, body=body, **kwargs)

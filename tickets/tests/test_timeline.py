@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from accounts.models import User
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from tickets import services
@@ -212,7 +213,7 @@ def test_queries_are_fixed_whatever_the_history(queue, requester, agent):
     small, large = busy_ticket(1), busy_ticket(15)
     counts = []
     for ticket in (small, large):
-        fresh = UserFactory._meta.model.objects.get(pk=agent.pk)
+        fresh = User.objects.get(pk=agent.pk)
         with CaptureQueriesContext(connection) as queries:
             ticket_page(user=fresh, ticket=ticket)
         counts.append(len(queries))
