@@ -24,7 +24,7 @@ def redmine_pull(full: bool = False) -> dict:
 @shared_task(name="integrations.redmine_push", bind=True, max_retries=None, ignore_result=True)
 def redmine_push(self, push_id: int) -> str:
     try:
-        return push.send(push_id)
+        return push.send_push(push_id)
     except TransientError as exc:
         if self.request.is_eager:
             return "pending"  # no worker to wait: the pull job's sweep sends it

@@ -69,9 +69,13 @@ def send_ws(delivery: Delivery):
 
 
 def _senders() -> dict:
-    from notifications import email, push
+    from notifications import email, web_push
 
-    return {Channel.WS: send_ws, Channel.PUSH: push.send, Channel.EMAIL: email.send}
+    return {
+        Channel.WS: send_ws,
+        Channel.PUSH: web_push.send_web_push,
+        Channel.EMAIL: email.send_email,
+    }
 
 
 def deliver(delivery_id: int) -> str:

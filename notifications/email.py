@@ -167,7 +167,7 @@ def _classified(exc: Exception) -> Exception:
     return TransientError(f"{type(exc).__name__}: {exc}")
 
 
-def send(delivery: Delivery) -> str | None:
+def send_email(delivery: Delivery) -> str | None:
     """Send one notification by e-mail; ``SKIPPED`` when the person has no address or
     has been deactivated since."""
     recipient = delivery.notification.recipient

@@ -10,7 +10,7 @@ from notifications.groups import board_group, ticket_group, user_group
 log = logging.getLogger(__name__)
 
 
-def send(group: str, payload: dict) -> None:
+def send_to_group(group: str, payload: dict) -> None:
     """Send ``payload`` to every socket in ``group``; raises when the layer is down."""
     layer = get_channel_layer()
     if layer is None:
@@ -21,13 +21,13 @@ def send(group: str, payload: dict) -> None:
 def send_quietly(group: str, payload: dict) -> None:
     """Live page updates are best effort: a page that missed one reloads its data."""
     try:
-        send(group, payload)
+        send_to_group(group, payload)
     except Exception as exc:  # Redis away: the change is saved, the page refreshes later
         log.warning("live update to %s not sent: %s", group, exc)
 
 
 def to_user(user_id: int, payload: dict) -> None:
-    send(user_group(user_id), payload)
+    send_to_group(user_group(user_id), payload)
 
 
 def to_board(queue_id: int, payload: dict) -> None:

@@ -4,7 +4,7 @@ key, and saving or removing this browser's subscription.
 django-webpush's own views are not routed: its save endpoint is CSRF-exempt and creates a
 new subscription whenever the user agent changes, and its ``{% webpush_header %}`` tag
 reverses those routes (and loads a script that expects its own button), so the key is
-served here (``/push/key/``) and ``static/js/push.js`` does the subscribing.
+served here (``/push/key/``) and ``static/js/web_push.js`` does the subscribing.
 """
 
 import base64
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from notifications import push
+from notifications import web_push
 
 MAX_BODY = 8 * 1024
 ENDPOINT_LENGTH = 500  # SubscriptionInfo.endpoint
@@ -136,7 +136,7 @@ def subscribe(request: HttpRequest) -> JsonResponse:
         return _bad_request(errors)
     if not fields["user_agent"]:
         fields["user_agent"] = request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]
-    _subscription, created = push.subscription_save(user=request.user, **fields)
+    _subscription, created = web_push.subscription_save(user=request.user, **fields)
     return JsonResponse({"subscribed": True, "created": created}, status=201 if created else 200)
 
 
@@ -153,7 +153,7 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
     endpoint = endpoint or data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_LENGTH:
         return _bad_request({"endpoint": _("The subscription has no endpoint.")})
-    removed = push.subscription_remove(user=request.user, endpoint=endpoint)
+    removed = web_push.subscription_remove(user=request.user, endpoint=endpoint)
     return JsonResponse({"subscribed": False, "removed": removed})
 
 
@@ -161,7 +161,9 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
 @never_cache
 def public_key(request: HttpRequest) -> JsonResponse:
     """The VAPID application server key (URL-safe base64); null when push is not set up."""
-    return JsonResponse({"public_key": push.vapid_public_key() if push.push_configured() else None})
+    return JsonResponse(
+        {"public_key": web_push.vapid_public_key() if web_push.push_configured() else None}
+    )
 
 
 def _service_worker_source() -> bytes:

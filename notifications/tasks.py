@@ -1,9 +1,12 @@
-"""Celery tasks of the notifications: one delivery, the sweep, the deadline reminders."""
+"""Celery tasks of the notifications, thin adapters of the services: one delivery, the
+sweep, the deadline reminders."""
 
 from celery import shared_task
+from django.core.cache import cache
 
 from helpdesk.outbox import TransientError, backoff
 from notifications import delivery
+from notifications.deadlines import remind_deadlines
 
 
 @shared_task(
@@ -27,5 +30,17 @@ def sweep_task() -> int:
     return delivery.sweep()
 
 
-# Celery discovers tasks.py only: the deadline reminders live in their own module.
-from notifications.deadline_tasks import remind_deadlines_task  # noqa: E402, F401
+# Deadline reminders (notifications.deadlines): thin, safe to re-run, never two at once.
+DEADLINES_LOCK = "notifications:remind-deadlines"
+DEADLINES_LOCK_SECONDS = 15 * 60
+
+
+@shared_task(name="notifications.remind_deadlines", ignore_result=True)
+def remind_deadlines_task() -> int:
+    # Once-keys already keep reminders single; the lock spares a second run the work.
+    if not cache.add(DEADLINES_LOCK, 1, DEADLINES_LOCK_SECONDS):
+        return 0
+    try:
+        return remind_deadlines()
+    finally:
+        cache.delete(DEADLINES_LOCK)

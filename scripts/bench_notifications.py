@@ -544,7 +544,7 @@ def measure_throughput(world: World, setup: Setup, deliveries: int) -> list[Thro
     from accounts.models import User
     from accounts.roles import Role
     from accounts.services import user_set_roles
-    from notifications import push
+    from notifications import web_push
     from notifications.models import Channel
 
     rows = []
@@ -552,12 +552,12 @@ def measure_throughput(world: World, setup: Setup, deliveries: int) -> list[Thro
     rows.append(measure_deliveries("e-mail: SMTP server on 127.0.0.1", ids, setup.smtp))
 
     # One device, with a real P-256 key pair and auth secret, so pywebpush encrypts as
-    # for a browser. The push service is plain HTTP on loopback: push.py and pywebpush
+    # for a browser. The push service is plain HTTP on loopback: web_push.py and pywebpush
     # send to any URL; only the subscribe view insists on https, and it is not used here.
     device = User.objects.create_user(username="bench-push", email="", password=None)
     user_set_roles(user=device, roles={Role.AGENT})
     public, _private = p256_key_pair()
-    push.subscription_save(
+    web_push.subscription_save(
         user=device,
         endpoint=f"http://127.0.0.1:{setup.push.port}/push/{secrets.token_urlsafe(16)}",
         p256dh=public,

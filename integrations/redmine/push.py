@@ -149,7 +149,7 @@ def _finish(push: RedminePush, state: str, error: str = "", retry_in=None) -> No
     )
 
 
-def send(push_id: int) -> str:
+def send_push(push_id: int) -> str:
     """Claim and send one push; returns its new state ("busy" when not claimed). Raises
     ``TransientError`` after scheduling the next attempt."""
     push = claim(push_id)
@@ -181,7 +181,7 @@ def send_due(limit: int = 500) -> int:
     sent = 0
     for push_id in due.order_by("pk").values_list("pk", flat=True)[:limit]:
         try:
-            sent += send(push_id) == RedminePush.State.SENT
+            sent += send_push(push_id) == RedminePush.State.SENT
         except TransientError:
             break  # Redmine is down: the rest waits for the next sweep
     return sent

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from notifications import deadline_tasks, deadlines
+from notifications import deadlines, tasks
 from notifications.deadlines import remind_deadlines
 from notifications.models import Channel, Delivery, Event, Notification, NotificationPreference
 from tickets import services
@@ -201,12 +201,12 @@ def test_two_queries_per_chunk_of_tickets(make_ticket, monkeypatch, django_asser
 
 def test_the_task_runs_once_at_a_time(make_ticket):
     make_ticket(timezone.localdate() - dt.timedelta(days=1))
-    assert cache.add(deadline_tasks.LOCK, 1)
-    assert deadline_tasks.remind_deadlines_task.apply().get() == 0
-    cache.delete(deadline_tasks.LOCK)
-    assert deadline_tasks.remind_deadlines_task() == 1
-    assert cache.get(deadline_tasks.LOCK) is None
-    assert deadline_tasks.remind_deadlines_task.name == "notifications.remind_deadlines"
+    assert cache.add(tasks.DEADLINES_LOCK, 1)
+    assert tasks.remind_deadlines_task.apply().get() == 0
+    cache.delete(tasks.DEADLINES_LOCK)
+    assert tasks.remind_deadlines_task() == 1
+    assert cache.get(tasks.DEADLINES_LOCK) is None
+    assert tasks.remind_deadlines_task.name == "notifications.remind_deadlines"
 
 
 def test_a_reminder_written_meanwhile_by_another_run_is_skipped(make_ticket, monkeypatch):

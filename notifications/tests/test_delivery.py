@@ -147,7 +147,7 @@ def test_a_channel_layer_failure_leaves_the_page_delivery_for_the_sweep(note, mo
     def down(*args, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(live, "send", down)
+    monkeypatch.setattr(live, "send_to_group", down)
     row = make(note, Channel.WS)
     delivery.enqueue(row)  # does not raise: the change that caused it stays saved
     row.refresh_from_db()

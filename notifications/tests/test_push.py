@@ -21,7 +21,7 @@ from webpush.models import PushInformation, SubscriptionInfo
 
 from accounts.tests.factories import UserFactory
 from helpdesk.testing import free_port
-from notifications import delivery, push
+from notifications import delivery, web_push
 from notifications.management.commands.generate_vapid_keys import vapid_key_pair
 from notifications.models import Channel, Delivery, Event, Notification
 from tickets.tests.factories import QueueFactory, TicketFactory
@@ -158,7 +158,7 @@ class Device:
         )
 
     def subscribe(self, user, endpoint: str) -> SubscriptionInfo:
-        subscription, _created = push.subscription_save(
+        subscription, _created = web_push.subscription_save(
             user=user, endpoint=endpoint, p256dh=self.p256dh, auth=b64url(self.auth)
         )
         return subscription
@@ -475,7 +475,7 @@ def test_a_browser_belongs_to_whoever_subscribed_it_last(client, bob, agent):
     client.force_login(agent)
     post_json(client, "/push/subscribe/", subscription_json(device))
     assert [info.user for info in PushInformation.objects.all()] == [agent]
-    assert push.user_subscriptions(bob) == []
+    assert web_push.user_subscriptions(bob) == []
 
 
 def test_duplicates_left_by_django_webpush_are_merged(client, bob):
@@ -485,7 +485,7 @@ def test_duplicates_left_by_django_webpush_are_merged(client, bob):
             endpoint=FCM + "abc", p256dh="x", auth="y", browser="chrome", user_agent=agent_string
         )
         PushInformation.objects.create(user=bob, subscription=old)
-    assert len(push.user_subscriptions(bob)) == 1  # even before: sent once per endpoint
+    assert len(web_push.user_subscriptions(bob)) == 1  # even before: sent once per endpoint
 
     client.force_login(bob)
     post_json(client, "/push/subscribe/", subscription_json(device))

@@ -124,7 +124,7 @@ def test_a_push_is_claimed_once(redmine, linked, net_agent):
     row = RedminePush.objects.get()
     assert push.claim(row.pk) is not None
     assert push.claim(row.pk) is None  # another worker, the sweep: busy
-    assert push.send(row.pk) == "busy"
+    assert push.send_push(row.pk) == "busy"
 
 
 def test_refused_push_fails_with_redmines_reason(
@@ -145,9 +145,9 @@ def test_push_gives_up_after_the_last_attempt(redmine, linked, net_agent, settin
     services.comment_add(actor=net_agent, ticket=linked[1], body="Не дойдёт")
     row = RedminePush.objects.get()
     with pytest.raises(push.TransientError):
-        push.send(row.pk)
+        push.send_push(row.pk)
     RedminePush.objects.update(next_attempt_at=row.created_at)
-    assert push.send(row.pk) == RedminePush.State.FAILED
+    assert push.send_push(row.pk) == RedminePush.State.FAILED
 
 
 def test_field_redmine_changed_meanwhile_is_not_overwritten(

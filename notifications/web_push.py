@@ -208,7 +208,7 @@ def _send_one(
         outcomes.accepted += 1
 
 
-def send(delivery: Delivery) -> str | None:
+def send_web_push(delivery: Delivery) -> str | None:
     """Send a push delivery to each of the recipient's devices (see the module notes)."""
     if not push_configured():
         log.warning("push not configured (VAPID keys missing); delivery %s skipped", delivery.pk)
