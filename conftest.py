@@ -186,6 +186,24 @@ def admin(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
 
 
+# --- Shared test data ------------------------------------------------------------------
+
+
+@pytest.fixture
+def queue(agent):
+    """The service desk queue HD, which ``agent`` works."""
+    from tickets.tests.factories import QueueFactory
+
+    return QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files go to a directory of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
 @pytest.fixture
 def fake_erp(settings, tmp_path):
     """ERP sign-in switched on against the fake ERP, whose directory the test fills."""

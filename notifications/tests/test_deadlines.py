@@ -13,7 +13,7 @@ from notifications import deadlines, tasks
 from notifications.deadlines import remind_deadlines
 from notifications.models import Channel, Delivery, Event, Notification, NotificationPreference
 from tickets import services
-from tickets.tests.factories import QueueFactory, TicketFactory, status
+from tickets.tests.factories import TicketFactory, status
 from tickets.workflow import agents, workflow
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +25,6 @@ NOW = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(10, 0)))
 
 def days(n: int) -> dt.date:
     return TODAY + dt.timedelta(days=n)
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
 
 
 @pytest.fixture

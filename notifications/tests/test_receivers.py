@@ -7,14 +7,9 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from notifications.models import Channel, Delivery, Event, Notification, NotificationPreference
 from tickets import services
-from tickets.tests.factories import QueueFactory, TicketFactory, comment, status
+from tickets.tests.factories import TicketFactory, comment, status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
 
 
 @pytest.fixture

@@ -7,14 +7,9 @@ from django.urls import reverse
 
 from tickets import services
 from tickets.models import Comment, Source, Ticket, TicketEvent, Transition
-from tickets.tests.factories import QueueFactory, TicketFactory, priority, status
+from tickets.tests.factories import TicketFactory, priority, status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from tickets import services
 from tickets.models import Attachment
-from tickets.tests.factories import QueueFactory, TicketFactory
+from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +21,8 @@ PNG = (
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
+def _media(media_root):
+    """Every test of this module stores its files apart."""
 
 
 @pytest.fixture

@@ -53,11 +53,6 @@ def card_ids(parsed: BoardParser, code: str) -> list[int]:
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def net():
     return QueueFactory(name="Сеть", key_prefix="NET", slug="net")
 

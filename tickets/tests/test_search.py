@@ -9,14 +9,9 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from tickets import search, services
 from tickets.selectors import search_visible_tickets
-from tickets.tests.factories import QueueFactory, TicketFactory, comment
+from tickets.tests.factories import TicketFactory, comment
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def ticket(queue, requester):
     return TicketFactory(queue=queue, requester=requester, actor=requester, title="Не печатает")
 
@@ -470,8 +465,7 @@ def upload(name="log.txt", content=b"error 42", content_type="text/plain"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def test_attachments_with_a_comment_and_on_the_ticket(ticket, requester, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_attachments_with_a_comment_and_on_the_ticket(ticket, requester, media_root):
     note = comment(ticket, requester, "Лог во вложении", files=[upload()])
     services.attachment_add(actor=requester, ticket=ticket, files=[upload("screen.png", b"png")])
     files = list(Attachment.objects.order_by("id"))
@@ -484,8 +478,7 @@ def test_attachments_with_a_comment_and_on_the_ticket(ticket, requester, setting
     assert not files[0].file.name.endswith("log.txt")  # stored under a random name
 
 
-def test_refused_upload_keeps_nothing(ticket, requester, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_refused_upload_keeps_nothing(ticket, requester, settings, media_root):
     settings.TICKET_ATTACHMENT_MAX_SIZE = 5
     with pytest.raises(ValidationError) as error:
         comment(ticket, requester, "большой файл", files=[upload()])
@@ -541,10 +534,7 @@ def test_saved_views_are_per_user_and_overwrite_by_name(agent, requester):
         services.saved_view_save(user=agent, name=" ", query="")
 
 
-def test_a_failed_change_removes_the_files_it_stored(
-    ticket, requester, settings, tmp_path, monkeypatch
-):
-    settings.MEDIA_ROOT = tmp_path
+def test_a_failed_change_removes_the_files_it_stored(ticket, requester, media_root, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("index down")
@@ -553,7 +543,7 @@ def test_a_failed_change_removes_the_files_it_stored(
     with pytest.raises(RuntimeError):
         comment(ticket, requester, "с файлом", files=[upload()])
     assert not Attachment.objects.exists()
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert [p for p in media_root.rglob("*") if p.is_file()] == []
 
 
 def test_a_ticket_moved_to_another_queue_keeps_its_key_and_new_keys_go_on(
@@ -619,13 +609,12 @@ def test_in_the_tests_a_failing_receiver_fails_the_test(ticket, agent, committed
 
 
 def test_a_reply_with_files_and_a_status_is_one_change(
-    ticket, agent, settings, tmp_path, django_capture_on_commit_callbacks
+    ticket, agent, media_root, django_capture_on_commit_callbacks
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tickets.models import Attachment, TicketEvent
 
-    settings.MEDIA_ROOT = str(tmp_path)
     changed, commented = [], []
     signals.ticket_changed.connect(receiver := lambda **kw: changed.append(kw["fields"]))
     signals.comment_added.connect(receiver2 := lambda **kw: commented.append(kw["comment"]))

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def ticket(queue, requester):
     return TicketFactory(queue=queue, requester=requester, actor=requester, title="Принтер")
 

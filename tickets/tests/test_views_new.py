@@ -19,13 +19,8 @@ NEW_URL = reverse("tickets:new")
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
+def _media(media_root):
+    """Every test of this module stores its files apart."""
 
 
 def english(client):

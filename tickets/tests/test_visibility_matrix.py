@@ -44,8 +44,8 @@ TICKET_FILE = "screenshot.txt"
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def _media(media_root):
+    """Every test of this module stores its files apart."""
 
 
 # --- The table --------------------------------------------------------------------------
