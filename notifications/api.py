@@ -292,8 +292,12 @@ class NotificationPreferencesView(generics.GenericAPIView):
     filter_backends = ()
     pagination_class = None
 
+    def get_object(self) -> dict:
+        # The user's own choices; DRF's OPTIONS asks for the object a PUT would change.
+        return preferences_of(self.request.user)
+
     def get(self, request: Request) -> Response:
-        return Response(self.get_serializer(preferences_of(request.user)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     def put(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
