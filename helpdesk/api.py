@@ -10,13 +10,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, status, throttling
+from rest_framework import exceptions, parsers, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
+from helpdesk.json_input import JSONTooDeep, check_json_depth
 
 # Codes of refused uploads (tickets.uploads) and the status each deserves.
 UPLOAD_STATUS = {
@@ -73,6 +74,21 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing JSON nested too deeply with a 400 instead of failing
+    with ``RecursionError`` (see ``helpdesk.json_input``)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(str(JSONTooDeep())) from None
+        try:
+            return check_json_depth(data)
+        except JSONTooDeep as exc:
+            raise exceptions.ParseError(str(exc)) from None
 
 
 class ApiPagination(PageNumberPagination):

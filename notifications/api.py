@@ -15,11 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.api import ApiPagination
+from helpdesk.api import ApiPagination, JSONParser
 from notifications import services
 from notifications.models import Channel, Event, Notification
 from notifications.preferences import matrix
