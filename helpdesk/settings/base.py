@@ -64,6 +64,14 @@ def env_value(name: str, cast, **kwargs):
         raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from exc
 
 
+def env_positive_int(name: str, default: int) -> int:
+    """A whole number of at least 1; anything else fails at start and names the variable."""
+    value = env_value(name, env.int, default=default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, not {value}")
+    return value
+
+
 DATABASE_SCHEMES = {"sqlite", "mysql", "mysql2", "postgres", "postgresql", "pgsql"}
 
 
@@ -427,6 +435,10 @@ REST_FRAMEWORK = {
     },
     "PAGE_SIZE": 50,
 }
+# Wrong API tokens from one address: after this many within the window (seconds, from the
+# first failure), token requests from there are refused (429) until the window ends.
+API_TOKEN_FAILURE_LIMIT = env_positive_int("API_TOKEN_FAILURE_LIMIT", default=20)
+API_TOKEN_FAILURE_WINDOW = env_positive_int("API_TOKEN_FAILURE_WINDOW", default=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Tickets, comments, history, attachments and reference data of Helpdesk.",

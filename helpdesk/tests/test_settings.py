@@ -103,6 +103,8 @@ def test_mysql_gets_utf8mb4(monkeypatch):
         ({"DATABASE_URL": "oracle://x@y/z"}, "DATABASE_URL"),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"API_TOKEN_FAILURE_LIMIT": "many"}, "API_TOKEN_FAILURE_LIMIT"),
+        ({"API_TOKEN_FAILURE_WINDOW": "0"}, "API_TOKEN_FAILURE_WINDOW"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, env, named):
