@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -401,6 +402,22 @@ def test_the_schema_is_valid_openapi(client, agent):
     assert response.status_code == 200
     paths = json.loads(response.content)["paths"]
     assert "/api/v1/tickets/{ref}/" in paths
+
+
+def test_the_schema_and_docs_need_a_signed_in_user(client, agent):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 401
+    assert schema["WWW-Authenticate"] == "Token"
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302
+    assert docs["Location"] == f"{reverse('accounts:login')}?next=/api/docs/"
+
+    _token, secret = api_token_create(user=agent, name="CI")
+    with_token = client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {secret}")
+    assert with_token.status_code == 200
+    client.force_login(agent)
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
 
 
 def test_swagger_ui_is_served_locally(client, agent):
