@@ -18,7 +18,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.api import ApiPagination, JSONParser
+from helpdesk.api import ApiPagination, JSONParser, StrictBooleanFilter
 from notifications import services
 from notifications.models import Channel, Event, Notification
 from notifications.preferences import matrix
@@ -49,7 +49,7 @@ class NotificationSerializer(serializers.Serializer):
 
 
 class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(
+    unread = StrictBooleanFilter(
         method="filter_unread",
         label=_("Unread only"),
         help_text=_("true: only unread notifications; false: only read ones."),

@@ -6,7 +6,6 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 409 and nothing is saved.
 """
 
-import django_filters
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -27,15 +26,8 @@ from tickets.api.common import (
     UserRefField,
     person,
 )
-from tickets.filters import (
-    MAX_TAGS,
-    SORT_CHOICES,
-    STATE_ALL,
-    STATE_CLOSED,
-    STATE_OPEN,
-    TicketFilterForm,
-    filter_tickets,
-)
+from tickets.api.filters import TicketFilterSet
+from tickets.filters import MAX_TAGS
 from tickets.markdown import render_markdown
 from tickets.models import Source, Tag, Ticket
 from tickets.selectors import ticket_people, user_can_work_ticket, visible_tickets
@@ -152,71 +144,6 @@ class TicketDetailSerializer(TicketSerializer):
 
     def get_can_work(self, ticket: Ticket) -> bool:
         return user_can_work_ticket(self.context["request"].user, ticket)
-
-
-# --- Filtering ---------------------------------------------------------------------------
-
-
-def _codes(rows_name: str, attr: str = "code"):
-    return lambda: [(getattr(row, attr), row.name) for row in getattr(workflow(), rows_name)]
-
-
-class TicketFilterSet(django_filters.FilterSet):
-    """The API's filters, with the same names and meaning as the web list's URL.
-
-    Declared here for the browsable API and the OpenAPI schema; the filtering itself is
-    ``tickets.filters``, shared with the web list. Unlike the web list, a bad value is
-    a 400 with the field's message, not a filter silently left out.
-    """
-
-    q = django_filters.CharFilter(
-        label=_("Text"), help_text=_("Full text, Russian word forms included, or a key.")
-    )
-    state = django_filters.ChoiceFilter(
-        label=_("State"),
-        choices=[(STATE_OPEN, _("Open")), (STATE_CLOSED, _("Closed")), (STATE_ALL, _("All"))],
-        help_text=_("open (default), closed or all; chosen statuses take its place."),
-    )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=_codes("statuses"))
-    priority = django_filters.MultipleChoiceFilter(
-        label=_("Priority"), choices=_codes("priorities")
-    )
-    queue = django_filters.MultipleChoiceFilter(label=_("Queue"), choices=_codes("queues", "slug"))
-    assignee = django_filters.CharFilter(
-        label=_("Assignee"), help_text=_("me, none (unassigned), a user id or user name.")
-    )
-    requester = django_filters.CharFilter(
-        label=_("Requester"), help_text=_("me, a user id or user name.")
-    )
-    tag = django_filters.CharFilter(
-        label=_("Tags"), help_text=_("Tickets carrying every tag given (repeat the parameter).")
-    )
-    created_from = django_filters.DateFilter(label=_("Created from"))
-    created_to = django_filters.DateFilter(label=_("Created to"))
-    updated_from = django_filters.DateFilter(label=_("Updated from"))
-    updated_to = django_filters.DateFilter(label=_("Updated to"))
-    due_from = django_filters.DateFilter(label=_("Due from"))
-    due_to = django_filters.DateFilter(label=_("Due to"))
-    overdue = django_filters.BooleanFilter(label=_("Overdue only"))
-    sort = django_filters.ChoiceFilter(
-        label=_("Sort"),
-        choices=SORT_CHOICES,
-        help_text=_("A field, or -field for descending; relevance when searching."),
-    )
-
-    class Meta:
-        model = Ticket
-        fields: list[str] = []
-
-    @property
-    def form(self) -> TicketFilterForm:
-        # The web list's form: the same validation and the same error messages.
-        if not hasattr(self, "_form"):
-            self._form = TicketFilterForm(self.data, user=self.request.user)
-        return self._form
-
-    def filter_queryset(self, queryset):
-        return filter_tickets(queryset, form=self.form, user=self.request.user)
 
 
 # --- Writing -----------------------------------------------------------------------------

@@ -320,8 +320,12 @@ def test_comment_pages(client, ticket, agent):
     response = client.get(comments_url(ticket), {"page_size": 2, "page": 2})
     assert [c["body"] for c in results(response)] == ["ответ 2"]
     assert client.get(comments_url(ticket), {"page": 99}).status_code == 404
-    assert client.get(comments_url(ticket), {"page": "x" * 100}).status_code == 404
-    assert len(results(client.get(comments_url(ticket), {"page_size": "-5"}))) == 3
+    assert client.get(comments_url(ticket), {"page": "9" * 100}).status_code == 404
+    # Not a page number or size: a 400 naming the parameter.
+    for params in ({"page": "x" * 100}, {"page_size": "-5"}, {"page_size": "2.5"}):
+        response = client.get(comments_url(ticket), params)
+        assert response.status_code == 400 and set(response.json()) == set(params)
+    assert len(results(client.get(comments_url(ticket), {"page_size": "1000"}))) == 3
 
 
 # --- History ----------------------------------------------------------------------------
