@@ -9,6 +9,8 @@ from accounts.api import MeView
 from helpdesk.health import healthz
 from helpdesk.views import home
 
+handler404 = "helpdesk.views.page_not_found"
+
 admin.site.site_header = _("Helpdesk administration")
 admin.site.site_title = _("Helpdesk")
 admin.site.index_title = _("Operator console")

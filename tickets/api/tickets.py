@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.api_fields import StrictCharField, StrictDateField, StrictIntegerField
 from tickets import services
 from tickets.api.common import (
     MAX_VERSION,
@@ -150,12 +151,15 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TagsField(serializers.ListField):
-    child = serializers.CharField(max_length=50, allow_blank=False)
+    child = StrictCharField(max_length=50, allow_blank=False)
 
     def __init__(self, **kwargs):
         super().__init__(max_length=MAX_TAGS, **kwargs)
 
     def to_internal_value(self, data) -> list[str]:
+        # Counted as sent, as the schema's maxItems counts them, not once merged.
+        if isinstance(data, list) and len(data) > MAX_TAGS:
+            self.fail("max_length", max_length=MAX_TAGS)
         names = []
         for name in super().to_internal_value(data):
             normal = Tag.normalize(name)
@@ -170,28 +174,28 @@ class TicketCreateSerializer(serializers.Serializer):
     """Filing a ticket. Requesters give queue, title, description and tags; people who
     work tickets may also set the requester, assignee, priority and due date."""
 
-    queue = QueueSlugField(help_text=_("Queue slug or id."))
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(
+    queue = QueueSlugField(active_only=True, help_text=_("Queue slug or id."))
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(
         required=False, allow_blank=True, max_length=100_000, default="", trim_whitespace=False
     )
     priority = PriorityCodeField(required=False, help_text=_("Priority code, e.g. high."))
     requester = UserRefField(required=False, help_text=_("User id or user name; you if empty."))
     assignee = UserRefField(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = StrictDateField(required=False, allow_null=True)
     tags = TagsField(required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
     """A change to a ticket: the fields to change, and the version you based it on."""
 
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         min_value=1,
         max_value=MAX_VERSION,
         help_text=_("The ticket's version you saw; if it changed since, nothing is saved (409)."),
     )
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(
+    title = StrictCharField(max_length=200, required=False)
+    description = StrictCharField(
         required=False, allow_blank=True, max_length=100_000, trim_whitespace=False
     )
     queue = QueueSlugField(required=False)
@@ -199,13 +203,13 @@ class TicketUpdateSerializer(serializers.Serializer):
     priority = PriorityCodeField(required=False)
     requester = UserRefField(required=False)
     assignee = UserRefField(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = StrictDateField(required=False, allow_null=True)
     tags = TagsField(required=False)
 
 
 class AssignSerializer(serializers.Serializer):
     assignee = UserRefField(allow_null=True, help_text=_("User id or user name; null unassigns."))
-    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+    version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 def _tickets_queryset(user):
@@ -293,7 +297,7 @@ class TicketDetailView(TicketRefMixin, APIView):
         return _ticket_response(request, ticket)
 
 
-class TicketAssignView(TicketRefMixin, APIView):
+class TicketAssignView(TicketRefMixin, generics.GenericAPIView):
     """Give the ticket to someone who works its queue, or unassign it (``null``)."""
 
     serializer_class = AssignSerializer

@@ -690,12 +690,24 @@ def test_schema_describes_the_upload_as_multipart_and_the_download_as_binary():
     paths = schema["paths"]
     upload_op = paths["/api/v1/tickets/{ref}/attachments/"]["post"]
     assert list(upload_op["requestBody"]["content"]) == ["multipart/form-data"]
-    assert set(upload_op["responses"]) == {"201", "400", "404", "413", "415"}
+    assert set(upload_op["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "415",
+        "429",
+    }
     assert upload_op["responses"]["201"]["content"]["application/json"]["schema"]["type"] == (
         "array"
     )
     files = schema["components"]["schemas"]["AttachmentUploadRequest"]["properties"]["files"]
-    assert files["items"] == {"type": "string", "format": "binary"}
+    assert files["items"] == {"type": "string", "format": "binary", "minLength": 1}
+    assert (files["minItems"], files["maxItems"]) == (1, 10)
+    encoding = upload_op["requestBody"]["content"]["multipart/form-data"]["encoding"]
+    assert 'filename="error.log"' in encoding["files"]["headers"]["Content-Disposition"]["example"]
     download = paths["/api/v1/tickets/{ref}/attachments/{attachment_id}/download/"]["get"]
     binary = {"schema": {"type": "string", "format": "binary"}}
     assert download["responses"]["200"]["content"] == {
