@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.api import ApiPagination
+from helpdesk.api import ApiPagination, JSONParser, StrictBooleanFilter
+from helpdesk.api_fields import StrictBooleanField
 from notifications import services
 from notifications.models import Channel, Event, Notification
 from notifications.preferences import matrix
@@ -50,7 +50,7 @@ class NotificationSerializer(serializers.Serializer):
 
 
 class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(
+    unread = StrictBooleanFilter(
         method="filter_unread",
         label=_("Unread only"),
         help_text=_("true: only unread notifications; false: only read ones."),
@@ -184,26 +184,18 @@ class NotificationReadAllView(generics.GenericAPIView):
 # --- Preferences ---------------------------------------------------------------------------
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """JSON ``true`` or ``false`` only: "yes", 1 or "on" are refused, not guessed."""
-
-    default_error_messages = {"invalid": _("Give true or false.")}
-
-    def to_internal_value(self, data) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class NotificationChannelsSerializer(serializers.Serializer):
-    """Only for the schema: the cells of one event, one per channel."""
-
-    ws = serializers.BooleanField(required=False, help_text=Channel.WS.label)
-    push = serializers.BooleanField(required=False, help_text=Channel.PUSH.label)
-    email = serializers.BooleanField(required=False, help_text=Channel.EMAIL.label)
+def _channels_schema() -> dict:
+    """The cells of one event, one per channel (any of them when saving)."""
+    return {
+        "type": "object",
+        "properties": {
+            channel.value: {"type": "boolean", "description": channel.label} for channel in Channel
+        },
+        "additionalProperties": False,
+    }
 
 
-@extend_schema_field(NotificationChannelsSerializer)
+@extend_schema_field(_channels_schema())
 class ChannelsField(serializers.Field):
     """``{"ws": bool, "push": bool, "email": bool}``; when saving, any of them."""
 
@@ -246,22 +238,13 @@ class NotificationPreferencesSerializer(serializers.Serializer):
         help_text=_("Play a sound when a notification arrives (the same switch as the profile's)."),
     )
 
-    def validate_events(self, rows: list[dict]) -> list[dict]:
-        seen = set()
-        for row in rows:
-            if row["event"] in seen:
-                raise serializers.ValidationError(
-                    _("“%(event)s” is given twice.") % {"event": row["event"]}
-                )
-            seen.add(row["event"])
-        return rows
-
 
 PREFERENCES_CHANGE = (
     "JSON in the shape of GET's answer (`label` is ignored); only the events, channels "
-    "and `sound` given change, with PUT and PATCH alike. A choice equal to the default is "
-    "stored as the default, so it follows later changes of the defaults. 400 for an "
-    "unknown event or channel, an event given twice, or a value other than true or false."
+    "and `sound` given change, with PUT and PATCH alike; an event given twice takes the "
+    "channels of both, the later row winning. A choice equal to the default is stored as "
+    "the default, so it follows later changes of the defaults. 400 for an unknown event "
+    "or channel, or a value other than true or false."
 )
 
 
@@ -292,8 +275,12 @@ class NotificationPreferencesView(generics.GenericAPIView):
     filter_backends = ()
     pagination_class = None
 
+    def get_object(self) -> dict:
+        # The user's own choices; DRF's OPTIONS asks for the object a PUT would change.
+        return preferences_of(self.request.user)
+
     def get(self, request: Request) -> Response:
-        return Response(self.get_serializer(preferences_of(request.user)).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     def put(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)

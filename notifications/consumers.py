@@ -15,12 +15,15 @@ Every subscription is checked against ``tickets.selectors``; a refused one is an
 ``{"type": "refused", ...}`` and joins nothing. Subscriptions follow the rights: when they
 change (``live_access.py``) the socket checks them again and drops what is no longer
 allowed, with ``{"type": "revoked", "board": [queue ids]}`` or ``{"type": "revoked",
-"ticket": id}``; a user no longer active is disconnected.
+"ticket": id}``; a user no longer active is disconnected. Anything else (another type, a
+binary frame, text that is not JSON or is nested too deeply) is ignored and the socket
+stays open.
 """
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from helpdesk.json_input import json_loads
 from notifications.groups import board_group, ticket_group, ticket_staff_group, user_group
 from notifications.models import Notification
 from notifications.text import as_message
@@ -114,6 +117,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._presence(ticket_id, "leave")
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        # The base class lets a binary frame or malformed JSON end the socket with an error.
+        try:
+            content = json_loads(text_data) if text_data else None
+        except ValueError:
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or not hasattr(self, "user"):

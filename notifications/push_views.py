@@ -9,7 +9,6 @@ served here (``/push/key/``) and ``static/js/web_push.js`` does the subscribing.
 
 import base64
 import binascii
-import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.json_input import JSONTooDeep, json_loads
 from notifications import web_push
 
 MAX_BODY = 8 * 1024
@@ -103,14 +103,20 @@ def _subscription_fields(data: dict) -> tuple[dict, dict]:
     }, {}
 
 
-def _json_body(request: HttpRequest) -> dict | None:
+def _json_body(request: HttpRequest) -> dict:
+    """The body's JSON object, or ``ValueError`` with the message to answer."""
+    not_an_object = _("The request is not a JSON object.")
     if len(request.body) > MAX_BODY:
-        return None
+        raise ValueError(not_an_object)
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = json_loads(request.body)
+    except JSONTooDeep:
+        raise
+    except ValueError:  # UnicodeDecodeError too
+        raise ValueError(not_an_object) from None
+    if not isinstance(data, dict):
+        raise ValueError(not_an_object)
+    return data
 
 
 def _signed_in_only(request: HttpRequest) -> JsonResponse | None:
@@ -128,9 +134,10 @@ def subscribe(request: HttpRequest) -> JsonResponse:
     """Save this browser's subscription for the signed-in user (one row per endpoint)."""
     if refused := _signed_in_only(request):
         return refused
-    data = _json_body(request)
-    if data is None:
-        return _bad_request({"subscription": _("The request is not a JSON object.")})
+    try:
+        data = _json_body(request)
+    except ValueError as exc:
+        return _bad_request({"subscription": str(exc)})
     fields, errors = _subscription_fields(data)
     if errors:
         return _bad_request(errors)
@@ -145,9 +152,10 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
     """Forget the signed-in user's subscription for an endpoint."""
     if refused := _signed_in_only(request):
         return refused
-    data = _json_body(request)
-    if data is None:
-        return _bad_request({"subscription": _("The request is not a JSON object.")})
+    try:
+        data = _json_body(request)
+    except ValueError as exc:
+        return _bad_request({"subscription": str(exc)})
     subscription = data.get("subscription")
     endpoint = subscription.get("endpoint") if isinstance(subscription, dict) else None
     endpoint = endpoint or data.get("endpoint")

@@ -190,6 +190,12 @@ class TicketFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self._clean_people(cleaned)
+        self._clean_dates(cleaned)
+        return cleaned
+
+    def _clean_dates(self, cleaned: dict) -> None:
+        """Dates outside EARLIEST_DATE..LATEST_DATE and reversed ranges are errors (and
+        left out, or the start of a reversed range is)."""
         for name in (field for pair in DATE_RANGES for field in pair):
             day = cleaned.get(name)
             if day is not None and not (EARLIEST_DATE <= day <= LATEST_DATE):
@@ -203,7 +209,6 @@ class TicketFilterForm(forms.Form):
             if cleaned.get(start) and cleaned.get(end) and cleaned[start] > cleaned[end]:
                 self.add_error(end, _("The end date is before the start date."))
                 cleaned.pop(start, None)
-        return cleaned
 
     def _clean_people(self, cleaned: dict) -> None:
         """Turn ``assignee``/``requester`` into ``PersonFilter`` (one query for both)."""

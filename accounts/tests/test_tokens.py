@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -211,6 +212,93 @@ def test_other_authorization_schemes_are_left_alone(client):
 def test_the_session_still_works_beside_tokens(client, agent):
     client.force_login(agent)
     assert client.get(reverse("api-me")).json()["username"] == "agent"
+
+
+@pytest.mark.parametrize("header", ["Token hd_wrong", "Bearer hd_wrong", "Token"])
+def test_a_presented_token_is_judged_alone_even_beside_a_session(client, agent, header):
+    client.force_login(agent)
+    response = client.get(
+        reverse("api-me"), HTTP_AUTHORIZATION=header, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_valid_token_beside_another_persons_session_acts_as_the_token(client, agent, requester):
+    _token, secret = api_token_create(user=requester, name="CI")
+    client.force_login(agent)
+    assert me(client, secret).json()["username"] == "requester"
+
+
+# --- Throttling wrong tokens --------------------------------------------------------------
+
+
+@pytest.fixture
+def failure_limit(settings):
+    settings.API_TOKEN_FAILURE_LIMIT = 3
+    settings.API_TOKEN_FAILURE_WINDOW = 60
+    return 3
+
+
+def me_from(client, secret: str, address: str):
+    return client.get(
+        reverse("api-me"),
+        HTTP_AUTHORIZATION=f"Token {secret}",
+        HTTP_ACCEPT="application/json",
+        REMOTE_ADDR=address,
+    )
+
+
+def test_wrong_tokens_from_one_address_are_throttled(client, agent, failure_limit):
+    _token, secret = api_token_create(user=agent, name="CI")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for _ in range(failure_limit):
+            assert me_from(client, "hd_wrong", "10.0.0.1").status_code == 401
+
+        refused = me_from(client, "hd_wrong", "10.0.0.1")
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "60"
+        assert refused["Content-Language"] == "ru"
+        assert refused.json()["detail"] == (
+            "С вашего адреса прислано слишком много неверных API-токенов. "
+            "Повторите через 60 секунд."
+        )
+        # A right token from there waits too (or the answers would tell right from wrong);
+        # other addresses are not affected.
+        assert me_from(client, secret, "10.0.0.1").status_code == 429
+        assert me_from(client, secret, "10.0.0.2").status_code == 200
+        assert me_from(client, "hd_wrong", "10.0.0.2").status_code == 401
+
+        traveller.shift(timedelta(seconds=45))
+        assert me_from(client, secret, "10.0.0.1")["Retry-After"] == "15"
+        traveller.shift(timedelta(seconds=16))
+        assert me_from(client, secret, "10.0.0.1").status_code == 200
+        assert me_from(client, "hd_wrong", "10.0.0.1").status_code == 401
+
+
+def test_the_window_counts_from_the_first_failure(client, agent, failure_limit):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        me_from(client, "hd_wrong", "10.0.0.1")
+        traveller.shift(timedelta(seconds=59))
+        me_from(client, "hd_wrong", "10.0.0.1")
+        traveller.shift(timedelta(seconds=2))  # the first window is over: a fresh count
+        for _ in range(failure_limit):
+            assert me_from(client, "hd_wrong", "10.0.0.1").status_code == 401
+        assert me_from(client, "hd_wrong", "10.0.0.1").status_code == 429
+
+
+def test_successes_and_sessions_are_not_counted(client, agent, failure_limit):
+    _token, secret = api_token_create(user=agent, name="CI")
+    for _ in range(failure_limit * 2):
+        assert me_from(client, secret, "10.0.0.1").status_code == 200
+    for _ in range(failure_limit - 1):
+        me_from(client, "hd_wrong", "10.0.0.1")
+    assert me_from(client, secret, "10.0.0.1").status_code == 200
+    # A session without a token is not a token attempt.
+    client.force_login(agent)
+    for _ in range(failure_limit + 1):
+        response = client.get(reverse("api-me"), REMOTE_ADDR="10.0.0.1")
+        assert response.status_code == 200
 
 
 # --- Profile page: creating, listing and revoking ----------------------------------------

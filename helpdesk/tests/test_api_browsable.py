@@ -1,4 +1,6 @@
-"""The browsable API renders every endpoint in a browser, with forms for writes."""
+"""The browsable API renders every endpoint in a browser, with forms for writes: HTML
+forms where a form can say the body (saved views, comments, uploads), the raw JSON form
+with the fields filled in elsewhere."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

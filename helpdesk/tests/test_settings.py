@@ -113,6 +113,8 @@ def test_mysql_gets_utf8mb4(monkeypatch):
         ({"LOGIN_PAUSE_MINUTES": "1,five"}, "LOGIN_PAUSE_MINUTES"),
         ({"LOGIN_PAUSE_MINUTES": "0,5"}, "LOGIN_PAUSE_MINUTES"),
         ({"LOGIN_FAILURE_MEMORY_HOURS": "0"}, "LOGIN_FAILURE_MEMORY_HOURS"),
+        ({"API_TOKEN_FAILURE_LIMIT": "many"}, "API_TOKEN_FAILURE_LIMIT"),
+        ({"API_TOKEN_FAILURE_WINDOW": "0"}, "API_TOKEN_FAILURE_WINDOW"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, env, named):

@@ -274,6 +274,18 @@ def test_changing_some_cells_changes_only_those(api, agent, method):
     assert saved(agent) == {("commented", "email"): True, ("assigned", "push"): False}
 
 
+def test_an_event_given_twice_takes_the_channels_of_both_the_later_winning(api, agent):
+    change = {
+        "events": [
+            {"event": "overdue", "channels": {"email": False, "ws": False}},
+            {"event": "overdue", "channels": {"ws": True, "push": False}},
+        ]
+    }
+    response = api.put(PREFERENCES, change, content_type="application/json")
+    assert response.status_code == 200
+    assert saved(agent) == {("overdue", "email"): False, ("overdue", "push"): False}
+
+
 def test_choosing_the_default_again_removes_the_row(api, agent):
     api.patch(
         PREFERENCES,
@@ -312,15 +324,6 @@ def test_sound_alone_and_nothing_at_all(api, agent):
         ({"events": [{"event": "assigned", "channels": ["email"]}]}, "events"),
         ({"events": [{"event": "assigned"}]}, "events"),
         ({"events": {"assigned": {"email": False}}}, "events"),
-        (
-            {
-                "events": [
-                    {"event": "assigned", "channels": {"email": False}},
-                    {"event": "assigned", "channels": {"email": True}},
-                ]
-            },
-            "events",
-        ),
         ({"sound": "no"}, "sound"),
         ({"sound": 0}, "sound"),
     ],

@@ -63,6 +63,26 @@ async def test_foreign_origin_is_refused(client, agent):
     assert not connected
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"text_data": "[" * 1000 + "]" * 1000},
+        {"text_data": '{"type": "subscribe", "board": ' + "[" * 100 + "]" * 100 + "}"},
+        {"text_data": "not json"},
+        {"bytes_data": b"\x00\x01"},
+    ],
+)
+async def test_odd_messages_are_ignored_and_the_socket_stays_open(client, agent, frame):
+    communicator = _communicator(ORIGIN, await _session_cookie(client, agent))
+    await communicator.connect()
+    assert await communicator.receive_json_from(timeout=5) == {"type": "hello", "user": agent.pk}
+
+    await communicator.send_to(**frame)
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    await communicator.disconnect()
+
+
 @pytest.mark.redis
 async def test_signed_in_socket_over_the_redis_channel_layer(client, agent, settings, redis_url):
     settings.CHANNEL_LAYERS = redis_channel_layers(redis_url, "helpdesk-test")

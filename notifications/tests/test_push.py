@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from django.core.management import call_command
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
+from django.utils import translation
 from py_vapid import Vapid
 from webpush.models import PushInformation, SubscriptionInfo
 
@@ -526,6 +527,16 @@ def test_a_malformed_request_is_refused(client, bob, body):
     client.force_login(bob)
     response = client.post("/push/subscribe/", body, content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/push/subscribe/", "/push/unsubscribe/"])
+def test_json_nested_too_deeply_is_refused_with_a_message(client, bob, url):
+    client.force_login(bob)
+    body = '{"subscription": ' + "[" * 1000 + "]" * 1000 + "}"
+    with translation.override("en"):
+        response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["errors"]["subscription"]
 
 
 def test_long_browser_names_are_clipped(client, bob):

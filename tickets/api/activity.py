@@ -11,15 +11,21 @@ queries whatever its page size.
 import html
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.fields import empty
@@ -30,6 +36,9 @@ from rest_framework.response import Response
 from rest_framework.utils import html as html_input
 from rest_framework.views import APIView
 
+from helpdesk.api import JSONParser
+from helpdesk.api_fields import StrictBooleanField, StrictCharField
+from helpdesk.api_schema import ApiAutoSchema
 from tickets import services
 from tickets.api.common import MAX_ID, PersonSerializer, TicketRefMixin, person
 from tickets.forms import MAX_MARKDOWN_LENGTH
@@ -45,6 +54,12 @@ from tickets.selectors import (
 from tickets.timeline import _EventRenderer
 from tickets.uploads import content_type_for
 
+# The type of a file is read from its name's extension (TICKET_ATTACHMENT_EXTENSIONS).
+FILE_NAME_HEADER = {
+    "description": "Each file part's name; its extension decides whether the type is accepted.",
+    "schema": {"type": "string"},
+    "example": 'form-data; name="files"; filename="error.log"',
+}
 NOT_FOUND = OpenApiResponse(description="The ticket (or file) does not exist or is not visible.")
 BAD_INPUT = OpenApiResponse(description='Field errors: {"field": ["message", ...]}.')
 
@@ -94,8 +109,8 @@ class AttachmentSerializer(AttachmentBriefSerializer):
 class CommentSerializer(serializers.ModelSerializer):
     """A comment or internal note; ``body`` is Markdown, ``body_html`` its sanitised HTML."""
 
-    body = serializers.CharField(max_length=MAX_MARKDOWN_LENGTH)
-    is_internal = serializers.BooleanField(
+    body = StrictCharField(max_length=MAX_MARKDOWN_LENGTH)
+    is_internal = StrictBooleanField(
         default=False,
         help_text=gettext_lazy("An internal note, seen only by those who work the ticket."),
     )
@@ -151,7 +166,6 @@ class EventSerializer(serializers.ModelSerializer):
         return person(event.actor)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "format": "binary"}})
 class MultipleFilesField(serializers.FileField):
     """Several files under one name (``files`` repeated); shown as a file input."""
 
@@ -168,6 +182,20 @@ class MultipleFilesField(serializers.FileField):
 
     def to_representation(self, value):
         return None
+
+
+class MultipleFilesFieldExtension(OpenApiSerializerFieldExtension):
+    """One to ``TICKET_ATTACHMENT_MAX_FILES`` files, none of them empty."""
+
+    target_class = MultipleFilesField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "array",
+            "items": {"type": "string", "format": "binary", "minLength": 1},
+            "minItems": 1,
+            "maxItems": settings.TICKET_ATTACHMENT_MAX_FILES,
+        }
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -191,6 +219,8 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
     """
 
     serializer_class = CommentSerializer
+    # Text and true/false only, so a form can say all of it too.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no ticket
@@ -295,7 +325,7 @@ class EventListView(TicketRefMixin, generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(events, many=True).data)
 
 
-class _UnpaginatedPostSchema(AutoSchema):
+class _UnpaginatedPostSchema(ApiAutoSchema):
     """The answer to an upload is the list of new files, not a page."""
 
     def _get_paginator(self):
@@ -308,7 +338,7 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
     the new files; 400 no file or an empty one, 413 over the size limit, 415 a type that
     is not accepted."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
     schema = _UnpaginatedPostSchema()
 
     def get_serializer_class(self):
@@ -322,7 +352,12 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
         return visible_attachments(self.request.user, self.ticket).order_by("created_at", "id")
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentUploadSerializer},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                AttachmentUploadSerializer,
+                encoding={"files": {"headers": {"Content-Disposition": FILE_NAME_HEADER}}},
+            )
+        },
         responses={
             201: AttachmentSerializer(many=True),
             400: BAD_INPUT,

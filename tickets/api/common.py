@@ -3,11 +3,12 @@ that take codes (``in_progress``), slugs or ids, and people by id or user name."
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from helpdesk.api_fields import NOT_BLANK
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.parsing import parse_id
 from tickets.search import KEY
@@ -43,8 +44,9 @@ class TicketRefMixin:
         return self._ticket
 
 
-class _CachedChoiceField(serializers.Field):
-    """A workflow row (from the cached workflow: no query) given by its code."""
+class WorkflowChoiceField(serializers.Field):
+    """A workflow row (from the cached workflow: no query) given by its code, exactly.
+    The schema lists the codes there are when it is generated."""
 
     rows_name = ""
     code_attr = "code"
@@ -59,9 +61,10 @@ class _CachedChoiceField(serializers.Field):
         return getattr(workflow(), self.rows_name)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int)) or not str(data).strip():
+        ids_too = self.accepts_id and isinstance(data, int) and not isinstance(data, bool)
+        if not isinstance(data, str) and not ids_too:
             self.fail("invalid", example=self.example)
-        value = str(data).strip()
+        value = str(data)
         for row in self.rows():
             if getattr(row, self.code_attr) == value or (self.accepts_id and str(row.pk) == value):
                 return row
@@ -70,9 +73,31 @@ class _CachedChoiceField(serializers.Field):
     def to_representation(self, value) -> str:
         return getattr(value, self.code_attr)
 
+    def schema(self) -> dict:
+        rows = self.rows()
+        if not rows:  # nothing set up yet: an enum may not be empty
+            return {"type": "string"}
+        codes = [getattr(row, self.code_attr) for row in rows]
+        if not self.accepts_id:
+            return {"type": "string", "enum": codes}
+        ids = [row.pk for row in rows]
+        return {
+            "oneOf": [
+                {"type": "string", "enum": codes + [str(pk) for pk in ids if str(pk) not in codes]},
+                {"type": "integer", "enum": ids},
+            ]
+        }
 
-@extend_schema_field(OpenApiTypes.STR)
-class StatusCodeField(_CachedChoiceField):
+
+class WorkflowChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = WorkflowChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        return self.target.schema()
+
+
+class StatusCodeField(WorkflowChoiceField):
     rows_name = "statuses"
     example = "in_progress"
     default_error_messages = {
@@ -84,8 +109,7 @@ class StatusCodeField(_CachedChoiceField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class PriorityCodeField(_CachedChoiceField):
+class PriorityCodeField(WorkflowChoiceField):
     rows_name = "priorities"
     example = "high"
     default_error_messages = {
@@ -97,8 +121,9 @@ class PriorityCodeField(_CachedChoiceField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class QueueSlugField(_CachedChoiceField):
+class QueueSlugField(WorkflowChoiceField):
+    """A queue by slug or id; with ``active_only``, one that accepts new tickets."""
+
     rows_name = "queues"
     code_attr = "slug"
     accepts_id = True
@@ -108,11 +133,26 @@ class QueueSlugField(_CachedChoiceField):
         "invalid": _("Give the queue as its slug, for example “hd”."),
     }
 
+    def __init__(self, *, active_only: bool = False, **kwargs):
+        self.active_only = active_only
+        super().__init__(**kwargs)
+
+    def rows(self):
+        queues = super().rows()
+        return [queue for queue in queues if queue.is_active] if self.active_only else queues
+
     def to_internal_value(self, data) -> Queue:
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "A user id."},
+            {"type": "string", "maxLength": 150, **NOT_BLANK},
+        ]
+    }
+)
 class UserRefField(serializers.Field):
     """An active user given by id or user name; ``null`` where the field allows it."""
 
@@ -124,8 +164,10 @@ class UserRefField(serializers.Field):
     def to_internal_value(self, data) -> User:
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid")
+        if isinstance(data, str) and len(data) > 150:
+            self.fail("invalid")
         value = str(data).strip()
-        if not value or len(value) > 150:
+        if not value:
             self.fail("invalid")
         pk = parse_id(value)
         users = User.objects.filter(is_active=True)

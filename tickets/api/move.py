@@ -17,12 +17,12 @@ between those neighbours. Answers:
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from helpdesk.api_fields import StrictIntegerField
 from tickets import services
 from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField
 from tickets.models import Source, Ticket
@@ -32,11 +32,11 @@ from tickets.workflow import workflow
 
 class TicketMoveSerializer(serializers.Serializer):
     status = StatusCodeField()
-    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION)
-    previous_id = serializers.IntegerField(
+    version = StrictIntegerField(min_value=1, max_value=MAX_VERSION)
+    previous_id = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
     )
-    next_id = serializers.IntegerField(
+    next_id = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
     )
 
@@ -58,7 +58,7 @@ def _conflict_body(exc: services.TicketConflict) -> dict:
     }
 
 
-class TicketMoveView(APIView):
+class TicketMoveView(generics.GenericAPIView):
     """Move a card on the board (see the module docstring for the contract)."""
 
     serializer_class = TicketMoveSerializer

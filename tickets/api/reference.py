@@ -20,11 +20,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.roles import user_is_agent
+from helpdesk.api import JSONParser
+from helpdesk.api_fields import StrictCharField
 from tickets import services
 from tickets.api.common import MAX_ID, PersonSerializer, person
 from tickets.models import Priority, Queue, SavedView, Status, Tag
@@ -209,12 +212,12 @@ class TagListView(generics.ListAPIView):
 
 class SavedViewSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(
+    name = StrictCharField(
         max_length=100,
-        allow_blank=True,
         help_text=gettext_lazy("An existing view of yours with this name is replaced."),
+        error_messages={"blank": gettext_lazy("Give the view a name.")},
     )
-    query = serializers.CharField(
+    query = StrictCharField(
         max_length=2000,
         required=False,
         allow_blank=True,
@@ -236,6 +239,8 @@ class SavedViewSerializer(serializers.Serializer):
 class OwnSavedViewsMixin:
     serializer_class = SavedViewSerializer
     filter_backends = ()
+    # Text only, so a form can say all of it too.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet[SavedView]:
         return SavedView.objects.filter(user=self.request.user).order_by("name", "pk")

@@ -6,7 +6,6 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 409 and nothing is saved.
 """
 
-import django_filters
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -16,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.api_fields import StrictCharField, StrictDateField, StrictIntegerField
 from tickets import services
 from tickets.api.common import (
     MAX_VERSION,
@@ -27,15 +27,8 @@ from tickets.api.common import (
     UserRefField,
     person,
 )
-from tickets.filters import (
-    MAX_TAGS,
-    SORT_CHOICES,
-    STATE_ALL,
-    STATE_CLOSED,
-    STATE_OPEN,
-    TicketFilterForm,
-    filter_tickets,
-)
+from tickets.api.filters import TicketFilterSet
+from tickets.filters import MAX_TAGS
 from tickets.markdown import render_markdown
 from tickets.models import Source, Tag, Ticket
 from tickets.selectors import ticket_people, user_can_work_ticket, visible_tickets
@@ -154,81 +147,19 @@ class TicketDetailSerializer(TicketSerializer):
         return user_can_work_ticket(self.context["request"].user, ticket)
 
 
-# --- Filtering ---------------------------------------------------------------------------
-
-
-def _codes(rows_name: str, attr: str = "code"):
-    return lambda: [(getattr(row, attr), row.name) for row in getattr(workflow(), rows_name)]
-
-
-class TicketFilterSet(django_filters.FilterSet):
-    """The API's filters, with the same names and meaning as the web list's URL.
-
-    Declared here for the browsable API and the OpenAPI schema; the filtering itself is
-    ``tickets.filters``, shared with the web list. Unlike the web list, a bad value is
-    a 400 with the field's message, not a filter silently left out.
-    """
-
-    q = django_filters.CharFilter(
-        label=_("Text"), help_text=_("Full text, Russian word forms included, or a key.")
-    )
-    state = django_filters.ChoiceFilter(
-        label=_("State"),
-        choices=[(STATE_OPEN, _("Open")), (STATE_CLOSED, _("Closed")), (STATE_ALL, _("All"))],
-        help_text=_("open (default), closed or all; chosen statuses take its place."),
-    )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=_codes("statuses"))
-    priority = django_filters.MultipleChoiceFilter(
-        label=_("Priority"), choices=_codes("priorities")
-    )
-    queue = django_filters.MultipleChoiceFilter(label=_("Queue"), choices=_codes("queues", "slug"))
-    assignee = django_filters.CharFilter(
-        label=_("Assignee"), help_text=_("me, none (unassigned), a user id or user name.")
-    )
-    requester = django_filters.CharFilter(
-        label=_("Requester"), help_text=_("me, a user id or user name.")
-    )
-    tag = django_filters.CharFilter(
-        label=_("Tags"), help_text=_("Tickets carrying every tag given (repeat the parameter).")
-    )
-    created_from = django_filters.DateFilter(label=_("Created from"))
-    created_to = django_filters.DateFilter(label=_("Created to"))
-    updated_from = django_filters.DateFilter(label=_("Updated from"))
-    updated_to = django_filters.DateFilter(label=_("Updated to"))
-    due_from = django_filters.DateFilter(label=_("Due from"))
-    due_to = django_filters.DateFilter(label=_("Due to"))
-    overdue = django_filters.BooleanFilter(label=_("Overdue only"))
-    sort = django_filters.ChoiceFilter(
-        label=_("Sort"),
-        choices=SORT_CHOICES,
-        help_text=_("A field, or -field for descending; relevance when searching."),
-    )
-
-    class Meta:
-        model = Ticket
-        fields: list[str] = []
-
-    @property
-    def form(self) -> TicketFilterForm:
-        # The web list's form: the same validation and the same error messages.
-        if not hasattr(self, "_form"):
-            self._form = TicketFilterForm(self.data, user=self.request.user)
-        return self._form
-
-    def filter_queryset(self, queryset):
-        return filter_tickets(queryset, form=self.form, user=self.request.user)
-
-
 # --- Writing -----------------------------------------------------------------------------
 
 
 class TagsField(serializers.ListField):
-    child = serializers.CharField(max_length=50, allow_blank=False)
+    child = StrictCharField(max_length=50, allow_blank=False)
 
     def __init__(self, **kwargs):
         super().__init__(max_length=MAX_TAGS, **kwargs)
 
     def to_internal_value(self, data) -> list[str]:
+        # Counted as sent, as the schema's maxItems counts them, not once merged.
+        if isinstance(data, list) and len(data) > MAX_TAGS:
+            self.fail("max_length", max_length=MAX_TAGS)
         names = []
         for name in super().to_internal_value(data):
             normal = Tag.normalize(name)
@@ -243,28 +174,28 @@ class TicketCreateSerializer(serializers.Serializer):
     """Filing a ticket. Requesters give queue, title, description and tags; people who
     work tickets may also set the requester, assignee, priority and due date."""
 
-    queue = QueueSlugField(help_text=_("Queue slug or id."))
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(
+    queue = QueueSlugField(active_only=True, help_text=_("Queue slug or id."))
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(
         required=False, allow_blank=True, max_length=100_000, default="", trim_whitespace=False
     )
     priority = PriorityCodeField(required=False, help_text=_("Priority code, e.g. high."))
     requester = UserRefField(required=False, help_text=_("User id or user name; you if empty."))
     assignee = UserRefField(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = StrictDateField(required=False, allow_null=True)
     tags = TagsField(required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
     """A change to a ticket: the fields to change, and the version you based it on."""
 
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         min_value=1,
         max_value=MAX_VERSION,
         help_text=_("The ticket's version you saw; if it changed since, nothing is saved (409)."),
     )
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(
+    title = StrictCharField(max_length=200, required=False)
+    description = StrictCharField(
         required=False, allow_blank=True, max_length=100_000, trim_whitespace=False
     )
     queue = QueueSlugField(required=False)
@@ -272,13 +203,13 @@ class TicketUpdateSerializer(serializers.Serializer):
     priority = PriorityCodeField(required=False)
     requester = UserRefField(required=False)
     assignee = UserRefField(required=False, allow_null=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = StrictDateField(required=False, allow_null=True)
     tags = TagsField(required=False)
 
 
 class AssignSerializer(serializers.Serializer):
     assignee = UserRefField(allow_null=True, help_text=_("User id or user name; null unassigns."))
-    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+    version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 def _tickets_queryset(user):
@@ -366,7 +297,7 @@ class TicketDetailView(TicketRefMixin, APIView):
         return _ticket_response(request, ticket)
 
 
-class TicketAssignView(TicketRefMixin, APIView):
+class TicketAssignView(TicketRefMixin, generics.GenericAPIView):
     """Give the ticket to someone who works its queue, or unassign it (``null``)."""
 
     serializer_class = AssignSerializer

@@ -320,8 +320,12 @@ def test_comment_pages(client, ticket, agent):
     response = client.get(comments_url(ticket), {"page_size": 2, "page": 2})
     assert [c["body"] for c in results(response)] == ["ответ 2"]
     assert client.get(comments_url(ticket), {"page": 99}).status_code == 404
-    assert client.get(comments_url(ticket), {"page": "x" * 100}).status_code == 404
-    assert len(results(client.get(comments_url(ticket), {"page_size": "-5"}))) == 3
+    assert client.get(comments_url(ticket), {"page": "9" * 100}).status_code == 404
+    # Not a page number or size: a 400 naming the parameter.
+    for params in ({"page": "x" * 100}, {"page_size": "-5"}, {"page_size": "2.5"}):
+        response = client.get(comments_url(ticket), params)
+        assert response.status_code == 400 and set(response.json()) == set(params)
+    assert len(results(client.get(comments_url(ticket), {"page_size": "1000"}))) == 3
 
 
 # --- History ----------------------------------------------------------------------------
@@ -686,12 +690,24 @@ def test_schema_describes_the_upload_as_multipart_and_the_download_as_binary():
     paths = schema["paths"]
     upload_op = paths["/api/v1/tickets/{ref}/attachments/"]["post"]
     assert list(upload_op["requestBody"]["content"]) == ["multipart/form-data"]
-    assert set(upload_op["responses"]) == {"201", "400", "404", "413", "415"}
+    assert set(upload_op["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "415",
+        "429",
+    }
     assert upload_op["responses"]["201"]["content"]["application/json"]["schema"]["type"] == (
         "array"
     )
     files = schema["components"]["schemas"]["AttachmentUploadRequest"]["properties"]["files"]
-    assert files["items"] == {"type": "string", "format": "binary"}
+    assert files["items"] == {"type": "string", "format": "binary", "minLength": 1}
+    assert (files["minItems"], files["maxItems"]) == (1, 10)
+    encoding = upload_op["requestBody"]["content"]["multipart/form-data"]["encoding"]
+    assert 'filename="error.log"' in encoding["files"]["headers"]["Content-Disposition"]["example"]
     download = paths["/api/v1/tickets/{ref}/attachments/{attachment_id}/download/"]["get"]
     binary = {"schema": {"type": "string", "format": "binary"}}
     assert download["responses"]["200"]["content"] == {

@@ -132,11 +132,15 @@ def test_manager_moves_any_ticket(client, manager, requester):
     assert post_move(client, ticket, {"status": "waiting", "version": 1}).status_code == 200
 
 
-def test_ids_and_version_given_as_numeric_strings_are_accepted(client, agent, tickets):
+def test_ids_and_version_must_be_json_numbers(client, agent, tickets):
     a, d = tickets[0], tickets[3]
     client.force_login(agent)
     response = post_move(client, a, {"status": "new", "previous_id": str(d.pk), "version": "1"})
-    assert response.status_code == 200, response.content
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"previous_id", "version"}
+    for version in (1.0, True):
+        assert post_move(client, a, {"status": "new", "version": version}).status_code == 400
+    assert post_move(client, a, {"status": "new", "version": 1}).status_code == 200
 
 
 def test_neighbours_the_user_cannot_see_are_ignored(client, agent, queue, requester, tickets):
