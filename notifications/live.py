@@ -10,12 +10,25 @@ from notifications.groups import board_group, ticket_group, user_group
 log = logging.getLogger(__name__)
 
 
-def send_to_group(group: str, payload: dict) -> None:
-    """Send ``payload`` to every socket in ``group``; raises when the layer is down."""
+def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
+    async_to_sync(layer.group_send)(group, message)
+
+
+def send_to_group(group: str, payload: dict) -> None:
+    """Send ``payload`` to every socket in ``group``; raises when the layer is down."""
+    _group_send(group, {"type": "live.event", "payload": payload})
+
+
+def tell_sockets(group: str, message_type: str, **data) -> None:
+    """A message for the sockets of ``group`` themselves (handled by the consumer, not
+    forwarded to the page); best effort, like live updates."""
+    try:
+        _group_send(group, {"type": message_type, **data})
+    except Exception as exc:  # Redis away: the sockets closed with it
+        log.warning("%s not sent to %s: %s", message_type, group, exc)
 
 
 def send_quietly(group: str, payload: dict) -> None:

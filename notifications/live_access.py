@@ -11,17 +11,12 @@ those are followed through the models' signals (as the workflow cache is); ticke
 through the tickets app's domain signals.
 """
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
+from notifications import live
 from notifications.groups import ticket_group, user_group
 from tickets import signals
-
-log = logging.getLogger(__name__)
 
 # Ticket fields that decide who sees or works it (see tickets/selectors.py).
 ACCESS_FIELDS = frozenset({"assignee", "queue", "requester"})
@@ -29,13 +24,7 @@ MESSAGE = "access.changed"
 
 
 def _tell(group: str, **data) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": MESSAGE, **data})
-    except Exception as exc:  # Redis away: sockets closed with it, and check again on return
-        log.warning("access change not sent to %s: %s", group, exc)
+    live.tell_sockets(group, MESSAGE, **data)
 
 
 def users_changed(user_ids) -> None:
@@ -84,11 +73,17 @@ def _field_to(through, model) -> str:
     return next(f.attname for f in through._meta.fields if f.related_model is model)
 
 
-def on_user_saved(sender, instance, created, **kwargs) -> None:
+# What a save of the user itself can change of their rights (roles are the groups,
+# followed above); a save of other fields only (the last sign-in) tells nobody.
+ACCESS_USER_FIELDS = frozenset({"is_active", "is_staff", "is_superuser"})
+
+
+def on_user_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
     """Deactivated, made superuser or staff: the user's sockets check again (a socket
     whose user is no longer active is closed)."""
-    if not created:
-        users_changed([instance.pk])
+    if created or (update_fields is not None and not ACCESS_USER_FIELDS & set(update_fields)):
+        return
+    users_changed([instance.pk])
 
 
 def on_user_deleted(sender, instance, **kwargs) -> None:

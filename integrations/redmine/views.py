@@ -77,13 +77,20 @@ def _link_state(link: RedmineLink, ticket) -> dict:
     return state
 
 
+def _worked_ticket(request, key: str):
+    """The ticket of a Redmine action: 404 for who cannot see it, 403 for who does not
+    work it."""
+    ticket = selectors.get_visible_ticket(request.user, key=key)
+    if not selectors.user_can_work_ticket(request.user, ticket):
+        raise PermissionDenied
+    return ticket
+
+
 @login_required
 @require_POST
 def retry_pushes(request, key: str):
     """Send the changes Redmine refused again (after the cause was fixed in Redmine)."""
-    ticket = selectors.get_visible_ticket(request.user, key=key)
-    if not selectors.user_can_work_ticket(request.user, ticket):
-        raise PermissionDenied
+    ticket = _worked_ticket(request, key)
     with transaction.atomic():
         ids = push.retry(RedminePush.objects.filter(link__ticket=ticket))
     messages.info(
@@ -101,9 +108,7 @@ def retry_pushes(request, key: str):
 @login_required
 @require_POST
 def escalate(request, key: str):
-    ticket = selectors.get_visible_ticket(request.user, key=key)
-    if not selectors.user_can_work_ticket(request.user, ticket):
-        raise PermissionDenied
+    ticket = _worked_ticket(request, key)
     try:
         link = push.escalate(
             ticket,

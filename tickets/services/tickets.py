@@ -248,27 +248,16 @@ def ticket_change_status(
     version: int | None = None,
 ) -> Ticket:
     """Change the status, optionally with a comment explaining why, as one change."""
-    locked = lock_ticket(ticket)
-    now = timezone.now()
-    changed = _update_locked(
+    locked, _comment = _reply(
         actor=actor,
-        ticket=locked,
-        changes={"status": status},
-        source=source,
-        now=now,
+        ticket=ticket,
+        body=comment,
+        files=(),
+        is_internal=is_internal,
+        status=status,
         version=version,
+        source=source,
     )
-    if comment.strip():
-        _comment_locked(
-            actor=actor,
-            ticket=locked,
-            body=comment,
-            is_internal=is_internal,
-            source=source,
-            now=now,
-            files=(),
-        )
-    announce_change(locked, actor, source, changed)
     return locked
 
 
@@ -288,6 +277,30 @@ def ticket_reply(
     """Answer on a ticket: a public reply or an internal note with its files, and with
     ``status`` a new status, as one change (``version`` guards the status change). A
     status change needs no text; returns the comment, or None when there is none."""
+    _locked, comment = _reply(
+        actor=actor,
+        ticket=ticket,
+        body=body,
+        files=files,
+        is_internal=is_internal,
+        status=status,
+        version=version,
+        source=source,
+    )
+    return comment
+
+
+def _reply(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    files: Sequence[Upload],
+    is_internal: bool,
+    status: Status | None,
+    version: int | None,
+    source: str,
+) -> tuple[Ticket, Comment | None]:
     locked = lock_ticket(ticket)
     now = timezone.now()
     changed = {}
@@ -312,7 +325,7 @@ def ticket_reply(
             files=files,
         )
     announce_change(locked, actor, source, changed)
-    return comment
+    return locked, comment
 
 
 def ticket_assign(
