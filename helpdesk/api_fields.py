@@ -29,6 +29,8 @@ NO_NUL = {"not": CONTAINS_NUL}
 NOT_BLANK = {"not": {"anyOf": [CONTAINS_NUL, ONLY_WHITESPACE]}}
 # Whole numbers in query strings: ASCII digits, no sign, no leading zero.
 WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
+# Whole numbers sent in a form: an optional minus, then as above.
+FORM_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -52,11 +54,15 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: not ``"5"``, ``5.0`` or ``true``."""
+    """A JSON integer: not ``"5"``, ``5.0`` or ``true``. In a form (where every value is
+    text) the text of a whole number, digits only."""
 
     default_error_messages = {"invalid": _("Give a whole number.")}
 
     def to_internal_value(self, data) -> int:
+        from_form = html.is_html_input(getattr(self.root, "initial_data", None))
+        if from_form and isinstance(data, str) and FORM_INTEGER.fullmatch(data):
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)

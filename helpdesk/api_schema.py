@@ -29,7 +29,22 @@ FIELD_ERRORS = {
     "description": 'Messages by field, e.g. {"title": ["…"]}, or {"detail": "…"}.',
     "additionalProperties": True,
 }
-CONFLICT = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# The one conflict body (``helpdesk.api.exception_handler``): who changed the ticket, and
+# the version to send next time.
+CONFLICT = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "changed_by": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            "required": ["id", "name"],
+        },
+        "version": {"type": "integer"},
+    },
+    "required": ["detail", "changed_by", "version"],
+}
 ERROR_BODIES = {"400": FIELD_ERRORS, "409": CONFLICT}
 
 SHARED_ERRORS = {

@@ -36,12 +36,11 @@ MAX_BOARD_QUEUES = 100
 
 @database_sync_to_async
 def _board_queue_ids(user, wanted: list) -> list[int]:
-    from accounts.roles import user_is_manager
-    from tickets.selectors import agent_queue_ids
+    from tickets.selectors import whole_board_queue_ids
     from tickets.workflow import workflow
 
-    known = {queue.pk for queue in workflow().queues}
-    allowed = known if user_is_manager(user) else set(agent_queue_ids(user))
+    whole = whole_board_queue_ids(user)
+    allowed = {queue.pk for queue in workflow().queues} if whole is None else whole
     return [queue_id for queue_id in wanted if queue_id in allowed]
 
 

@@ -22,11 +22,11 @@ from accounts.models import User
 from accounts.roles import user_is_manager
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.selectors import (
-    agent_queue_ids,
     user_can_work_ticket,
     user_works_queues,
     visible_tickets,
     visible_tickets_in_queues,
+    whole_board_queue_ids,
     worked_tickets,
 )
 from tickets.workflow import Workflow, workflow
@@ -102,12 +102,13 @@ class Board:
 
 
 def board_queues(user, flow: Workflow) -> list[Queue]:
-    """The queues offered in the board's switcher: the ones the user works, or may file in."""
-    if user_is_manager(user):
+    """The queues offered in the board's switcher: the ones whose whole board the user
+    sees, or, for requesters, the ones they may file in (showing their own tickets)."""
+    whole = whole_board_queue_ids(user)
+    if whole is None:
         return list(flow.queues)
     if user_works_queues(user):
-        ids = agent_queue_ids(user)
-        return [queue for queue in flow.queues if queue.pk in ids]
+        return [queue for queue in flow.queues if queue.pk in whole]
     return [queue for queue in flow.queues if queue.is_active]
 
 

@@ -20,11 +20,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.roles import user_is_agent
 from tickets.models import Tag, Ticket
 from tickets.parsing import parse_id
 from tickets.search import KEY
-from tickets.selectors import search_visible_tickets
+from tickets.selectors import search_visible_tickets, user_works_queues
 from tickets.workflow import workflow
 
 STATE_OPEN = "open"
@@ -213,7 +212,7 @@ class TicketFilterForm(forms.Form):
     def _clean_people(self, cleaned: dict) -> None:
         """Turn ``assignee``/``requester`` into ``PersonFilter`` (one query for both)."""
         wanted = {name: cleaned.get(name) for name in ("assignee", "requester")}
-        if not user_is_agent(self.user):
+        if not user_works_queues(self.user):
             # People who do not work tickets may not look others up by id or name.
             for name, value in list(wanted.items()):
                 if value and value not in ("me", "none"):

@@ -113,8 +113,20 @@ def user_can_see_ticket(user: Viewer, ticket: Ticket) -> bool:
 
 
 def user_works_queues(user: Viewer) -> bool:
-    """Does the user work tickets at all (agents, managers, administrators)?"""
+    """Is the user an agent: do they work tickets at all (agents, managers,
+    administrators)? The one answer for pages, forms, filters and the API."""
     return _active(user) and user_is_agent(user)
+
+
+def whole_board_queue_ids(user: Viewer) -> frozenset[int] | None:
+    """The queues whose whole board ``user`` may see: every card and, live, every change
+    to it. None means every queue (managers); agents see the queues they work; others
+    none (on a board they see only their own tickets' cards, ``visible_tickets``)."""
+    if not _active(user):
+        return frozenset()
+    if user_is_manager(user):
+        return None
+    return agent_queue_ids(user) if user_is_agent(user) else frozenset()
 
 
 def ticket_card_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:

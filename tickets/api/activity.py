@@ -10,6 +10,7 @@ queries whatever its page size.
 
 import html
 from collections.abc import Sequence
+from typing import cast
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -37,10 +38,17 @@ from rest_framework.utils import html as html_input
 from rest_framework.views import APIView
 
 from helpdesk.api import JSONParser
-from helpdesk.api_fields import StrictBooleanField, StrictCharField
+from helpdesk.api_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from helpdesk.api_schema import ApiAutoSchema
 from tickets import services
-from tickets.api.common import MAX_ID, PersonSerializer, TicketRefMixin, person
+from tickets.api.common import (
+    MAX_ID,
+    MAX_VERSION,
+    PersonSerializer,
+    StatusCodeField,
+    TicketRefMixin,
+    person,
+)
 from tickets.forms import MAX_MARKDOWN_LENGTH
 from tickets.markdown import render_markdown_many
 from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
@@ -117,6 +125,23 @@ class CommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     body_html = serializers.CharField(read_only=True)
     attachments = AttachmentBriefSerializer(many=True, read_only=True)
+    status = StatusCodeField(
+        required=False,
+        write_only=True,
+        help_text=gettext_lazy(
+            "Also move the ticket to this status, in the same change (those who work it)."
+        ),
+    )
+    version = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        write_only=True,
+        help_text=gettext_lazy(
+            "With a status: the ticket's version you saw; if it changed since, nothing is "
+            "saved (409). Without it the status is changed whatever the version."
+        ),
+    )
 
     class Meta:
         model = Comment
@@ -130,6 +155,8 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "attachments",
+            "status",
+            "version",
         )
         read_only_fields = ("id", "source", "created_at", "edited_at")
 
@@ -212,7 +239,10 @@ class AttachmentUploadSerializer(serializers.Serializer):
 class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
     """Comments of the ticket, oldest first; internal notes only for those who work it.
 
-    POST ``{"body": "<Markdown>", "is_internal": false}`` adds one (201 with the comment).
+    POST ``{"body": "<Markdown>", "is_internal": false}`` adds one (201 with the comment);
+    with ``"status": "<code>", "version": <n>`` the ticket moves to that status in the
+    same change (``services.ticket_reply``, as the ticket page's reply): a transition the
+    queue does not allow is 400, a stale version 409 with nothing saved.
     An internal note from someone who does not work the ticket (its requester, a watcher)
     is refused with **403**, the same answer as every other "visible but not yours"
     action in this API; the message says only agents may write internal notes.
@@ -236,8 +266,11 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
         responses={
             201: CommentSerializer,
             400: BAD_INPUT,
-            403: OpenApiResponse(description="An internal note from someone not working it."),
+            403: OpenApiResponse(
+                description="An internal note or a status change from someone not working it."
+            ),
             404: NOT_FOUND,
+            409: OpenApiResponse(description="The ticket changed since your version."),
         }
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
@@ -246,15 +279,19 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         ticket = self.ticket
-        added = services.comment_add(
+        added = services.ticket_reply(
             actor=request.user,
             ticket=ticket,
-            body=serializer.validated_data["body"],
-            is_internal=serializer.validated_data["is_internal"],
+            body=data["body"],
+            is_internal=data["is_internal"],
+            status=data.get("status"),
+            version=data.get("version"),
             source=Source.API,
         )
-        comment = visible_comments(request.user, ticket).get(pk=added.pk)
+        # The body is required, so a reply always makes a comment.
+        comment = visible_comments(request.user, ticket).get(pk=cast(Comment, added).pk)
         _add_body_html([comment])
         return Response(self.get_serializer(comment).data, status=status.HTTP_201_CREATED)
 

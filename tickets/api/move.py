@@ -11,13 +11,14 @@ between those neighbours. Answers:
   the queue does not allow, ``{"version": ["..."]}``;
 - 403 the ticket is visible but the user may not work it;
 - 404 the ticket is not visible to the user;
-- 409 the ticket changed since it was rendered: ``{"detail": "...", "moved_by":
-  {"id", "name"} or null, "ticket": {"id", "status", "version"}}``.
+- 409 the ticket changed since it was rendered: ``{"detail": "...", "changed_by":
+  {"id", "name"} or null, "version": <the ticket's version now>}``, the API's one conflict
+  body (``helpdesk.api.exception_handler``).
 """
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,9 +26,8 @@ from rest_framework.response import Response
 from helpdesk.api_fields import StrictIntegerField
 from tickets import services
 from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField
-from tickets.models import Source, Ticket
+from tickets.models import Source
 from tickets.selectors import get_visible_ticket, user_can_work_ticket, visible_tickets
-from tickets.workflow import workflow
 
 
 class TicketMoveSerializer(serializers.Serializer):
@@ -39,23 +39,6 @@ class TicketMoveSerializer(serializers.Serializer):
     next_id = StrictIntegerField(
         min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None
     )
-
-
-def _conflict_body(exc: services.TicketConflict) -> dict:
-    ticket: Ticket = exc.ticket
-    moved_by = exc.changed_by
-    flow_status = workflow().status(ticket.status_id)
-    return {
-        "detail": exc.message,
-        "moved_by": (
-            {"id": moved_by.pk, "name": moved_by.get_display_name()} if moved_by else None
-        ),
-        "ticket": {
-            "id": ticket.pk,
-            "status": flow_status.code if flow_status else None,
-            "version": ticket.version,
-        },
-    }
 
 
 class TicketMoveView(generics.GenericAPIView):
@@ -82,20 +65,16 @@ class TicketMoveView(generics.GenericAPIView):
         serializer = TicketMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            result = services.ticket_move(
-                actor=request.user,
-                ticket=ticket,
-                status=data["status"],
-                version=data["version"],
-                previous_id=data["previous_id"],
-                next_id=data["next_id"],
-                visible_ids=visible_tickets(request.user).values("pk"),
-                source=Source.WEB,
-            )
-        except services.TicketConflict as exc:
-            # The board's own 409 shape (board.js); other refusals: helpdesk.api's handler.
-            return Response(_conflict_body(exc), status=status.HTTP_409_CONFLICT)
+        result = services.ticket_move(
+            actor=request.user,
+            ticket=ticket,
+            status=data["status"],
+            version=data["version"],
+            previous_id=data["previous_id"],
+            next_id=data["next_id"],
+            visible_ids=visible_tickets(request.user).values("pk"),
+            source=Source.WEB,
+        )
         moved = result.ticket
         return Response(
             {

@@ -25,13 +25,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.roles import user_is_agent
 from helpdesk.api import JSONParser
 from helpdesk.api_fields import StrictCharField
 from tickets import services
 from tickets.api.common import MAX_ID, PersonSerializer, person
 from tickets.models import Priority, Queue, SavedView, Status, Tag
-from tickets.selectors import visible_tags
+from tickets.selectors import user_works_queues, visible_tags
 from tickets.workflow import agents, workflow
 
 TAG_QUERY_MAX_LENGTH = 50
@@ -83,7 +82,7 @@ class QueueListView(generics.ListAPIView):
     serializer_class = QueueSerializer
 
     def works_tickets(self) -> bool:
-        return user_is_agent(self.request.user)
+        return user_works_queues(self.request.user)
 
     def get_queryset(self) -> list[Queue]:
         queues = workflow().queues

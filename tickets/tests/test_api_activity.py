@@ -233,6 +233,67 @@ def test_markdown_is_sanitised(client, ticket, requester):
     assert response.json()["body"] == text
 
 
+def test_agent_replies_and_changes_the_status_in_one_change(client, ticket, agent):
+    client.force_login(agent)
+    response = post_json(
+        client,
+        comments_url(ticket),
+        {"body": "Ждём ваш ответ", "status": "waiting", "version": ticket.version},
+    )
+    assert response.status_code == 201, response.content
+    assert "status" not in response.json() and "version" not in response.json()
+    ticket.refresh_from_db()
+    assert ticket.status == status("waiting")
+    assert ticket.version == 2
+    comment = Comment.objects.get()
+    assert (comment.body, comment.source) == ("Ждём ваш ответ", Source.API)
+    events = TicketEvent.objects.filter(ticket=ticket, created_at=comment.created_at)
+    assert {(event.kind, event.field) for event in events} == {
+        (TicketEvent.Kind.CHANGED, "status"),
+        (TicketEvent.Kind.COMMENTED, "comment"),
+    }
+    assert {event.source for event in events} == {Source.API}
+
+
+def test_a_reply_with_a_stale_version_saves_nothing(client, ticket, agent, other_agent):
+    services.ticket_change_status(actor=agent, ticket=ticket, status=status("in_progress"))
+    client.force_login(agent)
+    client.cookies["helpdesk_language"] = "en"
+    response = post_json(
+        client, comments_url(ticket), {"body": "Готово", "status": "resolved", "version": 1}
+    )
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert set(body) == {"detail", "changed_by", "version"}
+    assert body["version"] == 2
+    assert not Comment.objects.exists()
+    ticket.refresh_from_db()
+    assert ticket.status == status("in_progress")
+
+
+def test_a_status_change_needs_a_known_status_and_may_leave_the_version_out(client, ticket, agent):
+    client.force_login(agent)
+    unknown = post_json(client, comments_url(ticket), {"body": "x", "status": "nope", "version": 1})
+    assert unknown.status_code == 400
+    assert "status" in unknown.json()
+    assert not Comment.objects.exists()
+    unguarded = post_json(client, comments_url(ticket), {"body": "x", "status": "waiting"})
+    assert unguarded.status_code == 201, unguarded.content
+    ticket.refresh_from_db()
+    assert ticket.status == status("waiting")
+
+
+def test_requester_may_not_change_the_status_with_a_reply(client, ticket, requester):
+    client.force_login(requester)
+    response = post_json(
+        client, comments_url(ticket), {"body": "x", "status": "closed", "version": 1}
+    )
+    assert response.status_code == 403, response.content
+    assert not Comment.objects.exists()
+    ticket.refresh_from_db()
+    assert ticket.version == 1
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -716,3 +777,16 @@ def test_schema_describes_the_upload_as_multipart_and_the_download_as_binary():
     }
     comments_post = paths["/api/v1/tickets/{ref}/comments/"]["post"]
     assert {"400", "403", "404"} <= set(comments_post["responses"])
+
+
+def test_a_form_reply_may_change_the_status(client, ticket, agent):
+    client.force_login(agent)
+    response = client.post(
+        comments_url(ticket), {"body": "Ждём ответа", "status": "waiting", "version": "1"}
+    )
+    assert response.status_code == 201, response.content
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.version) == (status("waiting"), 2)
+    bad = client.post(comments_url(ticket), {"body": "x", "status": "new", "version": "2.0"})
+    assert bad.status_code == 400
+    assert "version" in bad.json()

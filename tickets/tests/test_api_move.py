@@ -166,8 +166,8 @@ def test_stale_version_is_a_conflict_naming_who_moved_it(client, agent, other_ag
     body = response.json()
     assert "Анна Петрова" in body["detail"]
     assert a.key in body["detail"]
-    assert body["moved_by"] == {"id": other_agent.pk, "name": "Анна Петрова"}
-    assert body["ticket"] == {"id": a.pk, "status": "waiting", "version": 2}
+    assert body["changed_by"] == {"id": other_agent.pk, "name": "Анна Петрова"}
+    assert body["version"] == 2
     a.refresh_from_db()
     assert a.status == status("waiting")
     assert a.version == 2
@@ -180,7 +180,7 @@ def test_conflict_without_a_known_author(client, agent, tickets):
     client.force_login(agent)
     response = post_move(client, a, {"status": "in_progress", "version": 1})
     assert response.status_code == 409
-    assert response.json()["moved_by"] is None
+    assert response.json()["changed_by"] is None
 
 
 def test_invisible_ticket_is_404(client, agent, requester):

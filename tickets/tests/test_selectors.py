@@ -1,6 +1,7 @@
 """Who sees and works what, decided in one place (tickets/selectors.py)."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
 from accounts.roles import Role
@@ -123,3 +124,17 @@ def test_agent_choices_cost_no_query_once_cached(world, django_assert_num_querie
     selectors.agent_choices()
     with django_assert_num_queries(0):
         selectors.agent_choices()
+
+
+def test_who_is_an_agent_and_which_whole_boards_they_see(world, requester, agent, manager):
+    hd = world["own"].queue
+    assert selectors.user_works_queues(agent) and selectors.user_works_queues(manager)
+    assert not selectors.user_works_queues(requester)
+    assert selectors.whole_board_queue_ids(agent) == {hd.pk}
+    assert selectors.whole_board_queue_ids(manager) is None
+    # A requester sees only their own cards on a board: no whole board.
+    assert selectors.whole_board_queue_ids(requester) == frozenset()
+    agent.is_active = False
+    assert not selectors.user_works_queues(agent)
+    assert selectors.whole_board_queue_ids(agent) == frozenset()
+    assert selectors.whole_board_queue_ids(AnonymousUser()) == frozenset()

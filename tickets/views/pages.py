@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import user_is_agent
 from tickets import selectors, services
 from tickets.forms import (
     AttachmentForm,
@@ -62,7 +61,7 @@ def _back(ticket: Ticket, anchor: str = "") -> HttpResponseRedirect:
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    is_agent = user_is_agent(request.user)
+    is_agent = selectors.user_works_queues(request.user)
     if request.method == "POST":
         form = TicketCreateForm(request.POST, request.FILES, user=request.user, is_agent=is_agent)
         if form.is_valid():

@@ -33,6 +33,14 @@ function errorMessage(body) {
   return typeof body.detail === "string" ? body.detail : "";
 }
 
+// A stale version answers with the API's one conflict body:
+// {"detail", "changed_by": {"id", "name"} or null, "version": the ticket's version now}.
+function conflictMessage(body) {
+  if (typeof body?.detail === "string" && body.detail) return body.detail;
+  if (body?.changed_by) return format(root.dataset.msgChangedBy, { name: body.changed_by.name });
+  return "";
+}
+
 function postMove(card) {
   const column = columnOf(card);
   const previous = siblingCard(card, -1);
@@ -78,10 +86,18 @@ export function submitMove(card, origin) {
     }
     putBack(card, origin);
     updateCounts();
-    const message = errorMessage(result?.body) || root.dataset.msgFailed;
-    showAlert(message, result?.response.status === 409 ? "warning" : "danger");
+    const conflict = result?.response.status === 409;
+    const message =
+      (conflict ? conflictMessage(result.body) : errorMessage(result?.body)) ||
+      root.dataset.msgFailed;
+    showAlert(message, conflict ? "warning" : "danger");
     announce(message);
-    if (result?.response.status === 409 || result?.response.status === 404) {
+    if (conflict && Number.isInteger(result.body?.version)) {
+      // The next move of this card starts from the version the server has now, even if
+      // the refresh below does not get through.
+      card.dataset.version = String(result.body.version);
+    }
+    if (conflict || result?.response.status === 404) {
       // Someone changed the ticket: show it as it is now, so the next move uses its
       // current version.
       await refreshBoard();
