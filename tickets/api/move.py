@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from helpdesk.api_fields import StrictIntegerField
 from tickets import services
-from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField
+from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField, api_user
 from tickets.models import Source, Ticket
 from tickets.selectors import get_visible_ticket, user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
@@ -84,7 +84,7 @@ class TicketMoveView(generics.GenericAPIView):
         data = serializer.validated_data
         try:
             result = services.ticket_move(
-                actor=request.user,
+                actor=api_user(request),
                 ticket=ticket,
                 status=data["status"],
                 version=data["version"],
