@@ -21,7 +21,12 @@ from django.db.models.functions import Coalesce
 from tickets.models import Comment, SearchTerm, Ticket
 
 Field = SearchTerm.Field
-WEIGHTS = {Field.TITLE: 8, Field.DESCRIPTION: 3, Field.COMMENT: 1, Field.INTERNAL: 1}
+WEIGHTS: dict[str, int] = {
+    Field.TITLE: 8,
+    Field.DESCRIPTION: 3,
+    Field.COMMENT: 1,
+    Field.INTERNAL: 1,
+}
 MAX_TERM_LENGTH = SearchTerm._meta.get_field("term").max_length
 MAX_QUERY_TERMS = 8
 WORD = re.compile(r"[^\W_]+", re.UNICODE)

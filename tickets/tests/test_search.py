@@ -4,6 +4,7 @@ Runs in both passes of ``make test``: SQLite, then MariaDB.
 """
 
 import pytest
+from django.db.models import F
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -32,7 +33,7 @@ def make(queue, requester):
 def found(user, query):
     return list(
         search_visible_tickets(user, query)
-        .order_by("-search_rank", "-id")
+        .order_by(F("search_rank").desc(), "-id")
         .values_list("title", flat=True)
     )
 
