@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Service desk", key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def network(agent):
     return QueueFactory(name="Network", key_prefix="NET", slug="net", members=[agent])
 
