@@ -422,6 +422,8 @@ def test_a_token_made_on_the_profile_works_with_the_api(client):
     person = UserFactory(username="scripter")
     client.force_login(person)
     client.post(reverse("accounts:token_create"), {"name": "CI"})
-    secret = SECRET.search(client.get(reverse("accounts:profile")).content.decode()).group()
+    found = SECRET.search(client.get(reverse("accounts:profile")).content.decode())
+    assert found is not None
+    secret = found.group()
     api = Client()
     assert me(api, secret, "Bearer").json()["username"] == "scripter"
