@@ -217,6 +217,11 @@ class RedmineUser(models.Model):
         return f"{self.login or self.redmine_id} ↔ {self.user or '—'}"
 
 
+# Journals Redmine wrote for our pushes that a link remembers (``own_journal_ids``), so
+# the pull skips them; older ones are below its last pulled journal by then.
+OWN_JOURNALS_KEPT = 50
+
+
 class RedmineLink(models.Model):
     """A ticket and the Redmine issue it is synced with.
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from integrations.models import RedmineLink, RedmineProject, RedminePush, SyncRun
+from integrations.models import OWN_JOURNALS_KEPT, RedmineLink, RedmineProject, RedminePush, SyncRun
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
     RedmineClient,
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 
 KIND = SyncRun.Kind.REDMINE_PULL
 Progress = Callable[[int, int], None]
-OWN_JOURNALS_KEPT = 50
 
 
 def _local_value(

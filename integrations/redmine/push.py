@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import outbox
 from helpdesk.outbox import TransientError
-from integrations.models import RedmineLink, RedmineProject, RedminePush
+from integrations.models import OWN_JOURNALS_KEPT, RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
     RedmineError,
@@ -50,7 +50,6 @@ from tickets.models import Source, Ticket
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
-OWN_JOURNALS_KEPT = 50
 
 
 class EscalationError(Exception):
