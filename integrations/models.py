@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from helpdesk.outbox import OutboxItem
 
 
 class SyncRun(models.Model):
@@ -262,12 +263,13 @@ class RedmineLink(models.Model):
         return self.ticket_id is not None and self.unlinked_at is None
 
 
-class RedminePush(models.Model):
+class RedminePush(OutboxItem):
     """A local change of a linked ticket waiting to be sent to Redmine (an outbox:
     written with the change, sent after it commits, retried until Redmine takes it)."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -284,21 +286,14 @@ class RedminePush(models.Model):
         related_name="+",
     )
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
     # The journal Redmine wrote for this comment: an attempt after a lost answer finds
     # the note already there, not claimed by another push, and does not send it again.
     journal_id = models.PositiveIntegerField(_("Redmine journal"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
-    class Meta:
+    class Meta(OutboxItem.Meta):
         verbose_name = _("Redmine push")
         verbose_name_plural = _("Redmine pushes")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="redminepush_due_idx")]
 
     def __str__(self) -> str:
         what = ", ".join(self.fields) or ("comment" if self.comment_id else "")

@@ -40,7 +40,7 @@ class ReadFilter(admin.SimpleListFilter):
 
 class DeliveryInline(admin.TabularInline):
     model = Delivery
-    fields = ("channel", "state", "attempts", "last_error", "created_at", "delivered_at")
+    fields = ("channel", "state", "attempts", "last_error", "created_at", "sent_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -101,7 +101,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "attempts",
         "error",
         "created_at",
-        "delivered_at",
+        "sent_at",
     )
     list_filter = ("state", "channel", "created_at")
     list_select_related = ("notification__recipient",)
@@ -114,8 +114,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "attempts",
         "last_error",
         "created_at",
-        "claimed_at",
-        "delivered_at",
+        "next_attempt_at",
+        "claimed_until",
+        "sent_at",
     )
     readonly_fields = fields
 

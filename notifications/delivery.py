@@ -1,11 +1,11 @@
 """Delivering notifications: nothing lost, nothing twice.
 
-Each (notification, channel) has one ``Delivery`` row. A sender first *claims* it with a
-conditional UPDATE (pending, or sending with an expired lease) and only then sends, so a
-retry, a second worker or the sweep never sends it twice. Transient failures go back to
-pending and are retried with backoff; permanent ones are recorded as failed. The sweep
-re-queues what is still pending (Redis, the broker or SMTP was down) and what a dead
-worker left half done.
+Each (notification, channel) has one ``Delivery`` row, an outbox row
+(``helpdesk.outbox``). A sender first *claims* it with a conditional UPDATE (pending, or
+sending with an expired lease) and only then sends, so a retry, a second worker or the
+sweep never sends it twice. Transient failures go back to pending and are retried with
+backoff; permanent ones are recorded as failed. The sweep re-queues what is still
+pending (Redis, the broker or SMTP was down) and what a dead worker left half done.
 
 Channels register a sender: ``SENDERS[channel](delivery)`` sends or raises
 ``TransientError`` / ``PermanentError``, or returns ``SKIPPED`` (nothing to send to, e.g.
@@ -16,9 +16,8 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
-from django.utils import timezone
 
+from helpdesk import outbox
 from helpdesk.outbox import SKIPPED, PermanentError, TransientError, start_task
 from notifications import live
 from notifications.models import Channel, Delivery
@@ -28,32 +27,32 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SKIPPED", "PermanentError", "TransientError", "deliver", "dispatch", "sweep"]
 
+# Retries wait 10 s, 20 s, 40 s ... at most 10 minutes.
+RETRY_FIRST_SECONDS = 10
+RETRY_CAP_SECONDS = 600
+# A delivery that failed for now is due again at once: the task's own countdown paces
+# the retries of push and e-mail, and the page, which has no task, waits for the sweep.
+RETRY_DUE_AFTER = timedelta(0)
+# A pending delivery is left this long to the start queued with it before the sweep
+# starts it too.
+SWEEP_GRACE = timedelta(seconds=30)
+
 
 def lease() -> timedelta:
     """How long a claim holds before the sweep may hand the delivery to someone else."""
     return timedelta(seconds=settings.NOTIFICATION_DELIVERY_LEASE)
 
 
+def backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed attempts."""
+    return outbox.backoff(attempts, first=RETRY_FIRST_SECONDS, cap=RETRY_CAP_SECONDS)
+
+
 def claim(delivery_id: int) -> Delivery | None:
     """Take the delivery for sending, or None when it is done or someone else has it."""
-    now = timezone.now()
-    takeable = Q(state=Delivery.State.PENDING) | Q(
-        state=Delivery.State.SENDING, claimed_at__lt=now - lease()
-    )
-    taken = Delivery.objects.filter(takeable, pk=delivery_id).update(
-        state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not taken:
+    if not outbox.claim(Delivery.objects.filter(pk=delivery_id), lease=lease()):
         return None
     return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
-
-
-def _finish(delivery: Delivery, state: str, error: str = "") -> None:
-    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
-        state=state,
-        last_error=error[:2000],
-        delivered_at=timezone.now() if state == Delivery.State.SENT else None,
-    )
 
 
 def send_ws(delivery: Delivery):
@@ -91,19 +90,23 @@ def deliver(delivery_id: int) -> str:
         result = _senders()[delivery.channel](delivery)
     except PermanentError as exc:
         log.warning("delivery %s failed for good: %s", delivery_id, exc)
-        _finish(delivery, Delivery.State.FAILED, str(exc))
+        outbox.finish(delivery, Delivery.State.FAILED, str(exc))
         return Delivery.State.FAILED
     except Exception as exc:
-        if delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        state = outbox.retry_later(
+            delivery,
+            f"{type(exc).__name__}: {exc}",
+            wait=RETRY_DUE_AFTER,
+            max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        )
+        if state == Delivery.State.FAILED:
             log.warning(
                 "delivery %s gave up after %s attempts: %s", delivery_id, delivery.attempts, exc
             )
-            _finish(delivery, Delivery.State.FAILED, f"{type(exc).__name__}: {exc}")
-            return Delivery.State.FAILED
-        _finish(delivery, Delivery.State.PENDING, f"{type(exc).__name__}: {exc}")
+            return state
         raise TransientError(str(exc)) from exc
     state = Delivery.State.SKIPPED if result == SKIPPED else Delivery.State.SENT
-    _finish(delivery, state)
+    outbox.finish(delivery, state)
     return state
 
 
@@ -127,17 +130,17 @@ def dispatch(notification_ids) -> None:
         enqueue(delivery)
 
 
+def _restart(delivery: Delivery) -> bool:
+    enqueue(delivery)
+    return True
+
+
 def sweep(*, older_than: timedelta | None = None) -> int:
-    """Re-queue deliveries still pending after ``older_than`` and those a dead process
-    left in "sending" past their lease. Returns how many were re-queued."""
-    now = timezone.now()
-    older_than = older_than if older_than is not None else timedelta(seconds=30)
-    stuck = Delivery.objects.filter(
-        Q(state=Delivery.State.PENDING, created_at__lt=now - older_than)
-        | Q(state=Delivery.State.SENDING, claimed_at__lt=now - lease())
-    ).order_by("pk")[: settings.NOTIFICATION_SWEEP_BATCH]
-    count = 0
-    for delivery in stuck:
-        enqueue(delivery)
-        count += 1
-    return count
+    """Re-queue deliveries due for ``older_than`` (``SWEEP_GRACE`` unless given) and those
+    a dead process left in "sending" past their lease. Returns how many were re-queued."""
+    return outbox.sweep(
+        Delivery.objects.all(),
+        _restart,
+        limit=settings.NOTIFICATION_SWEEP_BATCH,
+        grace=SWEEP_GRACE if older_than is None else older_than,
+    )

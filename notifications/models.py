@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.outbox import OutboxItem, OutboxState
+
 
 class Event(models.TextChoices):
     """What a notification is about; each can be switched per channel (preferences)."""
@@ -78,29 +80,19 @@ class Notification(models.Model):
         return f"{self.get_event_display()} → {self.recipient_id} ({self.params.get('key', '')})"
 
 
-class Delivery(models.Model):
-    """One notification on one channel. Claimed before sending, so a retry, a second
-    worker or the sweep never sends it twice."""
+class Delivery(OutboxItem):
+    """One notification on one channel (``notifications.delivery``). Claimed before
+    sending, so a retry, a second worker or the sweep never sends it twice."""
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped")
+    State = OutboxState
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel)
-    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
-    class Meta:
+    class Meta(OutboxItem.Meta):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-pk"]
@@ -109,7 +101,6 @@ class Delivery(models.Model):
                 fields=["notification", "channel"], name="delivery_once_per_channel"
             ),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="delivery_state")]
 
     def __str__(self) -> str:
         return f"{self.notification_id}/{self.channel}: {self.state}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_set_preferences
+from helpdesk import outbox
 from notifications import delivery, live
 from notifications.groups import user_group
 from notifications.models import Channel, Delivery, Event, Notification, NotificationPreference
@@ -120,9 +121,7 @@ def deliveries_retry(*, delivery_ids: Iterable[int]) -> int:
         )
         if not failed:
             return 0
-        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
-            state=Delivery.State.PENDING, attempts=0, claimed_at=None
-        )
+        outbox.requeue(Delivery.objects.filter(pk__in=[d.pk for d in failed]))
         for row in failed:
             transaction.on_commit(partial(delivery.enqueue, row))
     return len(failed)

@@ -4,7 +4,7 @@ sweep, the deadline reminders."""
 from celery import shared_task
 from django.core.cache import cache
 
-from helpdesk.outbox import TransientError, backoff
+from helpdesk.outbox import TransientError
 from notifications import delivery
 from notifications.deadlines import remind_deadlines
 
@@ -20,8 +20,8 @@ def deliver_task(self, delivery_id: int) -> str:
     try:
         return delivery.deliver(delivery_id)
     except TransientError as exc:
-        # 10 s, 20 s, 40 s ... at most 10 minutes; the delivery counts its attempts.
-        countdown = backoff(self.request.retries + 1, first=10, cap=600).total_seconds()
+        # The delivery counts its attempts and is due again after the same wait.
+        countdown = delivery.backoff(self.request.retries + 1).total_seconds()
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

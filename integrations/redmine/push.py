@@ -15,11 +15,12 @@ overwritten; the next pull keeps Redmine's value and records what it replaced.
 
 import datetime as dt
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,7 +50,13 @@ from tickets.models import Source, Ticket
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
+# A push not finished within this is handed to another worker (the sweep's or a retry).
+PUSH_LEASE = dt.timedelta(minutes=5)
+# Retries wait 30 s, 1 min, 2 min ... at most an hour.
+RETRY_FIRST_SECONDS = 30
+RETRY_CAP_SECONDS = 3600
+# How many due pushes one sweep sends at most.
+SWEEP_BATCH = 500
 
 
 class EscalationError(Exception):
@@ -63,8 +70,8 @@ def enabled() -> bool:
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """30 s, 1 min, 2 min ... at most an hour."""
-    return outbox.backoff(attempts, first=30, cap=3600)
+    """The wait after ``attempts`` failed attempts."""
+    return outbox.backoff(attempts, first=RETRY_FIRST_SECONDS, cap=RETRY_CAP_SECONDS)
 
 
 # --- the outbox -----------------------------------------------------------------------
@@ -112,40 +119,25 @@ def enqueue(push_id: int, *, countdown: int = 0) -> None:
     outbox.start_task("integrations.redmine_push", push_id, countdown=countdown)
 
 
-def retry(pushes) -> list[int]:
-    """Send these pushes (a queryset) again from the first attempt; returns their ids."""
-    ids = list(pushes.exclude(state=RedminePush.State.SENT).values_list("pk", flat=True))
-    RedminePush.objects.filter(pk__in=ids).update(
-        state=RedminePush.State.PENDING,
-        attempts=0,
-        claimed_until=None,
-        next_attempt_at=timezone.now(),
+def retry(pushes: QuerySet[RedminePush]) -> list[int]:
+    """Send these pushes again from the first attempt (not those sent or being sent);
+    returns their ids."""
+    ids = list(
+        pushes.exclude(state__in=[RedminePush.State.SENT, RedminePush.State.SENDING]).values_list(
+            "pk", flat=True
+        )
     )
+    outbox.requeue(RedminePush.objects.filter(pk__in=ids))
     for push_id in ids:
-        transaction.on_commit(lambda push_id=push_id: enqueue(push_id))
+        transaction.on_commit(partial(enqueue, push_id))
     return ids
 
 
 def claim(push_id: int) -> RedminePush | None:
-    now = timezone.now()
-    takeable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    taken = RedminePush.objects.filter(
-        takeable, pk=push_id, state=RedminePush.State.PENDING
-    ).update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
-    if not taken:
+    """Take the push for sending, or None when it is done or someone else has it."""
+    if not outbox.claim(RedminePush.objects.filter(pk=push_id), lease=PUSH_LEASE):
         return None
     return RedminePush.objects.select_related("link", "comment__author").get(pk=push_id)
-
-
-def _finish(push: RedminePush, state: str, error: str = "", retry_in=None) -> None:
-    now = timezone.now()
-    RedminePush.objects.filter(pk=push.pk).update(
-        state=state,
-        last_error=error[:2000],
-        claimed_until=None,
-        sent_at=now if state == RedminePush.State.SENT else None,
-        next_attempt_at=now + retry_in if retry_in else F("next_attempt_at"),
-    )
 
 
 def send_push(push_id: int) -> str:
@@ -158,32 +150,31 @@ def send_push(push_id: int) -> str:
         _send(push)
     except RedmineRefused as exc:
         log.warning("Redmine refused push %s: %s", push.pk, exc)
-        _finish(push, RedminePush.State.FAILED, exc.message)
+        outbox.finish(push, RedminePush.State.FAILED, exc.message)
         return RedminePush.State.FAILED
     except Exception as exc:
         error = exc.message if isinstance(exc, RedmineError) else f"{type(exc).__name__}: {exc}"
-        if push.attempts >= settings.REDMINE_PUSH_MAX_ATTEMPTS:
-            _finish(push, RedminePush.State.FAILED, error)
-            return RedminePush.State.FAILED
-        _finish(push, RedminePush.State.PENDING, error, retry_in=backoff(push.attempts))
+        state = outbox.retry_later(
+            push,
+            error,
+            wait=backoff(push.attempts),
+            max_attempts=settings.REDMINE_PUSH_MAX_ATTEMPTS,
+        )
+        if state == RedminePush.State.FAILED:
+            return state
         raise TransientError(error) from exc
-    _finish(push, RedminePush.State.SENT)
+    outbox.finish(push, RedminePush.State.SENT)
     return RedminePush.State.SENT
 
 
-def send_due(limit: int = 500) -> int:
-    """Send the pushes whose time has come, here and now (the sweep); returns how many
-    were sent."""
-    now = timezone.now()
-    due = RedminePush.objects.filter(state=RedminePush.State.PENDING, next_attempt_at__lte=now)
-    due = due.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-    sent = 0
-    for push_id in due.order_by("pk").values_list("pk", flat=True)[:limit]:
-        try:
-            sent += send_push(push_id) == RedminePush.State.SENT
-        except TransientError:
-            break  # Redmine is down: the rest waits for the next sweep
-    return sent
+def _send_due_one(push: RedminePush) -> bool:
+    return send_push(push.pk) == RedminePush.State.SENT
+
+
+def send_due(limit: int = SWEEP_BATCH) -> int:
+    """Send the pushes whose time has come, here and now (the sweep), until Redmine
+    turns out to be down; returns how many were sent."""
+    return outbox.sweep(RedminePush.objects.all(), _send_due_one, limit=limit)
 
 
 def _unmapped_message(ticket: Ticket, fields: list[str]) -> str:

@@ -141,7 +141,7 @@ def test_retrying_puts_failed_deliveries_back_and_starts_them(
     assert response.status_code == 200
     for name in ("push", "email"):
         row = Delivery.objects.get(pk=deliveries[name].pk)
-        assert (row.state, row.attempts, row.claimed_at) == (Delivery.State.PENDING, 0, None)
+        assert (row.state, row.attempts, row.claimed_until) == (Delivery.State.PENDING, 0, None)
     assert Delivery.objects.get(pk=deliveries["ws"].pk).state == Delivery.State.SENT
     assert sorted(started) == sorted([deliveries["push"].pk, deliveries["email"].pk])
     messages = [str(m) for m in response.context["messages"]]

@@ -57,7 +57,7 @@ def test_a_delivery_is_sent_once_whatever_calls_it(note, sent):
     assert log == [row.pk]
     row.refresh_from_db()
     assert (row.state, row.attempts) == (Delivery.State.SENT, 1)
-    assert row.delivered_at is not None
+    assert row.sent_at is not None
 
 
 def test_transient_failures_go_back_to_pending_and_retry(note, sent):
@@ -100,16 +100,14 @@ def test_skipped_when_there_is_nothing_to_send_to(note, sent):
     assert delivery.deliver(make(note).pk) == Delivery.State.SKIPPED
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(note, sent, settings):
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_the_lease(note, sent):
     log, _behaviour = sent
     row = make(note)
     Delivery.objects.filter(pk=row.pk).update(
-        state=Delivery.State.SENDING, claimed_at=timezone.now(), attempts=1
+        state=Delivery.State.SENDING, claimed_until=timezone.now() + delivery.lease(), attempts=1
     )
     assert delivery.deliver(row.pk) == "busy", "someone is sending it right now"
-    Delivery.objects.filter(pk=row.pk).update(
-        claimed_at=timezone.now() - timedelta(seconds=settings.NOTIFICATION_DELIVERY_LEASE + 1)
-    )
+    Delivery.objects.filter(pk=row.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
     assert delivery.sweep() == 1
     assert log == [row.pk]
     row.refresh_from_db()
@@ -120,7 +118,10 @@ def test_the_sweep_requeues_old_pending_ones_only(note, sent):
     log, _behaviour = sent
     fresh = make(note, Channel.EMAIL)
     old = make(note, Channel.PUSH)
-    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    five_minutes_ago = timezone.now() - timedelta(minutes=5)
+    Delivery.objects.filter(pk=old.pk).update(
+        created_at=five_minutes_ago, next_attempt_at=five_minutes_ago
+    )
     assert delivery.sweep() == 1
     assert log == [old.pk]
     fresh.refresh_from_db()
