@@ -1,0 +1,155 @@
+"""The shared outbox functions, on both outboxes' tables: a notification delivery and a
+Redmine push."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from helpdesk import outbox
+from helpdesk.outbox import OutboxItem, OutboxState
+from integrations.models import RedmineLink, RedminePush
+from notifications.models import Channel, Delivery, Event, Notification
+
+pytestmark = pytest.mark.django_db
+
+LEASE = timedelta(minutes=5)
+
+
+def _delivery() -> Delivery:
+    note = Notification.objects.create(recipient=UserFactory(), event=Event.SIGN_IN_PAUSED)
+    return Delivery.objects.create(notification=note, channel=Channel.EMAIL)
+
+
+def _push() -> RedminePush:
+    link = RedmineLink.objects.create(issue_id=RedmineLink.objects.count() + 1, project_id=1)
+    return RedminePush.objects.create(link=link, fields=["status"])
+
+
+@pytest.fixture(params=[_delivery, _push], ids=["delivery", "redmine-push"])
+def make(request):
+    return request.param
+
+
+def rows_of(row: OutboxItem):
+    return type(row)._default_manager.filter(pk=row.pk)
+
+
+def fresh(row: OutboxItem) -> OutboxItem:
+    row.refresh_from_db()
+    return row
+
+
+def test_a_row_is_claimed_once(make):
+    row = make()
+    assert outbox.claim(rows_of(row), lease=LEASE)
+    assert not outbox.claim(rows_of(row), lease=LEASE), "a second worker is refused"
+    row = fresh(row)
+    assert (row.state, row.attempts) == (OutboxState.SENDING, 1)
+    assert row.claimed_until is not None
+    assert row.claimed_until > timezone.now() + LEASE - timedelta(minutes=1)
+    assert not outbox.due(rows_of(row)).exists()
+
+
+def test_an_expired_lease_is_due_and_taken_again(make):
+    row = make()
+    assert outbox.claim(rows_of(row), lease=LEASE)
+    rows_of(row).update(claimed_until=timezone.now() - timedelta(seconds=1))  # its worker died
+
+    assert list(outbox.due(rows_of(row))) == [row]
+    assert outbox.claim(rows_of(row), lease=LEASE)
+    assert fresh(row).attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("state", "sent"),
+    [(OutboxState.SENT, True), (OutboxState.FAILED, False), (OutboxState.SKIPPED, False)],
+)
+def test_finish_ends_the_claim(make, state, sent):
+    row = make()
+    outbox.claim(rows_of(row), lease=LEASE)
+    assert outbox.finish(row, state, "x" * (outbox.ERROR_KEPT + 10))
+
+    row = fresh(row)
+    assert (row.state, row.claimed_until, row.sent_at is not None) == (state, None, sent)
+    assert len(row.last_error) == outbox.ERROR_KEPT
+    assert not outbox.claim(rows_of(row), lease=LEASE)
+    assert not outbox.due(rows_of(row)).exists()
+
+
+def test_finish_leaves_a_row_that_is_no_longer_claimed(make):
+    row = make()
+    outbox.claim(rows_of(row), lease=LEASE)
+    outbox.requeue(rows_of(row))  # an operator put it back meanwhile
+    assert not outbox.finish(row, OutboxState.SENT)
+    assert fresh(row).state == OutboxState.PENDING
+
+
+def test_a_retry_waits_its_backoff_then_gives_up(make):
+    row = make()
+    outbox.claim(rows_of(row), lease=LEASE)
+    row = fresh(row)
+    wait = timedelta(seconds=30)
+
+    assert outbox.retry_later(row, "down", wait=wait, max_attempts=2) == OutboxState.PENDING
+    row = fresh(row)
+    assert (row.state, row.claimed_until, row.last_error) == (OutboxState.PENDING, None, "down")
+    assert not outbox.due(rows_of(row)).exists(), "not before its wait is over"
+    assert outbox.due(rows_of(row), now=timezone.now() + wait).exists()
+
+    outbox.claim(rows_of(row), lease=LEASE)
+    row = fresh(row)
+    assert outbox.retry_later(row, "still down", wait=wait, max_attempts=2) == OutboxState.FAILED
+    row = fresh(row)
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.FAILED, 2, "still down")
+
+
+def test_a_new_row_is_due_after_the_grace_only(make):
+    row = make()
+    assert outbox.due(rows_of(row)).exists()
+    assert not outbox.due(rows_of(row), grace=timedelta(seconds=30)).exists()
+    later = timezone.now() + timedelta(seconds=31)
+    assert outbox.due(rows_of(row), now=later, grace=timedelta(seconds=30)).exists()
+
+
+def test_requeue_starts_over(make):
+    row = make()
+    outbox.claim(rows_of(row), lease=LEASE)
+    outbox.finish(fresh(row), OutboxState.FAILED, "refused")
+    rows_of(row).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+
+    assert outbox.requeue(rows_of(row)) == 1
+    row = fresh(row)
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.PENDING, 0, "refused")
+    assert outbox.due(rows_of(row)).exists()
+
+
+def test_the_sweep_starts_due_rows_oldest_first_and_stops_when_the_service_is_down():
+    rows = [_delivery() for _ in range(4)]
+    outbox.claim(rows_of(rows[3]), lease=LEASE)  # being sent: not swept
+    started: list[int] = []
+    down_at = {"start": 0}
+
+    def start(row: Delivery) -> bool:
+        started.append(row.pk)
+        if len(started) == down_at["start"]:
+            raise outbox.TransientError("down")
+        return True
+
+    assert outbox.sweep(Delivery.objects.all(), start, limit=10) == 3
+    assert started == [row.pk for row in rows[:3]]
+
+    started.clear()
+    down_at["start"] = 2
+    assert outbox.sweep(Delivery.objects.all(), start, limit=10) == 1
+    assert started == [rows[0].pk, rows[1].pk]
+
+    started.clear()
+    assert outbox.sweep(Delivery.objects.all(), start, limit=1) == 1  # the batch limit
+    assert started == [rows[0].pk]
+
+
+def test_backoff_doubles_up_to_its_cap():
+    waits = [outbox.backoff(n, first=10, cap=60).total_seconds() for n in range(6)]
+    assert waits == [10, 10, 20, 40, 60, 60]
