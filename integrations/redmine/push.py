@@ -241,11 +241,11 @@ def _issue_still_ours(client, link: RedmineLink) -> dict:
 
 def _send(push: RedminePush) -> None:
     client = redmine_client.get_client()
-    link = push.link
-    if not link.active:
+    link, comment = push.link, push.comment
+    if link.ticket_id is None or not link.active:
         raise RedmineRefused("the ticket is no longer linked to this issue")
     me = own_user(client)
-    if push.comment_id and push.comment.is_internal and not me["admin"]:
+    if comment is not None and comment.is_internal and not me["admin"]:
         # Redmine quietly makes a note public when the key may not write private ones.
         raise RedmineRefused(
             "internal notes are only sent with an administrator's API key "
@@ -268,12 +268,12 @@ def _send(push: RedminePush) -> None:
             sent[field] = local[field]
             data[f"{field}_id" if field != "assignee" else "assigned_to_id"] = local[field] or ""
     ours, journal = [], None
-    if push.comment_id:
-        notes = comment_notes(push.comment)
+    if comment is not None:
+        notes = comment_notes(comment)
         journal = _our_journal(before, push, notes, me["id"])
         if journal is None:
             data["notes"] = notes
-            data["private_notes"] = push.comment.is_internal
+            data["private_notes"] = comment.is_internal
         else:
             ours.append(journal)
     if not data and not ours:
@@ -290,7 +290,7 @@ def _send(push: RedminePush) -> None:
             for j in after.get("journals", [])
             if j["id"] > seen and (j.get("user") or {}).get("id") == me["id"]
         ]
-        if push.comment_id and journal is None:
+        if comment is not None and journal is None:
             journal = _our_journal(after, push, data["notes"], me["id"])
     # Redmine drops a value its workflow does not allow, without an error.
     taken = remote_state(after)
@@ -353,13 +353,15 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
         try:
             client = redmine_client.get_client()
             maps = Mappings.complete(client)
+            status_id = maps.status_out.get(ticket.status_id)
+            assignee_id = ticket.assignee_id
             fields = {
                 "project_id": project.redmine_id,
                 "subject": ticket.title,
                 "description": description,
                 "priority_id": maps.priority_out.get(ticket.priority_id),
-                "status_id": maps.status_out.get(ticket.status_id),
-                "assigned_to_id": maps.user_out.get(ticket.assignee_id),
+                "status_id": status_id,
+                "assigned_to_id": maps.user_out.get(assignee_id) if assignee_id else None,
                 "tracker_id": project.tracker_id,
             }
             issue = client.create_issue(**{k: v for k, v in fields.items() if v is not None})
@@ -370,7 +372,7 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
             else:
                 message = _("Redmine did not create the issue: %(error)s") % {"error": exc.message}
             raise EscalationError(message) from exc
-        issue = _give_status(client, issue, fields["status_id"])
+        issue = _give_status(client, issue, status_id)
         try:
             return _link(ticket, issue, actor)
         except IntegrityError as exc:
