@@ -7,6 +7,8 @@ in the request's language; the list carries the unread count beside the page, so
 needs no second request. Changes go through ``notifications.services``.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
@@ -18,6 +20,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from helpdesk.api import ApiPagination, JSONParser, StrictBooleanFilter
 from helpdesk.api_fields import StrictBooleanField
 from notifications import services
@@ -72,7 +75,7 @@ class NotificationPagination(ApiPagination):
 
     unread = 0
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         return Response(
             {
                 "count": self.page.paginator.count if self.page is not None else 0,
@@ -120,7 +123,7 @@ class NotificationListView(generics.ListAPIView):
         # Newest first by id: the inbox index (recipient, -id), and a stable order.
         return Notification.objects.filter(recipient=api_user(self.request)).order_by("-pk")
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(page, many=True).data
         if isinstance(self.paginator, NotificationPagination):
@@ -209,7 +212,7 @@ class ChannelsField(serializers.Field):
         "not_bool": _("“{channel}” must be true or false."),
     }
 
-    def to_internal_value(self, data) -> dict[str, bool]:
+    def to_internal_value(self, data: Any) -> dict[str, bool]:
         if not isinstance(data, dict):
             self.fail("invalid", example='{"email": false}')
         for channel, enabled in data.items():
@@ -254,7 +257,7 @@ PREFERENCES_CHANGE = (
 )
 
 
-def preferences_of(user) -> dict:
+def preferences_of(user: User) -> dict:
     return {"events": matrix(user), "sound": user.sound_enabled}
 
 
@@ -283,7 +286,7 @@ class NotificationPreferencesView(generics.GenericAPIView):
 
     def get_object(self) -> dict:
         # The user's own choices; DRF's OPTIONS asks for the object a PUT would change.
-        return preferences_of(self.request.user)
+        return preferences_of(api_user(self.request))
 
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

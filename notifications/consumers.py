@@ -20,6 +20,8 @@ binary frame, text that is not JSON or is nested too deeply) is ignored and the 
 stays open.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -28,6 +30,9 @@ from notifications.groups import board_group, ticket_group, ticket_staff_group, 
 from notifications.models import Notification
 from notifications.text import as_message
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # Close code for "not signed in" (4000-4999 are free for applications; 4401 mirrors HTTP 401).
 CLOSE_UNAUTHENTICATED = 4401
 RESUME_LIMIT = 50
@@ -35,7 +40,7 @@ MAX_BOARD_QUEUES = 100
 
 
 @database_sync_to_async
-def _board_queue_ids(user, wanted: list) -> list[int]:
+def _board_queue_ids(user: "User", wanted: list[int]) -> list[int]:
     from tickets.selectors import whole_board_queue_ids
     from tickets.workflow import workflow
 
@@ -45,7 +50,7 @@ def _board_queue_ids(user, wanted: list) -> list[int]:
 
 
 @database_sync_to_async
-def _ticket_access(user, ticket_id: int) -> tuple[bool, bool]:
+def _ticket_access(user: "User", ticket_id: int) -> tuple[bool, bool]:
     """(may see, may work) the ticket."""
     from tickets.selectors import user_can_work_ticket, visible_tickets
 
@@ -56,7 +61,7 @@ def _ticket_access(user, ticket_id: int) -> tuple[bool, bool]:
 
 
 @database_sync_to_async
-def _missed(user, after: int) -> tuple[list[dict], int, int]:
+def _missed(user: "User", after: int) -> tuple[list[dict], int, int]:
     """Notifications newer than ``after`` (none when the page has seen none yet: it just
     loaded), the unread count and the newest id."""
     mine = Notification.objects.filter(recipient=user)
@@ -71,14 +76,14 @@ def _missed(user, after: int) -> tuple[list[dict], int, int]:
 
 
 @database_sync_to_async
-def _current_user(user_id: int):
+def _current_user(user_id: int) -> "User | None":
     """The user as the database has them now (roles and queues read afresh)."""
     from accounts.models import User
 
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _ids(value) -> list[int]:
+def _ids(value: object) -> list[int]:
     values = value if isinstance(value, list) else [value]
     return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63]
 
@@ -117,7 +122,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         # The base class lets a binary frame or malformed JSON end the socket with an error.
         try:
             content = json_loads(text_data) if text_data else None
@@ -125,7 +132,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.receive_json(content, **kwargs)
 
-    async def receive_json(self, content, **kwargs) -> None:
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not hasattr(self, "user"):
             return
         kind = content.get("type")

@@ -9,6 +9,8 @@ workers) reminds nobody twice, and a changed due date reminds again.
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -44,7 +46,7 @@ def _queue_agents() -> dict[int, list[int]]:
     return members
 
 
-def _chunks(last_day: dt.date):
+def _chunks(last_day: dt.date) -> Iterator[list[Ticket]]:
     """Open tickets due by ``last_day``, a chunk (one query) at a time, by id."""
     rows = (
         Ticket.objects.filter(
@@ -65,7 +67,9 @@ def _chunks(last_day: dt.date):
         after = chunk[-1].pk
 
 
-def _reminders(chunk: list[Ticket], today: dt.date, members: dict[int, list[int]]):
+def _reminders(
+    chunk: list[Ticket], today: dt.date, members: dict[int, list[int]]
+) -> Iterator[tuple[Ticket, Event, list[int], str]]:
     """``(ticket, event, recipient ids, once-key)`` of the chunk's tickets, without the
     people already reminded (one query), so a ticket long overdue costs nothing more."""
     planned = []
@@ -99,7 +103,7 @@ def remind_deadlines(now: dt.datetime | None = None) -> int:
                 "key": ticket.key,
                 "title": ticket.title,
                 "actor": "",
-                "due_date": ticket.due_date.isoformat(),
+                "due_date": cast(dt.date, ticket.due_date).isoformat(),  # _reminders: set
             }
             plan = dict.fromkeys(recipients, (event.value, params))
             try:

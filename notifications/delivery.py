@@ -13,6 +13,7 @@ no push subscription).
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -55,7 +56,7 @@ def claim(delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
 
 
-def send_ws(delivery: Delivery):
+def send_ws(delivery: Delivery) -> None:
     notification = delivery.notification
     live.to_user(
         notification.recipient_id,
@@ -122,7 +123,7 @@ def enqueue(delivery: Delivery) -> None:
         log.warning("delivery %s not started (the sweep will): %s", delivery.pk, exc)
 
 
-def dispatch(notification_ids) -> None:
+def dispatch(notification_ids: Iterable[int]) -> None:
     """After the change committed: start every delivery of these notifications."""
     for delivery in Delivery.objects.filter(
         notification_id__in=list(notification_ids), state=Delivery.State.PENDING

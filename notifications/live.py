@@ -1,6 +1,7 @@
 """Sending to the pages over Channels: a person, a board (queue) or an open ticket."""
 
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -22,7 +23,7 @@ def send_to_group(group: str, payload: dict) -> None:
     _group_send(group, {"type": "live.event", "payload": payload})
 
 
-def tell_sockets(group: str, message_type: str, **data) -> None:
+def tell_sockets(group: str, message_type: str, **data: Any) -> None:
     """A message for the sockets of ``group`` themselves (handled by the consumer, not
     forwarded to the page); best effort, like live updates."""
     try:

@@ -11,23 +11,31 @@ those are followed through the models' signals (as the workflow cache is); ticke
 through the tickets app's domain signals.
 """
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from notifications import live
 from notifications.groups import ticket_group, user_group
 from tickets import signals
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from tickets.models import Ticket
+
 # Ticket fields that decide who sees or works it (see tickets/selectors.py).
 ACCESS_FIELDS = frozenset({"assignee", "queue", "requester"})
 MESSAGE = "access.changed"
 
 
-def _tell(group: str, **data) -> None:
+def _tell(group: str, **data: Any) -> None:
     live.tell_sockets(group, MESSAGE, **data)
 
 
-def users_changed(user_ids) -> None:
+def users_changed(user_ids: Iterable[int]) -> None:
     """After commit: each of these users' sockets checks all its subscriptions."""
     ids = sorted(set(user_ids))
 
@@ -46,17 +54,20 @@ def ticket_changed(ticket_id: int) -> None:
 # --- receivers ---------------------------------------------------------------------------
 
 
-def on_ticket_changed(ticket, fields=(), **kwargs) -> None:
+def on_ticket_changed(ticket: "Ticket", fields: Iterable[str] = (), **kwargs: Any) -> None:
     if ACCESS_FIELDS.intersection(fields):
         _tell(ticket_group(ticket.pk), ticket_id=ticket.pk)  # domain signals come after commit
 
 
-def on_watchers_changed(ticket, watching, **kwargs) -> None:
+def on_watchers_changed(ticket: "Ticket", watching: bool, **kwargs: Any) -> None:
     if not watching:
         _tell(ticket_group(ticket.pk), ticket_id=ticket.pk)
 
 
-def on_membership_changed(sender, instance, action, pk_set, **kwargs) -> None:
+# ``sender`` is the through model and ``instance`` a user or a queue: either side of it.
+def on_membership_changed(
+    sender: Any, instance: Any, action: str, pk_set: set[int] | None, **kwargs: Any
+) -> None:
     """``Queue.members`` or ``User.groups`` (roles) changed, from either side."""
     from accounts.models import User
 
@@ -74,7 +85,7 @@ def on_membership_changed(sender, instance, action, pk_set, **kwargs) -> None:
         users_changed(pk_set or [])
 
 
-def _field_to(through, model) -> str:
+def _field_to(through: type[Model], model: type[Model]) -> str:
     return next(f.attname for f in through._meta.fields if f.related_model is model)
 
 
@@ -83,7 +94,13 @@ def _field_to(through, model) -> str:
 ACCESS_USER_FIELDS = frozenset({"is_active", "is_staff", "is_superuser"})
 
 
-def on_user_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
+def on_user_saved(
+    sender: object,
+    instance: "User",
+    created: bool,
+    update_fields: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
     """Deactivated, made superuser or staff: the user's sockets check again (a socket
     whose user is no longer active is closed)."""
     if created or (update_fields is not None and not ACCESS_USER_FIELDS & set(update_fields)):
@@ -91,7 +108,7 @@ def on_user_saved(sender, instance, created, update_fields=None, **kwargs) -> No
     users_changed([instance.pk])
 
 
-def on_user_deleted(sender, instance, **kwargs) -> None:
+def on_user_deleted(sender: object, instance: "User", **kwargs: Any) -> None:
     users_changed([instance.pk])
 
 

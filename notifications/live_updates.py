@@ -5,17 +5,30 @@ Redis is away, catches up on its next load. Internal notes go to the ticket's st
 group only, never to requesters viewing the ticket.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
+from accounts.models import User
 from notifications import live
 from notifications.groups import ticket_staff_group
 from tickets import signals
+from tickets.models import Comment, Ticket
 from tickets.workflow import workflow
 
 
-def _actor(actor) -> dict | None:
+def _actor(actor: User | None) -> dict | None:
     return {"id": actor.pk, "name": actor.get_display_name()} if actor else None
 
 
-def on_moved(ticket, actor, from_status_id, to_status_id, previous_id, next_id, **kwargs):
+def on_moved(
+    ticket: Ticket,
+    actor: User | None,
+    from_status_id: int,
+    to_status_id: int,
+    previous_id: int | None,
+    next_id: int | None,
+    **kwargs: Any,
+) -> None:
     found = workflow().status(to_status_id)
     live.to_board(
         ticket.queue_id,
@@ -35,7 +48,7 @@ def on_moved(ticket, actor, from_status_id, to_status_id, previous_id, next_id, 
     )
 
 
-def _changed_payload(ticket, actor, fields) -> dict:
+def _changed_payload(ticket: Ticket, actor: User | None, fields: Iterable[str]) -> dict:
     return {
         "type": "ticket.changed",
         "ticket_id": ticket.pk,
@@ -47,7 +60,7 @@ def _changed_payload(ticket, actor, fields) -> dict:
     }
 
 
-def on_changed(ticket, actor, fields, **kwargs):
+def on_changed(ticket: Ticket, actor: User | None, fields: list[str], **kwargs: Any) -> None:
     comment = kwargs.get("comment")
     payload = _changed_payload(ticket, actor, fields)
     if comment is not None and comment.is_internal:
@@ -60,11 +73,11 @@ def on_changed(ticket, actor, fields, **kwargs):
         live.to_board(int(old_queue), payload)  # the card leaves that board
 
 
-def on_created(ticket, actor, **kwargs):
+def on_created(ticket: Ticket, actor: User | None, **kwargs: Any) -> None:
     live.to_board(ticket.queue_id, _changed_payload(ticket, actor, ["created"]))
 
 
-def on_comment(ticket, actor, comment, **kwargs):
+def on_comment(ticket: Ticket, actor: User | None, comment: Comment, **kwargs: Any) -> None:
     payload = {
         "type": "ticket.commented",
         "ticket_id": ticket.pk,

@@ -1,7 +1,9 @@
 """Who wants which event on which channel: defaults, and each person's choices."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 
+from accounts.models import User
 from notifications.models import Channel, Event, NotificationPreference
 
 # Without a saved choice: everything in the app and as push; e-mail for what is addressed
@@ -15,7 +17,7 @@ def default(event: str, channel: str) -> bool:
     return True
 
 
-def choices_for(user_ids) -> dict[int, dict[tuple[str, str], bool]]:
+def choices_for(user_ids: Iterable[int]) -> dict[int, dict[tuple[str, str], bool]]:
     """Saved choices of these users, ``{user_id: {(event, channel): on}}`` (one query)."""
     saved: dict[int, dict[tuple[str, str], bool]] = defaultdict(dict)
     rows = NotificationPreference.objects.filter(user_id__in=list(user_ids)).values_list(
@@ -30,7 +32,7 @@ def wanted(saved: dict[tuple[str, str], bool], event: str, channel: str) -> bool
     return saved.get((event, channel), default(event, channel))
 
 
-def matrix(user) -> list[dict]:
+def matrix(user: User) -> list[dict]:
     """Every event with the person's choice per channel, for the profile and the API."""
     saved = choices_for([user.pk]).get(user.pk, {})
     return [

@@ -9,6 +9,7 @@ served here (``/push/key/``) and ``static/js/web_push.js`` does the subscribing.
 
 import base64
 import binascii
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from helpdesk.json_input import JSONTooDeep, json_loads
 from notifications import web_push
 
@@ -49,7 +51,7 @@ def _endpoint_host_allowed(host: str) -> bool:
     )
 
 
-def _key_bytes(value) -> bytes | None:
+def _key_bytes(value: object) -> bytes | None:
     if not isinstance(value, str) or not value or len(value) > 100:
         return None
     try:
@@ -58,7 +60,7 @@ def _key_bytes(value) -> bytes | None:
         return None
 
 
-def _endpoint_error(endpoint) -> str | None:
+def _endpoint_error(endpoint: object) -> str | None:
     if not isinstance(endpoint, str) or not endpoint:
         return _("The subscription has no endpoint.")
     if len(endpoint) > ENDPOINT_LENGTH:
@@ -143,7 +145,8 @@ def subscribe(request: HttpRequest) -> JsonResponse:
         return _bad_request(errors)
     if not fields["user_agent"]:
         fields["user_agent"] = request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]
-    _subscription, created = web_push.subscription_save(user=request.user, **fields)
+    user = cast(User, request.user)  # signed in: checked above
+    _subscription, created = web_push.subscription_save(user=user, **fields)
     return JsonResponse({"subscribed": True, "created": created}, status=201 if created else 200)
 
 
@@ -161,7 +164,8 @@ def unsubscribe(request: HttpRequest) -> JsonResponse:
     endpoint = endpoint or data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_LENGTH:
         return _bad_request({"endpoint": _("The subscription has no endpoint.")})
-    removed = web_push.subscription_remove(user=request.user, endpoint=endpoint)
+    user = cast(User, request.user)  # signed in: checked above
+    removed = web_push.subscription_remove(user=user, endpoint=endpoint)
     return JsonResponse({"subscribed": False, "removed": removed})
 
 

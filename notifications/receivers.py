@@ -14,8 +14,9 @@ account and the administrators hear that wrong passwords paused signing in.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -39,7 +40,7 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= EXCERPT_LENGTH else flat[: EXCERPT_LENGTH - 1] + "…"
 
 
-def _params(ticket: Ticket, actor: User | None, **extra) -> dict:
+def _params(ticket: Ticket, actor: User | None, **extra: Any) -> dict:
     return {
         "key": ticket.key,
         "title": ticket.title,
@@ -56,7 +57,7 @@ def _watcher_ids(ticket: Ticket) -> set[int]:
     )
 
 
-def _people(ids) -> dict[int, User]:
+def _people(ids: Iterable[int | None]) -> dict[int, User]:
     return {user.pk: user for user in User.objects.filter(pk__in=set(ids), is_active=True)}
 
 
@@ -69,7 +70,7 @@ def notify(
     actor: User | None,
     plan: dict[int, tuple[str, dict]],
     *,
-    once_key=None,
+    once_key: str | None = None,
     people: dict[int, User] | None = None,
 ) -> list[Notification]:
     """Write the notifications of ``plan`` ({user_id: (event, params)}) and their deliveries
@@ -108,7 +109,7 @@ def notify(
     return created
 
 
-def _on_created(ticket: Ticket, actor, **kwargs) -> None:
+def _on_created(ticket: Ticket, actor: User | None, **kwargs: Any) -> None:
     plan: dict[int, tuple[str, dict]] = {}
     params = _params(ticket, actor)
     for agent in agents():
@@ -119,7 +120,13 @@ def _on_created(ticket: Ticket, actor, **kwargs) -> None:
     notify(ticket, actor, plan)
 
 
-def _on_changed(ticket: Ticket, actor, fields, changes, **kwargs) -> None:
+def _on_changed(
+    ticket: Ticket,
+    actor: User | None,
+    fields: list[str],
+    changes: dict[str, tuple[Any, Any]],
+    **kwargs: Any,
+) -> None:
     plan: dict[int, tuple[str, dict]] = {}
     if "status" in fields:
         found = workflow().status(ticket.status_id)
@@ -132,7 +139,7 @@ def _on_changed(ticket: Ticket, actor, fields, changes, **kwargs) -> None:
     notify(ticket, actor, plan)
 
 
-def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
+def _on_comment(ticket: Ticket, actor: User | None, comment: Comment, **kwargs: Any) -> None:
     params = _params(ticket, actor, excerpt=_excerpt(comment.body), internal=comment.is_internal)
     watchers = _watcher_ids(ticket)
     audience = {ticket.requester_id, ticket.assignee_id, *watchers}
@@ -162,7 +169,7 @@ HANDLERS: dict[Signal, Callable[..., None]] = {
 }
 
 
-def change_recorded(sender, event, **kwargs) -> None:
+def change_recorded(sender: object, event: Signal, **kwargs: Any) -> None:
     """In the change's transaction; a savepoint keeps a failure here from undoing it."""
     handler = HANDLERS.get(event)
     if handler is not None and "comment" not in kwargs.get("fields", ()):
@@ -175,14 +182,14 @@ def _hour() -> str:
 
 
 def sign_in_paused(
-    sender,
+    sender: object,
     *,
     username: str,
     ip_address: str | None,
     failures: int,
     pause: timedelta,
     account: User | None,
-    **kwargs,
+    **kwargs: Any,
 ) -> None:
     """Tell the account's owner (at most once an hour per account) and the administrators
     (at most once an hour per address, however many names it tries)."""

@@ -1,7 +1,7 @@
 """Celery tasks of the notifications, thin adapters of the services: one delivery, the
 sweep, the deadline reminders."""
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.cache import cache
 
 from helpdesk.outbox import TransientError
@@ -16,7 +16,7 @@ from notifications.deadlines import remind_deadlines
     acks_late=True,
     ignore_result=True,
 )
-def deliver_task(self, delivery_id: int) -> str:
+def deliver_task(self: Task, delivery_id: int) -> str:
     try:
         return delivery.deliver(delivery_id)
     except TransientError as exc:

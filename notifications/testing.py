@@ -12,8 +12,15 @@ import email
 import email.policy
 import socketserver
 import threading
+from typing import TYPE_CHECKING
 
 from helpdesk.testing import free_port
+
+if TYPE_CHECKING:
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from accounts.models import User
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -121,7 +128,7 @@ class LoopbackSMTP:
 WS_TIMEOUT = 10
 
 
-async def ws_connect(client, user):
+async def ws_connect(client: "Client", user: "User") -> "WebsocketCommunicator":
     """A WebSocket to ``/ws/`` of the ASGI app, signed in as ``user`` (a session cookie
     made with Django's test ``client``), past its "hello"."""
     from asgiref.sync import sync_to_async
@@ -145,7 +152,7 @@ async def ws_connect(client, user):
     return socket
 
 
-async def receive_json(socket, timeout: float) -> dict:
+async def receive_json(socket: "WebsocketCommunicator", timeout: float) -> dict:
     """The next JSON message of ``socket``, waiting at most ``timeout`` seconds. If the
     application ends first (its channel layer failed, say), its error is raised at once,
     not after the timeout as ``receive_json_from`` alone would."""

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from notifications.models import Event, Notification
 from tickets.workflow import workflow
 
@@ -117,7 +118,7 @@ def url_of(notification: Notification) -> str:
     return reverse("tickets:detail", kwargs={"key": p["key"]})
 
 
-def language_of(user) -> str:
+def language_of(user: User) -> str:
     return user.language or settings.LANGUAGE_CODE
 
 

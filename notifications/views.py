@@ -4,6 +4,8 @@
 Included by the project's URLs as a namespace of its own (``notifications:preferences``).
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +30,7 @@ class PreferencesForm(forms.Form):
     """One checkbox per event and channel. Every cell is on the page, so a box not sent
     is a box left unticked."""
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_notification_%s")  # unique on the profile page
         super().__init__(*args, **kwargs)
         current = {} if self.is_bound else {row["event"]: row["channels"] for row in matrix(user)}

@@ -33,6 +33,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from webpush.models import PushInformation, SubscriptionInfo
 
+from accounts.models import User
 from helpdesk.outbox import SKIPPED, PermanentError, TransientError
 from notifications.models import Delivery, Notification
 from notifications.text import as_message
@@ -93,7 +94,7 @@ def push_payload(notification: Notification) -> str:
 # --- Subscriptions ----------------------------------------------------------------------
 
 
-def user_subscriptions(user) -> list[SubscriptionInfo]:
+def user_subscriptions(user: User) -> list[SubscriptionInfo]:
     """The user's devices, one per endpoint (of duplicates, the newest row: its keys)."""
     rows = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct().order_by("-pk")
     seen: set[str] = set()
@@ -107,7 +108,7 @@ def user_subscriptions(user) -> list[SubscriptionInfo]:
 
 @transaction.atomic
 def subscription_save(
-    *, user, endpoint: str, p256dh: str, auth: str, browser: str = "", user_agent: str = ""
+    *, user: User, endpoint: str, p256dh: str, auth: str, browser: str = "", user_agent: str = ""
 ) -> tuple[SubscriptionInfo, bool]:
     """Keep one subscription per endpoint: update the existing one (new keys, this user,
     this browser) or create it. Returns ``(subscription, created)``."""
@@ -131,7 +132,7 @@ def subscription_save(
 
 
 @transaction.atomic
-def subscription_remove(*, user, endpoint: str) -> int:
+def subscription_remove(*, user: User, endpoint: str) -> int:
     """Forget this user's subscription for an endpoint. Returns how many were removed."""
     ids = list(
         SubscriptionInfo.objects.filter(endpoint=endpoint, webpush_info__user=user).values_list(

@@ -5,12 +5,14 @@ their comments and watchers are changed by the same service functions as the web
 so every admin edit has its history entry (source ``admin``) and its signal.
 """
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -36,11 +38,17 @@ from tickets.selectors import user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
 
 if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts, _FieldsetSpec
     from django_stubs_ext import StrOrPromise, WithAnnotations
 
 
 class _AgentCount(TypedDict):
     agents: int
+
+
+def _operator(request: HttpRequest) -> User:
+    """The staff member making the change: the admin site lets no one else in."""
+    return cast(User, request.user)
 
 
 def _swatch(colour: str) -> SafeString:
@@ -74,7 +82,7 @@ class QueueAdmin(admin.ModelAdmin):
     autocomplete_fields = ("default_assignee",)
     inlines = [WipLimitInline, TransitionInline]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[Queue]":
         return (
             super()
             .get_queryset(request)
@@ -196,7 +204,7 @@ class CommentInline(admin.StackedInline):
     can_delete = False
     show_change_link = False
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[Comment]":
         comments = super().get_queryset(request).select_related("author")
         # Staff who are not managers only see what the web UI would show them.
         return comments if user_is_manager(request.user) else comments.filter(is_internal=False)
@@ -210,10 +218,10 @@ class TicketEventInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = _("history")
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[TicketEvent]":
         events = super().get_queryset(request).select_related("actor")
         return events if user_is_manager(request.user) else events.filter(is_internal=False)
 
@@ -251,7 +259,7 @@ class TicketAdmin(admin.ModelAdmin):
     actions = ["close_tickets", "assign_to_me"]
     list_per_page = 50
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Ticket | None = None) -> "_FieldsetSpec":
         main = (
             "queue",
             "title",
@@ -262,35 +270,39 @@ class TicketAdmin(admin.ModelAdmin):
             "watchers",
             "seen_version",
         )
-        fieldsets: list[tuple[StrOrPromise | None, dict[str, Any]]] = [(None, {"fields": main})]
+        fieldsets: list[tuple[StrOrPromise | None, _FieldOpts]] = [(None, {"fields": main})]
         if obj is not None:
             fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
         return fieldsets
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> "QuerySet[Ticket]":
         # The same visibility as everywhere else (tickets.selectors).
         return (
             super().get_queryset(request).filter(pk__in=visible_tickets(request.user).values("pk"))
         )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Ticket | None = None, change: bool = False, **kwargs: Any
+    ) -> "type[forms.ModelForm[Ticket]]":
         form = super().get_form(request, obj, change=change, **kwargs)
         if issubclass(form, TicketAdminForm):  # always: built from ``self.form``
-            form.actor = request.user
+            form.actor = _operator(request)
         return form
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         # History must stay: only superusers delete tickets (e.g. spam, test data).
         return request.user.is_superuser
 
     # --- Saving through the services -------------------------------------------------
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool
+    ) -> None:
         data = form.cleaned_data
         tags = [tag.name for tag in data.get("tags") or []]
         if not change:
             ticket = services.ticket_create(
-                actor=request.user,
+                actor=_operator(request),
                 queue=data["queue"],
                 title=data["title"],
                 description=data.get("description", ""),
@@ -321,7 +333,7 @@ class TicketAdmin(admin.ModelAdmin):
         if changes:
             try:
                 services.ticket_update(
-                    actor=request.user,
+                    actor=_operator(request),
                     ticket=obj,
                     source=Source.ADMIN,
                     version=data.get("seen_version"),
@@ -336,7 +348,7 @@ class TicketAdmin(admin.ModelAdmin):
                 (u, False) for u in current - wanted
             ]:
                 services.ticket_watch(
-                    actor=request.user,
+                    actor=_operator(request),
                     ticket=obj,
                     user=user,
                     watching=watching,
@@ -344,12 +356,24 @@ class TicketAdmin(admin.ModelAdmin):
                 )
         obj.refresh_from_db()
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: TicketAdminForm,
+        formsets: "list[BaseInlineFormSet[Any, Ticket, Any]]",
+        change: bool,
+    ) -> None:
         # Tags and watchers were saved by the services in save_model, not by the form.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: TicketAdminForm,
+        formset: "BaseInlineFormSet[Any, Ticket, Any]",
+        change: bool,
+    ) -> None:
         # The admin's change message reads these lists.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if formset.model is not Comment:
@@ -361,7 +385,7 @@ class TicketAdmin(admin.ModelAdmin):
             data = comment_form.cleaned_data
             if comment_form.instance.pk:
                 edited = services.comment_edit(
-                    actor=request.user,
+                    actor=_operator(request),
                     comment=comment_form.instance,
                     body=data["body"],
                     source=Source.ADMIN,
@@ -369,7 +393,7 @@ class TicketAdmin(admin.ModelAdmin):
                 formset.changed_objects.append((edited, comment_form.changed_data))
             else:
                 added = services.comment_add(
-                    actor=request.user,
+                    actor=_operator(request),
                     ticket=ticket,
                     body=data["body"],
                     is_internal=data.get("is_internal", False),
@@ -379,10 +403,10 @@ class TicketAdmin(admin.ModelAdmin):
 
     # --- Actions ----------------------------------------------------------------------
 
-    def _bulk(self, request, queryset, **changes):
+    def _bulk(self, request: HttpRequest, queryset: "QuerySet[Ticket]", **changes: Any) -> None:
         try:
             result = services.tickets_bulk_update(
-                actor=request.user, tickets=list(queryset), source=Source.ADMIN, **changes
+                actor=_operator(request), tickets=list(queryset), source=Source.ADMIN, **changes
             )
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])),
@@ -399,7 +423,7 @@ class TicketAdmin(admin.ModelAdmin):
             self.message_user(request, f"{ticket.key}: {reason}", messages.WARNING)
 
     @admin.action(description=_("Close the selected tickets"))
-    def close_tickets(self, request, queryset):
+    def close_tickets(self, request: HttpRequest, queryset: "QuerySet[Ticket]") -> None:
         close = workflow().close_status
         if close is None:
             self.message_user(request, _("There is no closed status."), messages.ERROR)
@@ -407,5 +431,5 @@ class TicketAdmin(admin.ModelAdmin):
         self._bulk(request, queryset, status=close)
 
     @admin.action(description=_("Assign the selected tickets to me"))
-    def assign_to_me(self, request, queryset):
+    def assign_to_me(self, request: HttpRequest, queryset: "QuerySet[Ticket]") -> None:
         self._bulk(request, queryset, assignee=request.user)

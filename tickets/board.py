@@ -5,12 +5,14 @@ the board's queues, cuts each column to its newest part and groups them. Statuse
 transition rules and WIP limits come from the cached ``workflow()`` (no query).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Model, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
@@ -18,7 +20,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from accounts.models import User
+from accounts.models import User, Viewer
 from accounts.roles import user_is_manager
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.selectors import (
@@ -101,7 +103,7 @@ class Board:
         return sum(column.total for column in self.columns)
 
 
-def board_queues(user, flow: Workflow) -> list[Queue]:
+def board_queues(user: Viewer, flow: Workflow) -> list[Queue]:
     """The queues offered in the board's switcher: the ones whose whole board the user
     sees, or, for requesters, the ones they may file in (showing their own tickets)."""
     whole = whole_board_queue_ids(user)
@@ -119,7 +121,7 @@ def board_queue(slug: str, flow: Workflow) -> Queue:
     return queue
 
 
-def board_tickets(user, *, queue: Queue | None) -> QuerySet[Ticket]:
+def board_tickets(user: Viewer, *, queue: Queue | None) -> QuerySet[Ticket]:
     """The visible tickets that belong on this board, before any column cut."""
     if queue is not None:
         return visible_tickets_in_queues(user, [queue.pk])
@@ -153,15 +155,18 @@ CARD_VALUES = (
 )
 
 
-class _Lookup(dict):
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+class _Lookup(dict[int, ModelT]):
     """Workflow objects by id from the cache; one edited this very moment is read once."""
 
-    def __init__(self, cached, model):
+    def __init__(self, cached: Iterable[ModelT], model: type[ModelT]) -> None:
         super().__init__((item.pk, item) for item in cached)
-        self.model = model
+        self.model: type[ModelT] = model
 
-    def __missing__(self, pk):
-        self[pk] = self.model.objects.get(pk=pk)
+    def __missing__(self, pk: int) -> ModelT:
+        self[pk] = self.model._default_manager.get(pk=pk)
         return self[pk]
 
 
@@ -231,7 +236,7 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
     return cards
 
 
-def _decorate_cards(cards: list[BoardCard], *, user, can_move: bool) -> None:
+def _decorate_cards(cards: list[BoardCard], *, user: Viewer, can_move: bool) -> None:
     """The texts and flags of each card, worked out here rather than per card in a template.
 
     A board may hold a thousand cards; template tags, translations and URL reversing per
@@ -283,7 +288,7 @@ def _transitions(flow: Workflow, queue_ids: list[int]) -> dict[int, dict[int, li
     return rules
 
 
-def board_for(user, *, slug: str | None = None) -> Board:
+def board_for(user: Viewer, *, slug: str | None = None) -> Board:
     """The board of one queue (``slug``) or of all the user's queues. Unknown slug: 404."""
     flow = workflow()
     queue = board_queue(slug, flow) if slug is not None else None

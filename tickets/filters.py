@@ -6,7 +6,7 @@ that filter is left out, so a mistyped or outdated URL still shows a list. The w
 and the REST API share these, so both understand the same URLs.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -17,6 +17,7 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import StrIndex, Substr
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,7 @@ DATE_RANGES = (
 )
 
 
-def _key_prefix():
+def _key_prefix() -> Substr:
     # "HD-42" -> "HD-": keys sort by prefix, then numerically (HD-9 before HD-10).
     return Substr("key", 1, StrIndex("key", Value("-")))
 
@@ -102,10 +103,12 @@ class PersonFilter:
 class TagsInput(forms.TextInput):
     """One text box showing every chosen tag; reads repeated ``tag`` parameters too."""
 
-    def value_from_datadict(self, data, files, name):
+    def value_from_datadict(
+        self, data: Mapping[str, Any], files: MultiValueDict[str, Any], name: str
+    ) -> Any:
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
             return " ".join(str(item) for item in value) or None
         return super().format_value(value)
@@ -116,7 +119,7 @@ class TagsField(forms.Field):
 
     widget = TagsInput
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:
         if not value:
             return []
         texts = [value] if isinstance(value, str) else list(value)
@@ -136,11 +139,11 @@ class TagsField(forms.Field):
 class PersonField(forms.CharField):
     """``me``, ``none`` or a user id or user name; resolved to people by the form."""
 
-    def __init__(self, *, allow_none: bool, **kwargs):
+    def __init__(self, *, allow_none: bool, **kwargs: Any) -> None:
         self.allow_none = allow_none
         super().__init__(required=False, max_length=150, strip=True, **kwargs)
 
-    def to_python(self, value) -> str:
+    def to_python(self, value: Any) -> str:
         value = super().to_python(value)
         if value.lower() in ("me", "none"):
             value = value.lower()
@@ -261,7 +264,7 @@ class TicketFilterForm(forms.Form):
 
     # --- Reading the valid values ---------------------------------------------------------
 
-    def value(self, name: str, default=None):
+    def value(self, name: str, default: Any = None) -> Any:
         """A cleaned value, or ``default`` when it was absent or invalid."""
         if not hasattr(self, "cleaned_data"):
             self.is_valid()

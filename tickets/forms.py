@@ -201,7 +201,7 @@ class TicketCreateForm(BootstrapForm):
         help_text=_("Separate tags with commas, for example: printer, vpn."),
     )
 
-    def __init__(self, *args, user: User, is_agent: bool, **kwargs):
+    def __init__(self, *args: Any, user: User, is_agent: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.is_agent = is_agent

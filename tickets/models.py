@@ -5,6 +5,7 @@ Models hold data and single-row rules only; every change goes through
 ``tickets/selectors.py``.
 """
 
+import datetime
 import uuid
 from pathlib import PurePath
 
@@ -303,7 +304,9 @@ class Ticket(models.Model):
         return reverse("tickets:detail", kwargs={"key": self.key})
 
     @staticmethod
-    def overdue(due_date, status: "Status", today=None) -> bool:
+    def overdue(
+        due_date: datetime.date | None, status: "Status", today: datetime.date | None = None
+    ) -> bool:
         """The one rule: past its due date and not in a closed status."""
         today = today or timezone.localdate()
         return bool(due_date and not status.is_closed and due_date < today)
@@ -411,6 +414,9 @@ class TicketEvent(models.Model):
     Values are stored raw (ids, codes, ISO dates, text), never as translated labels, so
     the timeline is rendered in the language of whoever reads it.
     """
+
+    # Set for display by the events API (its sentence in the reader's language).
+    text: str
 
     class Kind(models.TextChoices):
         CREATED = "created", _("created")

@@ -3,7 +3,7 @@
 MAX_ID = 2**63 - 1  # the largest primary key the databases store
 
 
-def parse_id(value) -> int | None:
+def parse_id(value: object) -> int | None:
     """``"42"`` → 42; ``"²"``, ``"-1"``, ``"1e3"``, a 30-digit number or None → None."""
     text = str(value).strip() if value is not None else ""
     if not (text.isascii() and text.isdecimal()):

@@ -5,6 +5,7 @@ template tags and filters per row would cost most of the page's time (about 1.5 
 row). Badges and avatars are built once per status, priority and person and shared.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -68,7 +69,7 @@ def _updated_label(moment: datetime, now: datetime) -> str:
     return ago(moment)
 
 
-def ticket_rows(tickets: QuerySet[Ticket], *, tag_url) -> list[TicketRow]:
+def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> list[TicketRow]:
     """Rows for the ``tickets`` of one page (a sliced queryset): two queries, rows and tags.
 
     ``tag_url(name)`` gives the list URL filtered by a tag.

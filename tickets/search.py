@@ -12,6 +12,7 @@ it behaves the same on SQLite and MariaDB. See docs/search.md.
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Protocol
 
 import snowballstemmer
 from django.db import connection
@@ -51,8 +52,12 @@ STOPWORDS = frozenset(
 )
 
 
+class _Stemmer(Protocol):
+    def stemWord(self, word: str) -> str: ...
+
+
 @lru_cache(maxsize=4)
-def _stemmer(language: str):
+def _stemmer(language: str) -> _Stemmer:
     return snowballstemmer.stemmer(language)
 
 

@@ -27,6 +27,7 @@ Inside ``muted()`` changes announce nothing: a bulk import of old tickets must n
 notify every agent of every one of them.
 """
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -36,7 +37,7 @@ _muted = ContextVar("tickets_signals_muted", default=False)
 
 
 @contextmanager
-def muted():
+def muted() -> Iterator[None]:
     token = _muted.set(True)
     try:
         yield

@@ -4,7 +4,9 @@ The cache holds plain model instances under a version number that any save or de
 of these models bumps, so every process sees an edit made in the admin at once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -13,6 +15,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from tickets.models import Priority, Queue, Status, Transition, WipLimit
 
 CACHE_SECONDS = 3600
+
+T = TypeVar("T")
 
 DEFAULT_STATUSES = [
     # code, Russian, English, order, colour, closed
@@ -107,7 +111,7 @@ def _load() -> Workflow:
     )
 
 
-def _cached(name: str, load):
+def _cached(name: str, load: Callable[[], T]) -> T:
     """``load()``'s value, kept in the cache under the current version of ``name``."""
     version = cache.get_or_set(f"tickets:{name}:version", 1, timeout=None)
     key = f"tickets:{name}:{version}"
@@ -138,7 +142,7 @@ def workflow() -> Workflow:
     return _cached("workflow", _load)
 
 
-def workflow_changed(**kwargs) -> None:
+def workflow_changed(**kwargs: Any) -> None:
     """Forget the cached workflow (connected to saves and deletes of its models)."""
     _forget("workflow")
 
@@ -189,7 +193,7 @@ def agents() -> list[AgentEntry]:
     return _cached("agents", _load_agents)
 
 
-def agents_changed(**kwargs) -> None:
+def agents_changed(**kwargs: Any) -> None:
     """Forget the cached agents: a user, a role or a queue membership changed."""
     _forget("agents")
 
@@ -211,7 +215,9 @@ def connect_cache_invalidation() -> None:
     m2m_changed.connect(agents_changed, sender=Queue.members.through, dispatch_uid="agents-members")
 
 
-def ensure_default_workflow(status_model=Status, priority_model=Priority) -> None:
+def ensure_default_workflow(
+    status_model: type[Status] = Status, priority_model: type[Priority] = Priority
+) -> None:
     """Create the default statuses and priorities that are missing (data migration, tests)."""
     for code, ru, en, order, colour, closed in DEFAULT_STATUSES:
         status_model.objects.get_or_create(

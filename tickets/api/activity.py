@@ -10,10 +10,11 @@ queries whatever its page size.
 
 import html
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.files import File
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import strip_tags
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    Direction,
     OpenApiRequest,
     OpenApiResponse,
     extend_schema,
@@ -31,7 +33,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.fields import empty
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import html as html_input
@@ -64,6 +68,9 @@ from tickets.selectors import (
 )
 from tickets.timeline import _EventRenderer
 from tickets.uploads import content_type_for
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 # The type of a file is read from its name's extension (TICKET_ATTACHMENT_EXTENSIONS).
 FILE_NAME_HEADER = {
@@ -199,7 +206,7 @@ class EventSerializer(serializers.ModelSerializer):
 class MultipleFilesField(serializers.FileField):
     """Several files under one name (``files`` repeated); shown as a file input."""
 
-    def get_value(self, dictionary):
+    def get_value(self, dictionary: Any) -> Any:
         if html_input.is_html_input(dictionary):
             return dictionary.getlist(self.field_name) or empty
         return dictionary.get(self.field_name, empty)
@@ -211,7 +218,7 @@ class MultipleFilesField(serializers.FileField):
             self.fail("required")
         return [super(MultipleFilesField, self).to_internal_value(upload) for upload in uploads]
 
-    def to_representation(self, value):
+    def to_representation(self, value: Any) -> None:
         return None
 
 
@@ -220,7 +227,9 @@ class MultipleFilesFieldExtension(OpenApiSerializerFieldExtension):
 
     target_class = MultipleFilesField
 
-    def map_serializer_field(self, auto_schema, direction):
+    def map_serializer_field(
+        self, auto_schema: "AutoSchema", direction: Direction
+    ) -> dict[str, Any]:
         return {
             "type": "array",
             "items": {"type": "string", "format": "binary", "minLength": 1},
@@ -256,12 +265,12 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
     # Text and true/false only, so a form can say all of it too.
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Comment]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no ticket
             return Comment.objects.none()
         return visible_comments(self.request.user, self.ticket).order_by("created_at", "id")
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = paginate(self, self.get_queryset())
         _add_body_html(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -277,10 +286,10 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
             409: OpenApiResponse(description="The ticket changed since your version."),
         }
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -352,16 +361,16 @@ class EventListView(TicketRefMixin, generics.ListAPIView):
 
     serializer_class = EventSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[TicketEvent]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no ticket
             return TicketEvent.objects.none()
         return visible_events(self.request.user, self.ticket).order_by("created_at", "id")
 
     @extend_schema(responses={200: EventSerializer(many=True), 404: NOT_FOUND})
-    def get(self, request: Request, *args, **kwargs) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         events = paginate(self, self.get_queryset())
         for event, text in zip(events, event_texts(request.user, self.ticket, events), strict=True):
             event.text = text
@@ -371,7 +380,7 @@ class EventListView(TicketRefMixin, generics.ListAPIView):
 class _UnpaginatedPostSchema(ApiAutoSchema):
     """The answer to an upload is the list of new files, not a page."""
 
-    def _get_paginator(self):
+    def _get_paginator(self) -> BasePagination | None:
         return None if self.method == "POST" else super()._get_paginator()
 
 
@@ -384,12 +393,12 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
     parser_classes = [MultiPartParser]
     schema = _UnpaginatedPostSchema()
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.request.method == "POST":
             return AttachmentUploadSerializer
         return AttachmentSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Attachment]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no ticket
             return Attachment.objects.none()
         return visible_attachments(self.request.user, self.ticket).order_by("created_at", "id")
@@ -409,10 +418,10 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
             415: OpenApiResponse(description="A file type that is not accepted."),
         },
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = AttachmentUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         added = services.attachment_add(
@@ -428,7 +437,10 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
 class _AnyAccept(DefaultContentNegotiation):
     """A file answers whatever the client accepts; errors are JSON then."""
 
-    def select_renderer(self, request, renderers, format_suffix=None):
+    # DRF passes the view's renderers as a list; the stubs say any iterable.
+    def select_renderer(  # type: ignore[override]
+        self, request: Request, renderers: Sequence[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:

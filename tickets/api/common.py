@@ -1,14 +1,14 @@
 """Pieces every ticket endpoint uses: tickets named by id or key, reference fields
 that take codes (``in_progress``), slugs or ids, and people by id or user name."""
 
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import Direction, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import GenericAPIView
@@ -22,6 +22,9 @@ from tickets.parsing import parse_id
 from tickets.search import KEY
 from tickets.selectors import get_visible_ticket
 from tickets.workflow import workflow
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 # Larger numbers cannot be database ids and would overflow the driver.
 MAX_ID = 2**63 - 1
@@ -83,10 +86,10 @@ class WorkflowChoiceField(serializers.Field):
     }
     example = ""
 
-    def rows(self):
+    def rows(self) -> list[Any]:
         return getattr(workflow(), self.rows_name)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: object) -> Any:
         ids_too = self.accepts_id and isinstance(data, int) and not isinstance(data, bool)
         if not isinstance(data, str) and not ids_too:
             self.fail("invalid", example=self.example)
@@ -96,7 +99,7 @@ class WorkflowChoiceField(serializers.Field):
                 return row
         self.fail("unknown", code=value[:50])
 
-    def to_representation(self, value) -> str:
+    def to_representation(self, value: Any) -> str:
         return getattr(value, self.code_attr)
 
     def schema(self) -> dict:
@@ -119,7 +122,9 @@ class WorkflowChoiceFieldExtension(OpenApiSerializerFieldExtension):
     target_class = WorkflowChoiceField
     match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
+    def map_serializer_field(
+        self, auto_schema: "AutoSchema", direction: Direction
+    ) -> dict[str, Any]:
         return self.target.schema()
 
 
@@ -131,7 +136,7 @@ class StatusCodeField(WorkflowChoiceField):
         "invalid": _("Give the status as its code, for example “in_progress”."),
     }
 
-    def to_internal_value(self, data) -> Status:
+    def to_internal_value(self, data: object) -> Status:
         return super().to_internal_value(data)
 
 
@@ -143,7 +148,7 @@ class PriorityCodeField(WorkflowChoiceField):
         "invalid": _("Give the priority as its code, for example “high”."),
     }
 
-    def to_internal_value(self, data) -> Priority:
+    def to_internal_value(self, data: object) -> Priority:
         return super().to_internal_value(data)
 
 
@@ -159,15 +164,15 @@ class QueueSlugField(WorkflowChoiceField):
         "invalid": _("Give the queue as its slug, for example “hd”."),
     }
 
-    def __init__(self, *, active_only: bool = False, **kwargs):
+    def __init__(self, *, active_only: bool = False, **kwargs: Any) -> None:
         self.active_only = active_only
         super().__init__(**kwargs)
 
-    def rows(self):
+    def rows(self) -> list[Any]:
         queues = super().rows()
         return [queue for queue in queues if queue.is_active] if self.active_only else queues
 
-    def to_internal_value(self, data) -> Queue:
+    def to_internal_value(self, data: object) -> Queue:
         return super().to_internal_value(data)
 
 
@@ -187,7 +192,7 @@ class UserRefField(serializers.Field):
         "invalid": _("Give the user's id or user name."),
     }
 
-    def to_internal_value(self, data) -> User:
+    def to_internal_value(self, data: object) -> User:
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 150:

@@ -7,12 +7,17 @@ parameters for the browsable API and the schema, and reads them the API's way: d
 a 400 with the field's message instead of a filter silently left out.
 """
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Viewer
 from helpdesk.api import StrictBooleanFilter, StrictBooleanFormField
 from helpdesk.api_fields import ISO_DATE
 from tickets.filters import (
@@ -32,7 +37,7 @@ from tickets.models import Tag, Ticket
 from tickets.workflow import workflow
 
 
-def _codes(rows_name: str, attr: str = "code"):
+def _codes(rows_name: str, attr: str = "code") -> Callable[[], list[tuple[str, str]]]:
     return lambda: [(getattr(row, attr), row.name) for row in getattr(workflow(), rows_name)]
 
 
@@ -40,7 +45,7 @@ class IsoDateFormField(forms.DateField):
     """A date as ``YYYY-MM-DD`` only, the schema's ``date`` (the web list also reads the
     local ways of writing one)."""
 
-    def to_python(self, value) -> date | None:
+    def to_python(self, value: Any) -> date | None:
         if value in self.empty_values:
             return None
         if not ISO_DATE.fullmatch(value):
@@ -57,7 +62,7 @@ class ApiTagsField(forms.Field):
 
     widget = TagsInput
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:
         values = [value] if isinstance(value, str) else list(value or [])
         if len(values) > MAX_TAGS:
             raise forms.ValidationError(
@@ -77,7 +82,7 @@ class ApiTicketFilterForm(TicketFilterForm):
     (one before 1900 or after 2999 filters as those years would), and a range that ends
     before it starts matches no ticket instead of being an error."""
 
-    def __init__(self, data=None, *, user, **kwargs):
+    def __init__(self, data: QueryDict | None = None, *, user: Viewer, **kwargs: Any) -> None:
         super().__init__(data, user=user, **kwargs)
         for name in (field for pair in DATE_RANGES for field in pair):
             self.fields[name] = IsoDateFormField(label=self.fields[name].label, required=False)
@@ -157,5 +162,5 @@ class TicketFilterSet(django_filters.FilterSet):
             self._form = ApiTicketFilterForm(self.data, user=self.request.user)
         return self._form
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         return filter_tickets(queryset, form=self.form, user=self.request.user)

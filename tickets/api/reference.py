@@ -259,7 +259,7 @@ class OwnSavedViewsMixin(generics.GenericAPIView):
     ),
 )
 class SavedViewListView(OwnSavedViewsMixin, generics.ListCreateAPIView):
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data["name"].strip()

@@ -6,6 +6,8 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 409 and nothing is saved.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -156,10 +158,10 @@ class TicketDetailSerializer(TicketSerializer):
 class TagsField(serializers.ListField):
     child = StrictCharField(max_length=50, allow_blank=False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=MAX_TAGS, **kwargs)
 
-    def to_internal_value(self, data) -> list[str]:
+    def to_internal_value(self, data: Any) -> list[str]:
         # Counted as sent, as the schema's maxItems counts them, not once merged.
         if isinstance(data, list) and len(data) > MAX_TAGS:
             self.fail("max_length", max_length=MAX_TAGS)
@@ -247,17 +249,17 @@ class TicketListView(generics.ListCreateAPIView):
 
     filterset_class = TicketFilterSet
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Ticket]:
         return _tickets_queryset(self.request.user)
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return TicketCreateSerializer if self.request.method == "POST" else TicketSerializer
 
     @extend_schema(
         request=TicketCreateSerializer,
         responses={201: TicketDetailSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -227,7 +227,7 @@ def _write_batch(plans: list[TicketPlan], tags: dict[str, Tag]) -> BatchReport:
     return BatchReport(0, 0, len(tickets), len(comments), events, rows, 0.0)
 
 
-def _write_relations(plans, tickets, tags) -> None:
+def _write_relations(plans: list[TicketPlan], tickets: list[Ticket], tags: dict[str, Tag]) -> None:
     Tagging = Ticket.tags.through
     Watching = Ticket.watchers.through
     Tagging.objects.bulk_create(
@@ -248,7 +248,7 @@ def _write_relations(plans, tickets, tags) -> None:
     )
 
 
-def _write_comments(plans, tickets) -> list[Comment]:
+def _write_comments(plans: list[TicketPlan], tickets: list[Ticket]) -> list[Comment]:
     comments = [
         Comment(
             ticket_id=ticket.pk,
@@ -273,7 +273,12 @@ def _write_comments(plans, tickets) -> list[Comment]:
     return comments
 
 
-def _write_events(plans, tickets, comments, statuses) -> int:
+def _write_events(
+    plans: list[TicketPlan],
+    tickets: list[Ticket],
+    comments: list[Comment],
+    statuses: dict[str, Status],
+) -> int:
     Kind = TicketEvent.Kind
     events = []
     written = iter(comments)

@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ def demo_anchor() -> datetime:
 
 @dataclass
 class CommentPlan:
-    author: User
+    author: User | None  # None: a queue with neither members nor a manager
     body: str
     internal: bool
     at: datetime
@@ -194,7 +195,15 @@ def _slots(rng: random.Random) -> dict[str, str]:
     return slots
 
 
-def _comment_text(rng, role: str, texts: Texts, case: Case, lang: str, slots, used) -> str:
+def _comment_text(
+    rng: random.Random,
+    role: str,
+    texts: Texts,
+    case: Case,
+    lang: str,
+    slots: dict[str, str],
+    used: set[str],
+) -> str:
     generic = GENERIC[lang]
     pools = {
         "opener": generic["openers"],
@@ -251,7 +260,14 @@ def ticket_plan(
     return plan
 
 
-def _plan_timeline(rng, plan, comments, writing, members, anchor) -> None:
+def _plan_timeline(
+    rng: random.Random,
+    plan: TicketPlan,
+    comments: int,
+    writing: dict[str, Any],
+    members: list[User | None],
+    anchor: datetime,
+) -> None:
     """Comments and status changes in a plausible order, at increasing times."""
     agent = plan.assignee or rng.choice(members)
     steps: list[tuple[str, str]] = []  # ("comment", role) or ("status", code)

@@ -60,7 +60,7 @@ UNSET = _Unset.UNSET
 class TicketError(Exception):
     """A change refused by a business rule; the message is for people."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -72,7 +72,9 @@ class TransitionNotAllowed(TicketError):
 class TicketConflict(TicketError):
     """The ticket changed after the actor loaded it (optimistic locking)."""
 
-    def __init__(self, ticket: Ticket, *, changed_by: User | None, actor: User | None = None):
+    def __init__(
+        self, ticket: Ticket, *, changed_by: User | None, actor: User | None = None
+    ) -> None:
         self.ticket = ticket
         self.changed_by = changed_by
         if changed_by is not None and actor is not None and changed_by.pk == actor.pk:

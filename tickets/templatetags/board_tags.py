@@ -11,6 +11,7 @@ Django's ``escape`` calls, minus its lazy-string wrapper).
 from html import escape
 
 from django import template
+from django.template import Context
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -24,7 +25,7 @@ _LABELS_KEY = "board_card_labels"
 _AVATARS_KEY = "board_card_avatars"
 
 
-def _labels(context) -> dict[str, str]:
+def _labels(context: Context) -> dict[str, str]:
     """The texts every card shares, translated once per page."""
     labels = context.render_context.get(_LABELS_KEY)
     if labels is None:
@@ -38,9 +39,11 @@ def _labels(context) -> dict[str, str]:
     return labels
 
 
-def _avatar(context, card: BoardCard) -> str:
+def _avatar(context: Context, card: BoardCard) -> str:
     """The assignee's initials badge, rendered once per person and page."""
-    avatars = context.render_context.setdefault(_AVATARS_KEY, {})
+    # django-stubs types setdefault() for Django's own render-context values only.
+    avatars: dict[int | None, SafeString]
+    avatars = context.render_context.setdefault(_AVATARS_KEY, {})  # type: ignore[arg-type, assignment]
     if card.assignee_id not in avatars:
         avatars[card.assignee_id] = avatar(card.assignee, "sm")
     return avatars[card.assignee_id]
@@ -136,7 +139,7 @@ def render_card(
 
 
 @register.simple_tag(takes_context=True)
-def board_card(context, card: BoardCard) -> SafeString:
+def board_card(context: Context, card: BoardCard) -> SafeString:
     board = context.get("board")
     show_queue = board is not None and board.queue is None
     return render_card(

@@ -1,35 +1,43 @@
 """Template helpers for tickets: coloured badges, initials, Markdown, list URLs."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import template
+from django.template import Context
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from tickets.colours import priority_class, status_class, stylesheet
 from tickets.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from tickets.models import Priority, Status
 
 register = template.Library()
 
 
 @register.simple_tag
-def colours_stylesheet():
+def colours_stylesheet() -> SafeString:
     """The stylesheet of the status and priority colours (see tickets.colours)."""
     _css, digest = stylesheet()
     return format_html('<link rel="stylesheet" href="{}?v={}">', reverse("tickets:colours"), digest)
 
 
 @register.filter
-def status_colour(status) -> str:
+def status_colour(status: "Status") -> str:
     """The class that colours an element like ``status``."""
     return status_class(status.pk)
 
 
 @register.filter
-def priority_colour(priority) -> str:
+def priority_colour(priority: "Priority") -> str:
     return priority_class(priority.pk)
 
 
 @register.simple_tag
-def status_badge(status):
+def status_badge(status: "Status") -> SafeString:
     return format_html(
         '<span class="badge hd-badge {}" data-status="{}">{}</span>',
         status_class(status.pk),
@@ -39,7 +47,7 @@ def status_badge(status):
 
 
 @register.simple_tag
-def priority_badge(priority):
+def priority_badge(priority: "Priority") -> SafeString:
     return format_html(
         '<span class="badge hd-badge {}" data-priority="{}">{}</span>',
         priority_class(priority.pk),
@@ -49,7 +57,7 @@ def priority_badge(priority):
 
 
 @register.filter
-def initials(user) -> str:
+def initials(user: "User | None") -> str:
     if user is None:
         return ""
     first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
@@ -59,10 +67,10 @@ def initials(user) -> str:
 
 
 @register.simple_tag
-def avatar(user, size: str = ""):
+def avatar(user: "User | None", size: str = "") -> SafeString:
     """A round badge with the person's initials; the full name is its tooltip."""
     if user is None:
-        return ""
+        return SafeString("")
     return format_html(
         '<span class="hd-avatar{}" title="{}" data-bs-toggle="tooltip">{}</span>',
         f" hd-avatar-{size}" if size else "",
@@ -72,12 +80,12 @@ def avatar(user, size: str = ""):
 
 
 @register.filter
-def markdown(text: str):
+def markdown(text: str) -> SafeString:
     return render_markdown(text)
 
 
 @register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
+def query_with(context: Context, **changes: Any) -> str:
     """The current query string with some parameters replaced (None removes one).
 
     Changing anything but the page goes back to the first page.

@@ -1,6 +1,7 @@
 """Print a new VAPID key pair for browser push, as lines for the environment (.env)."""
 
 import base64
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         "browsers that allowed notifications subscribe again on their next page view."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         public, private = vapid_key_pair()
         self.stdout.write(f"VAPID_PUBLIC_KEY={public}")
         self.stdout.write(f"VAPID_PRIVATE_KEY={private}")

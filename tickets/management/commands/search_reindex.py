@@ -1,5 +1,8 @@
 """Rebuild the full-text search index of every ticket (or of some), with progress."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -15,10 +18,10 @@ class Command(BaseCommand):
         "Each batch of tickets is rebuilt in its own transaction."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("keys", nargs="*", help="ticket keys (default: every ticket)")
 
-    def handle(self, *args, keys: list[str], **options):
+    def handle(self, *args: Any, keys: list[str], **options: Any) -> None:
         tickets = Ticket.objects.order_by("pk")
         if keys:
             tickets = tickets.filter(key__in=[key.upper() for key in keys])

@@ -1,5 +1,8 @@
 """Demo data: the personas, the demo queues and as many demo tickets as asked for."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import (
@@ -29,7 +32,7 @@ class Command(BaseCommand):
         "is for demo and benchmark data only."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--password",
             default=None,
@@ -57,7 +60,15 @@ class Command(BaseCommand):
             help=f"tickets written per transaction (default {DEFAULT_BATCH_SIZE})",
         )
 
-    def handle(self, *args, password, tickets, seed, batch_size, **options):
+    def handle(
+        self,
+        *args: Any,
+        password: str | None,
+        tickets: int,
+        seed: int,
+        batch_size: int,
+        **options: Any,
+    ) -> None:
         if tickets < 0 or batch_size < 1:
             raise CommandError("--tickets must be 0 or more and --batch-size at least 1.")
         try:
