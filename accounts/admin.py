@@ -1,11 +1,13 @@
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
@@ -80,10 +82,12 @@ class ERPLoginFailureAdmin(admin.ModelAdmin):
     search_fields = ("username",)
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: ERPLoginFailure | None = None
+    ) -> bool:
         return False
 
 
@@ -110,11 +114,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description=_("Revoke the selected tokens"))
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         active = list(queryset.filter(revoked_at__isnull=True))
         for token in active:
             api_token_revoke(user=token.user, token_id=token.pk)
@@ -124,16 +128,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
 # --- Sign-in lockouts (django-axes' records, with our labels and rule) ---------------------
 
 
+def _operator(request: HttpRequest) -> User:
+    """Who acts in the admin: the site lets only signed-in staff in."""
+    return cast(User, request.user)
+
+
 class ListTitleMixin(admin.ModelAdmin):
     """The list is titled with the plural name: Django's "Select <name> to view" puts a
     Russian feminine noun in the wrong case."""
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         title = capfirst(self.model._meta.verbose_name_plural)
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
 
-def _paused(now) -> Q:
+def _paused(now: datetime) -> Q:
     """Rows whose (user name, address) pair is paused at ``now`` (see accounts.lockout)."""
     steps = settings.LOGIN_PAUSE_MINUTES
     limit = settings.AXES_FAILURE_LIMIT
@@ -151,10 +162,14 @@ class PausedFilter(admin.SimpleListFilter):
     title = _("paused now")
     parameter_name = "paused"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: "admin.ModelAdmin[Any]"
+    ) -> Iterable[tuple[str, "StrOrPromise"]]:
         return (("yes", _("Yes")), ("no", _("No")))
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SignInLockout]
+    ) -> QuerySet[SignInLockout]:
         if self.value() == "yes":
             return queryset.filter(_paused(timezone.now()))
         if self.value() == "no":
@@ -182,7 +197,7 @@ class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
     fields = ("user_name", "address", "failures", "last_failure", "state", "browser", "path")
     readonly_fields = fields
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SignInLockout]:
         pair = SignInLockout.objects.filter(
             username=OuterRef("username"),
             ip_address=OuterRef("ip_address"),
@@ -204,13 +219,15 @@ class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
             )
         )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: SignInLockout | None = None) -> bool:
         return False
 
-    def get_actions(self, request):
+    def get_actions(
+        self, request: HttpRequest
+    ) -> dict[str, tuple[Callable[..., str], str, str] | None]:
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would clear only the browser's row
         return actions
@@ -254,20 +271,20 @@ class SignInLockoutAdmin(ListTitleMixin, admin.ModelAdmin):
     def path(self, attempt: SignInLockout) -> str:
         return attempt.path_info
 
-    def delete_model(self, request, obj) -> None:
-        sign_in_lockouts_clear(pairs=[(obj.username, obj.ip_address)], by=request.user)
+    def delete_model(self, request: HttpRequest, obj: SignInLockout) -> None:
+        sign_in_lockouts_clear(pairs=[(obj.username, obj.ip_address)], by=_operator(request))
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SignInLockout]) -> None:
         pairs = queryset.values_list("username", "ip_address")
-        sign_in_lockouts_clear(pairs=list(pairs), by=request.user)
+        sign_in_lockouts_clear(pairs=list(pairs), by=_operator(request))
 
     @admin.action(
         description=_("Clear the selected lockouts (forget the wrong passwords)"),
         permissions=["delete"],
     )
-    def clear_lockouts(self, request, queryset):
+    def clear_lockouts(self, request: HttpRequest, queryset: QuerySet[SignInLockout]) -> None:
         pairs = list(queryset.values_list("username", "ip_address"))
-        count = sign_in_lockouts_clear(pairs=pairs, by=request.user)
+        count = sign_in_lockouts_clear(pairs=pairs, by=_operator(request))
         self.message_user(
             request,
             ngettext("%(count)d lockout cleared.", "%(count)d lockouts cleared.", count)
@@ -286,10 +303,10 @@ class FailedSignInAdmin(ListTitleMixin, admin.ModelAdmin):
     fields = ("attempt_time", "user_name", "address", "refused", "browser", "path")
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: FailedSignIn | None = None) -> bool:
         return False
 
     @admin.display(description=_("user name"), ordering="username")

@@ -6,11 +6,13 @@ by the ERP and never stored: ERP users have no usable local password.
 """
 
 import logging
+from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
 
 from accounts import directory
-from accounts.erp import ERPConfigError, ERPError, LoginStatus, get_gateway
+from accounts.erp import ERPConfigError, ERPError, ERPGateway, LoginStatus, get_gateway
 from accounts.erp_failures import TooManyFailures, erp_check_reserve, erp_check_settle
 from accounts.models import User
 
@@ -37,20 +39,21 @@ def erp_username_allowed(name: str) -> bool:
     return 0 < len(name) <= USERNAME_MAX and name.isprintable()
 
 
-def erp_refusal(request) -> str:
+def erp_refusal(request: HttpRequest | None) -> str:
     """The code of the reason this request's ERP sign-in was refused ('' when none)."""
     return getattr(request, "erp_refusal", "") if request is not None else ""
 
 
-def erp_unavailable(request) -> bool:
+def erp_unavailable(request: HttpRequest | None) -> bool:
     """True when this request's sign-in could not reach the ERP."""
     return erp_refusal(request) == UNAVAILABLE
 
 
-def _refuse(request, code: str, **details) -> None:
+def _refuse(request: HttpRequest | None, code: str, **details: Any) -> None:
     if request is not None:
-        request.erp_refusal = code
-        request.erp_refusal_details = details
+        # Read back by erp_refusal() and the sign-in form.
+        setattr(request, "erp_refusal", code)  # noqa: B010 (not an HttpRequest attribute)
+        setattr(request, "erp_refusal_details", details)  # noqa: B010
 
 
 class OracleERPBackend(ModelBackend):
@@ -61,7 +64,13 @@ class OracleERPBackend(ModelBackend):
     marked so the page can say why.
     """
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         if not username or not password:
             return None
         name = str(username).strip().upper()
@@ -105,7 +114,9 @@ class OracleERPBackend(ModelBackend):
         return user
 
     @staticmethod
-    def _check(request, gateway, name: str, password: str) -> LoginStatus | None:
+    def _check(
+        request: HttpRequest | None, gateway: ERPGateway, name: str, password: str
+    ) -> LoginStatus | None:
         """EBS's answer, unless one more wrong password could lock the account."""
         try:
             reservation = erp_check_reserve(username=name, limit=gateway.failure_limit())
@@ -124,7 +135,7 @@ class OracleERPBackend(ModelBackend):
         return status
 
     @staticmethod
-    def _language(request, name: str) -> str:
+    def _language(request: HttpRequest | None, name: str) -> str:
         """The language of the department name: the user's own, else the page's."""
         language = User.objects.filter(erp_username=name).values_list("language", flat=True).first()
         return language or getattr(request, "LANGUAGE_CODE", "") or ""

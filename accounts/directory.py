@@ -4,7 +4,9 @@ The sign-in backend and the directory sync both come through here, so a user loo
 same whichever touched them last.
 """
 
+import datetime as dt
 import logging
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.conf import settings
@@ -41,7 +43,7 @@ def responsibility_mapping() -> Mapping:
     return dict(ResponsibilityRole.objects.values_list("responsibility_key", "role"))
 
 
-def roles_for(responsibilities, *, mapping: Mapping | None = None) -> set[Role]:
+def roles_for(responsibilities: Iterable[str], *, mapping: Mapping | None = None) -> set[Role]:
     """Our roles for these ERP responsibility keys (requester when none is mapped)."""
     keys = {key.strip().upper() for key in responsibilities if key}
     if mapping is None:
@@ -145,7 +147,9 @@ def apply_profile(
     return user, outcome
 
 
-def apply_roles(user: User, responsibilities, *, mapping: Mapping | None = None) -> bool:
+def apply_roles(
+    user: User, responsibilities: Iterable[str], *, mapping: Mapping | None = None
+) -> bool:
     """Set the user's role groups from the mapping; True when they changed."""
     wanted = roles_for(responsibilities, mapping=mapping)
     current = {Role(code) for code in user_role_codes(user)}
@@ -172,7 +176,7 @@ def deactivate(user: User) -> bool:
     return True
 
 
-def usable(profile: ERPProfile, today) -> bool:
+def usable(profile: ERPProfile, today: dt.date) -> bool:
     """Whether this ERP account may use Helpdesk on ``today``: open in FND_USER and,
     with ``ERP_REFUSE_TERMINATED``, linked to a current employee or contingent worker."""
     if not profile.is_active_on(today):
@@ -181,7 +185,11 @@ def usable(profile: ERPProfile, today) -> bool:
 
 
 def sync_user(
-    profile: ERPProfile | None, user: User, *, today=None, mapping: Mapping | None = None
+    profile: ERPProfile | None,
+    user: User,
+    *,
+    today: dt.date | None = None,
+    mapping: Mapping | None = None,
 ) -> Outcome:
     """Bring one ERP-backed user in line with the ERP (``None``: no longer in the ERP);
     ``mapping`` (``responsibility_mapping()``) saves a query per user in a batch."""
@@ -220,7 +228,7 @@ def sign_in(profile: ERPProfile) -> User | None:
     return user
 
 
-def refuse(profile: ERPProfile, *, today=None) -> None:
+def refuse(profile: ERPProfile, *, today: dt.date | None = None) -> None:
     """An ERP user who may not sign in: bring an existing local user in line (which
     deactivates it when the ERP account ended); never creates one."""
     user = User.objects.filter(erp_username=profile.username.upper()).first()

@@ -15,11 +15,11 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import oracledb
 from django.conf import settings
@@ -154,7 +154,7 @@ def forget_gateway() -> None:
         close()
 
 
-def _forget_gateway(*, setting, **kwargs) -> None:
+def _forget_gateway(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith(("ERP_", "ORACLE_")):
         forget_gateway()
 
@@ -193,11 +193,11 @@ def _as_date(value: dt.date | None) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _flag(value) -> bool:
+def _flag(value: str | None) -> bool:
     return (value or "").upper() == "Y"
 
 
-def _profile_from_row(row, responsibilities: list[str]) -> ERPProfile:
+def _profile_from_row(row: tuple[Any, ...], responsibilities: list[str]) -> ERPProfile:
     (
         username,
         email,
@@ -246,7 +246,7 @@ class OracleERPGateway(GatewayChecks):
     ``erp_check``); the first call validates the configuration and creates the pool.
     """
 
-    def __init__(self, *, driver=None):
+    def __init__(self, *, driver: Any = None) -> None:  # the oracledb module, or a fake
         self.driver = driver or oracledb
         self.user = settings.ORACLE_USER
         self._password = settings.ORACLE_PASSWORD
@@ -326,7 +326,7 @@ class OracleERPGateway(GatewayChecks):
                     "Oracle Client libraries loaded (%s)", self.client_lib_dir or "system path"
                 )
 
-    def _connect(self):
+    def _connect(self) -> Any:
         connection = self.driver.connect(
             user=self.user,
             password=self._password,
@@ -366,7 +366,7 @@ class OracleERPGateway(GatewayChecks):
         if pool is not None:
             pool.close()
 
-    def _acquire(self, pool: ConnectionPool, operation: str):
+    def _acquire(self, pool: ConnectionPool, operation: str) -> Any:
         refused = self._refused
         if refused is not None and time.monotonic() < refused[0]:
             pause = f"not retried for {_REFUSED_LOGIN_PAUSE:.0f} s"
@@ -384,7 +384,7 @@ class OracleERPGateway(GatewayChecks):
         return connection
 
     @contextmanager
-    def _connection(self, operation: str, *, secrets: tuple[str, ...] = ()):
+    def _connection(self, operation: str, *, secrets: tuple[str, ...] = ()) -> Iterator[Any]:
         """A pooled connection with the call timeout set; driver errors become ERPErrors."""
         pool = self._get_pool()
         connection = self._acquire(pool, operation)
@@ -443,7 +443,7 @@ class OracleERPGateway(GatewayChecks):
         self._failure_limit = (time.monotonic() + FAILURE_LIMIT_TTL, limit)
         return limit
 
-    def _read_failure_limit(self, cursor) -> int | None:
+    def _read_failure_limit(self, cursor: Any) -> int | None:
         result = cursor.var(self.driver.DB_TYPE_NUMBER)
         cursor.execute(erp_sql.FAILURE_LIMIT.format(package=self.auth_package), {"result": result})
         value = result.getvalue()
@@ -481,7 +481,7 @@ class OracleERPGateway(GatewayChecks):
                     found[name] = _profile_from_row(row, granted.get(name, []))
         return found
 
-    def _responsibilities(self, cursor, usernames: list[str]) -> dict[str, list[str]]:
+    def _responsibilities(self, cursor: Any, usernames: list[str]) -> dict[str, list[str]]:
         """Keys of the responsibilities active today, by user name."""
         granted: dict[str, list[str]] = {}
         for placeholders, binds in in_lists(usernames):

@@ -39,7 +39,9 @@ def failure_window() -> dt.timedelta:
     return dt.timedelta(hours=settings.ERP_FAILURE_WINDOW_HOURS)
 
 
-def erp_check_reserve(*, username: str, limit: int | None, now: dt.datetime | None = None):
+def erp_check_reserve(
+    *, username: str, limit: int | None, now: dt.datetime | None = None
+) -> int | None:
     """Reserve one failure for a password check of ``username``; returns the
     reservation for ``erp_check_settle`` (None when EBS never locks accounts).
     Raises ``TooManyFailures`` when one more wrong password could lock the account."""
@@ -64,7 +66,7 @@ def erp_check_reserve(*, username: str, limit: int | None, now: dt.datetime | No
     return reservation.pk
 
 
-def erp_check_settle(reservation, *, failed: bool) -> None:
+def erp_check_settle(reservation: int | None, *, failed: bool) -> None:
     """Keep the reserved failure when EBS counted one, give it back otherwise."""
     if reservation is not None and not failed:
         ERPLoginFailure.objects.filter(pk=reservation).delete()

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -74,11 +74,11 @@ def erp_now(data: dict) -> dt.datetime:
     return dt.datetime.now(zone).replace(tzinfo=None, microsecond=0)
 
 
-def _day(value) -> dt.date | None:
+def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _moment(value) -> dt.datetime | None:
+def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
@@ -251,7 +251,7 @@ class FakeDirectory:
         return self.data
 
     @contextmanager
-    def batch(self):
+    def batch(self) -> Iterator[FakeDirectory]:
         """Write the file once at the end (for thousands of users)."""
         self._batching = True
         try:
@@ -273,7 +273,14 @@ class FakeDirectory:
             for key, value in fields.items()
         }
 
-    def add(self, username: str, password: str, *, responsibilities=(), **fields) -> dict:
+    def add(
+        self,
+        username: str,
+        password: str,
+        *,
+        responsibilities: Iterable[str] = (),
+        **fields: Any,
+    ) -> dict:
         """Add or replace an ERP user; dates as ISO strings or ``datetime.date``; each of
         ``responsibilities`` becomes a direct grant."""
         stamp = self.stamp()
@@ -299,7 +306,9 @@ class FakeDirectory:
     def entry(self, username: str) -> dict:
         return self.data["users"][username.upper()]
 
-    def change(self, username: str, *, responsibilities=None, **fields) -> None:
+    def change(
+        self, username: str, *, responsibilities: Iterable[str] | None = None, **fields: Any
+    ) -> None:
         """Change an ERP user as EBS would: user fields stamp the user; a new list of
         ``responsibilities`` ends the direct grants left out and adds the new ones, each
         stamping only its grant."""

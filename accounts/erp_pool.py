@@ -99,7 +99,7 @@ class ConnectionPool:
 
     # --- taking and giving back -----------------------------------------------------
 
-    def acquire(self):
+    def acquire(self) -> Any:
         deadline = time.monotonic() + self.wait_timeout
         while True:
             connection, stale = self._reserve(deadline)
@@ -144,7 +144,7 @@ class ConnectionPool:
                     )
                 self._condition.wait(remaining)
 
-    def _open(self):
+    def _open(self) -> Any:
         attempt = _Attempt()
         thread = threading.Thread(
             target=self._run_attempt, args=(attempt,), name=f"{self.name}-connect", daemon=True
@@ -184,7 +184,7 @@ class ConnectionPool:
             _close_quietly(attempt.connection)
         logger.info("%s: an abandoned connection attempt ended", self)
 
-    def release(self, connection) -> None:
+    def release(self, connection: Any) -> None:
         with self._condition:
             if not self._closed:
                 self._idle.append((time.monotonic(), connection))
@@ -193,7 +193,7 @@ class ConnectionPool:
             self._slots -= 1
         _close_quietly(connection)
 
-    def discard(self, connection) -> None:
+    def discard(self, connection: Any) -> None:
         """Forget a connection that may be dead or mid-call; it is closed in the
         background, as closing a stalled connection waits for the database too."""
         self._free_slot()
@@ -234,12 +234,12 @@ class ConnectionPool:
         self._stalled = 0
 
 
-def _close_quietly(connection) -> None:
+def _close_quietly(connection: Any) -> None:
     with suppress(Exception):
         connection.close()
 
 
-def _close_in_background(connection, name: str) -> threading.Thread:
+def _close_in_background(connection: Any, name: str) -> threading.Thread:
     thread = threading.Thread(
         target=_close_quietly, args=(connection,), name=f"{name}-close", daemon=True
     )

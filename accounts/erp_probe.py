@@ -63,7 +63,7 @@ class GatewayChecks:
         facts["warnings"] = warnings
         return facts
 
-    def _probe(self, cursor, sql: str, binds: dict | None = None) -> str:
+    def _probe(self, cursor: Any, sql: str, binds: dict[str, Any] | None = None) -> str:
         """'' when the statement runs, else the code of the configuration error."""
         try:
             cursor.execute(sql, binds or {})
@@ -74,7 +74,7 @@ class GatewayChecks:
             return code or type(exc).__name__
         return ""
 
-    def _probe_package(self, cursor, warnings: list[str]) -> tuple[int | None, str]:
+    def _probe_package(self, cursor: Any, warnings: list[str]) -> tuple[int | None, str]:
         status = cursor.var(str, 20)
         error = self._probe(
             cursor,
@@ -98,7 +98,7 @@ class GatewayChecks:
         self._failure_limit = (time.monotonic() + FAILURE_LIMIT_TTL, limit)
         return limit, ""
 
-    def _encryption(self, cursor, facts: dict, warnings: list[str]) -> str:
+    def _encryption(self, cursor: Any, facts: dict[str, Any], warnings: list[str]) -> str:
         if facts["transport"] == "tcps":
             return "TLS"
         if facts["mode"] == "thick":

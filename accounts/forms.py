@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
@@ -43,7 +45,7 @@ class SignInForm(AuthenticationForm):
         ),
     }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("User name")
         self.fields["username"].widget.attrs.update(
@@ -53,7 +55,7 @@ class SignInForm(AuthenticationForm):
             {"class": "form-control", "autocomplete": "current-password"}
         )
 
-    def get_invalid_login_error(self):
+    def get_invalid_login_error(self) -> ValidationError:
         # A wrong password, an ERP that could not be asked and an EBS account that needs
         # something done in EBS are different problems.
         code = erp_refusal(self.request)
@@ -78,7 +80,7 @@ class _BootstrapForm(forms.Form):
     """Bootstrap classes on every widget, ``is-invalid`` on those with errors, and a
     service's ``ValidationError`` put back onto the fields it names."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field.widget, forms.CheckboxInput):
@@ -89,7 +91,7 @@ class _BootstrapForm(forms.Form):
                 css = "form-control"
             field.widget.attrs.setdefault("class", css)
 
-    def full_clean(self):
+    def full_clean(self) -> None:
         super().full_clean()
         self._mark_invalid()
 
@@ -151,7 +153,7 @@ class ProfileForm(_BootstrapForm):
         widget=forms.CheckboxInput(attrs={"role": "switch"}),
     )
 
-    def __init__(self, *args, user: User, language: str, **kwargs):
+    def __init__(self, *args: Any, user: User, language: str, **kwargs: Any) -> None:
         """``language`` is the one in effect (account, cookie or site default)."""
         kwargs.setdefault(
             "initial",
@@ -184,7 +186,7 @@ class ApiTokenForm(_BootstrapForm):
 class LocalPasswordChangeForm(_BootstrapForm, PasswordChangeForm):
     """Django's password change, Bootstrap-styled (local accounts only)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # One card among several on the profile page: do not jump to it on load.
         self.fields["old_password"].widget.attrs.pop("autofocus", None)

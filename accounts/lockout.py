@@ -19,6 +19,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
@@ -27,7 +28,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet, Sum
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ from accounts.signals import sign_in_paused
 log = logging.getLogger(__name__)
 
 
-def attempted_username(request, credentials: dict | None) -> str:
+def attempted_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
     """The user name as counted: ``Ivanov``, `` ivanov`` and ``IVANOV`` are one person
     to the ERP, so they share one counter. The name typed in the sign-in form comes first:
     after a success Django names the local account, which may differ (``orlov-2``)."""
@@ -105,12 +106,14 @@ def pair_state(username: str, ip_address: str | None) -> PairState:
     return PairState(failures=totals["failures"] or 0, last_failure=totals["last"])
 
 
-def _request_pair(request, credentials: dict | None = None) -> tuple[str, str | None]:
+def _request_pair(
+    request: HttpRequest, credentials: dict[str, Any] | None = None
+) -> tuple[str, str | None]:
     ip_address = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
     return get_client_username(request, credentials), ip_address
 
 
-def cool_off(request) -> timedelta:
+def cool_off(request: HttpRequest | None) -> timedelta:
     """``AXES_COOLOFF_TIME``: the current pause of the request's pair, or the first step
     when the pair is not paused (what its next pause would be)."""
     state = pair_state(*_request_pair(request)) if request is not None else None
@@ -134,7 +137,13 @@ class LockoutBackend(AxesStandaloneBackend):
     without one (a script calling ``authenticate``) has no address to count and goes to
     the other backends instead of failing."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -143,7 +152,9 @@ class LockoutBackend(AxesStandaloneBackend):
 class LoginAttemptsHandler(AxesDatabaseHandler):
     """Axes' database handler with a growing pause per (user name, address) pair."""
 
-    def get_user_attempts(self, request, credentials: dict | None = None) -> list[QuerySet]:
+    def get_user_attempts(
+        self, request: HttpRequest, credentials: dict[str, Any] | None = None
+    ) -> list[QuerySet[AccessAttempt]]:
         # Counted over the memory window rather than the (short) pause: the count must
         # outlive a pause for the next failure to take the next step.
         since = timezone.now() - memory()
@@ -152,14 +163,22 @@ class LoginAttemptsHandler(AxesDatabaseHandler):
             for attempts in self.filter_user_attempts(request, credentials)
         ]
 
-    def clean_expired_user_attempts(self, request=None, credentials=None) -> int:
+    def clean_expired_user_attempts(
+        self, request: HttpRequest | None = None, credentials: dict[str, Any] | None = None
+    ) -> int:
         count, _ = AccessAttempt.objects.filter(attempt_time__lt=timezone.now() - memory()).delete()
         return count
 
-    def is_locked(self, request, credentials: dict | None = None) -> bool:
+    def is_locked(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
         return pair_state(*_request_pair(request, credentials)).remaining() > timedelta(0)
 
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+    def user_login_failed(
+        self,
+        sender: object,
+        credentials: dict[str, Any],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
         refused_while_paused = bool(getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is None:
@@ -197,14 +216,18 @@ class LoginAttemptsHandler(AxesDatabaseHandler):
         )
 
 
-def _announce(**details) -> None:
+def _announce(**details: Any) -> None:
     # A receiver that fails (a notification not written) must not fail the sign-in page.
     for receiver, result in sign_in_paused.send_robust(sender=LoginAttemptsHandler, **details):
         if isinstance(result, Exception):
             log.error("%r failed on sign_in_paused: %r", receiver, result, exc_info=result)
 
 
-def lockout_response(request, original_response=None, credentials=None):
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     """The page (or JSON for scripts) shown instead of signing in while paused."""
     credentials = credentials or getattr(request, "axes_credentials", None)
     username, ip_address = _request_pair(request, credentials)

@@ -1,9 +1,12 @@
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 
-def request_language(request) -> str:
+def request_language(request: HttpRequest) -> str:
     """The account's language, else the browser's choice (cookie), else Russian.
 
     The browser's Accept-Language is deliberately ignored: the site speaks Russian
@@ -20,10 +23,10 @@ def request_language(request) -> str:
 
 
 class LanguageMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         language = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

@@ -1,6 +1,6 @@
 import hashlib
 import secrets
-from typing import TypeAlias
+from typing import Any, Self, TypeAlias
 
 from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
@@ -104,7 +104,7 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_display_name()
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Several local accounts have no ERP name: store NULL, not "", so the unique
         # constraint only applies to real ERP names.
         if not self.erp_username:
@@ -179,13 +179,13 @@ class ResponsibilityRole(models.Model):
     def __str__(self) -> str:
         return f"{self.responsibility_key} → {self.get_role_display()}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.responsibility_key = self.responsibility_key.strip().upper()
         super().save(*args, **kwargs)
 
 
 class ApiTokenQuerySet(models.QuerySet):
-    def active(self):
+    def active(self) -> Self:
         return self.filter(revoked_at__isnull=True)
 
 

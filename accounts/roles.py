@@ -1,7 +1,16 @@
 """Roles are Django groups named by code; these helpers answer "what may this user do"."""
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # Not accounts.models, which imports this module.
+    from django.contrib.auth.models import AbstractUser, AnonymousUser
+
+    Viewer = AbstractUser | AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -15,9 +24,9 @@ ROLE_RANK = {Role.REQUESTER: 1, Role.AGENT: 2, Role.MANAGER: 3}
 _CACHE_ATTR = "_helpdesk_role_codes"
 
 
-def user_role_codes(user) -> frozenset[str]:
+def user_role_codes(user: "Viewer | None") -> frozenset[str]:
     """The role groups the user belongs to (one query, then cached on the user object)."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
@@ -26,7 +35,7 @@ def user_role_codes(user) -> frozenset[str]:
     return cached
 
 
-def prefetch_role_codes(users) -> None:
+def prefetch_role_codes(users: Iterable["AbstractUser"]) -> None:
     """Load the role groups of many users in one query (cached as ``user_role_codes``)."""
     from django.contrib.auth import get_user_model
 
@@ -40,20 +49,20 @@ def prefetch_role_codes(users) -> None:
         setattr(user, _CACHE_ATTR, frozenset(codes[user.pk]))
 
 
-def forget_roles(user) -> None:
+def forget_roles(user: "Viewer") -> None:
     """Drop the cached roles after the user's groups changed."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def user_has_role(user, role: Role) -> bool:
+def user_has_role(user: "Viewer | None", role: Role) -> bool:
     """True when the user belongs to exactly this role's group."""
     return role in user_role_codes(user)
 
 
-def user_role(user) -> Role | None:
+def user_role(user: "Viewer | None") -> Role | None:
     """The user's highest role; superusers count as managers."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not getattr(user, "is_authenticated", False):
         return None
     if user.is_superuser:
         return Role.MANAGER
@@ -62,16 +71,16 @@ def user_role(user) -> Role | None:
     return max(held, key=ROLE_RANK.__getitem__, default=None)
 
 
-def user_is_at_least(user, role: Role) -> bool:
+def user_is_at_least(user: "Viewer | None", role: Role) -> bool:
     current = user_role(user)
     return current is not None and ROLE_RANK[current] >= ROLE_RANK[role]
 
 
-def user_is_agent(user) -> bool:
+def user_is_agent(user: "Viewer | None") -> bool:
     """Agents, managers and administrators work tickets."""
     return user_is_at_least(user, Role.AGENT)
 
 
-def user_is_manager(user) -> bool:
+def user_is_manager(user: "Viewer | None") -> bool:
     """Managers and administrators see and manage everything."""
     return user_is_at_least(user, Role.MANAGER)

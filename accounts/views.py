@@ -92,7 +92,7 @@ class SignOutView(LogoutView):
 
     http_method_names = ["get", "post", "options"]
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(settings.LOGOUT_REDIRECT_URL)
         return render(request, "registration/logout_confirm.html")
@@ -191,7 +191,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             return redirect("accounts:profile")
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:profile") + "#password")
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:

@@ -40,7 +40,7 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {"invalid": _("Give text.")}
 
-    def to_internal_value(self, data) -> str:
+    def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         if self.max_length is not None and len(data) > self.max_length:
@@ -59,7 +59,7 @@ class StrictIntegerField(serializers.IntegerField):
 
     default_error_messages = {"invalid": _("Give a whole number.")}
 
-    def to_internal_value(self, data) -> int:
+    def to_internal_value(self, data: object) -> int:
         from_form = html.is_html_input(getattr(self.root, "initial_data", None))
         if from_form and isinstance(data, str) and FORM_INTEGER.fullmatch(data):
             data = int(data)
@@ -74,7 +74,7 @@ class StrictBooleanField(serializers.BooleanField):
 
     default_error_messages = {"invalid": _("Give true or false.")}
 
-    def to_internal_value(self, data) -> bool:
+    def to_internal_value(self, data: object) -> bool:
         if isinstance(data, bool):
             return data
         from_form = html.is_html_input(getattr(self.root, "initial_data", None))
@@ -88,7 +88,7 @@ class StrictDateField(serializers.DateField):
 
     default_error_messages = {"invalid": _("Give the date as YYYY-MM-DD.")}
 
-    def to_internal_value(self, data) -> date:
+    def to_internal_value(self, data: object) -> date:
         if not isinstance(data, str) or not ISO_DATE.fullmatch(data):
             self.fail("invalid")
         try:

@@ -11,10 +11,15 @@ filters: a choice taken from the workflow is an enum of its codes, as it is now.
 """
 
 import copy
+from typing import Any
 
+from django.db.models import Model
+from django_filters import Filter, FilterSet
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ComponentRegistry
+from drf_spectacular.utils import Direction
 
 from helpdesk.api import takes_several_values
 from helpdesk.api_fields import NO_NUL
@@ -65,7 +70,14 @@ def _no_nul(schema: dict) -> None:
 
 
 class ApiAutoSchema(AutoSchema):
-    def get_operation(self, path, path_regex, path_prefix, method, registry):
+    def get_operation(
+        self,
+        path: str,
+        path_regex: str,
+        path_prefix: str,
+        method: str,
+        registry: ComponentRegistry,
+    ) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
@@ -101,7 +113,7 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "helpdesk.api_fields.StrictCharField"
     match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         return {**schema, **copy.deepcopy(self.target.schema_refusals)}
 
@@ -114,14 +126,21 @@ class FilterExtension(DjangoFilterExtension):
     target_class = "helpdesk.api.FilterBackend"
     priority = 1
 
-    def _get_explicit_filter_choices(self, filter_field):
+    def _get_explicit_filter_choices(self, filter_field: Filter) -> list[Any] | None:
         choices = filter_field.extra.get("choices")
         if callable(choices):  # ours come from the cached workflow: no query
             # None when nothing is set up yet: an enum may not be empty.
             return [value for value, _label in choices()] or None
         return super()._get_explicit_filter_choices(filter_field)
 
-    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+    def resolve_filter_field(
+        self,
+        auto_schema: AutoSchema,
+        model: type[Model],
+        filterset_class: type[FilterSet],
+        field_name: str,
+        filter_field: Filter,
+    ) -> list[dict[str, Any]]:
         parameters = super().resolve_filter_field(
             auto_schema, model, filterset_class, field_name, filter_field
         )

@@ -1,6 +1,7 @@
 """The Celery app: configuration from Django settings (``CELERY_*``) and task discovery."""
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging
@@ -13,7 +14,7 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def use_django_logging(**kwargs) -> None:
+def use_django_logging(**kwargs: Any) -> None:
     """The worker and beat log as the web processes do (``LOGGING``: LOG_FORMAT,
     LOG_LEVEL, the time zone), instead of Celery replacing the root handler."""
     from django.conf import settings

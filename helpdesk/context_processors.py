@@ -1,11 +1,14 @@
 """URLs the page scripts need, rendered into every page as one JSON block (``json_script``
 in ``base.html``, read by ``static/js/common.js``), so no script carries a path."""
 
+from typing import Any
+
 from django.apps import apps
+from django.http import HttpRequest
 from django.urls import reverse
 
 
-def script_urls(request) -> dict:
+def script_urls(request: HttpRequest) -> dict[str, Any]:
     urls: dict[str, str] = {}
     if apps.is_installed("notifications"):
         from notifications.routing import LIVE_ROUTE

@@ -7,6 +7,7 @@ django.request: Not Found: /x``; ``LOG_FORMAT=json`` writes one JSON object per 
 import json
 import logging
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -19,7 +20,7 @@ def _stamp(record: logging.LogRecord, zone: ZoneInfo) -> str:
 class TextFormatter(logging.Formatter):
     """The standard format, with the time in ``time_zone`` and its UTC offset."""
 
-    def __init__(self, *args, time_zone: str = "UTC", **kwargs) -> None:
+    def __init__(self, *args: Any, time_zone: str = "UTC", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(time_zone)
 
@@ -28,7 +29,7 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    def __init__(self, *args, time_zone: str = "UTC", **kwargs) -> None:
+    def __init__(self, *args: Any, time_zone: str = "UTC", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(time_zone)
 

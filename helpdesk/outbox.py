@@ -21,7 +21,7 @@ the reverse.
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.db.models import F, Q, QuerySet
@@ -168,7 +168,7 @@ def backoff(attempts: int, *, first: int, cap: int) -> timedelta:
     return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), cap))
 
 
-def start_task(name: str, *args, countdown: int = 0) -> bool:
+def start_task(name: str, *args: Any, countdown: int = 0) -> bool:
     """Queue the Celery task ``name`` (eager in tests and without a broker). A broker that
     is down is logged, not raised: the row stays due and the outbox's sweep starts it."""
     from helpdesk.celery import app

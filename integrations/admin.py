@@ -1,8 +1,14 @@
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.erp import ERPError, get_gateway
@@ -57,24 +63,24 @@ class SyncRunAdmin(admin.ModelAdmin):
     )
     exclude = ("errors",)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: SyncRun | None = None) -> bool:
         return False
 
     @admin.display(description=_("duration"))
-    def duration(self, run: SyncRun):
+    def duration(self, run: SyncRun) -> dt.timedelta | None:
         return run.duration
 
     @admin.display(description=_("errors"))
-    def error_list(self, run: SyncRun):
+    def error_list(self, run: SyncRun) -> SafeString:
         return format_html_join(
             "", "<div><b>{}</b>: {}</div>", ((e["item"], e["error"]) for e in run.errors)
         )
 
-    def get_urls(self):
-        def tool(route, view, name):
+    def get_urls(self) -> list[URLPattern]:
+        def tool(route: str, view: Callable[[HttpRequest], HttpResponse], name: str) -> URLPattern:
             return path(
                 route, self.admin_site.admin_view(view), name=f"integrations_syncrun_{name}"
             )
@@ -88,7 +94,9 @@ class SyncRunAdmin(admin.ModelAdmin):
         ]
         return tools + super().get_urls()
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
             "erp_tools": settings.ERP_AUTH_ENABLED,
@@ -96,10 +104,10 @@ class SyncRunAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    def _back(self):
+    def _back(self) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:integrations_syncrun_changelist"))
 
-    def _refused(self, request):
+    def _refused(self, request: HttpRequest) -> HttpResponse | None:
         """Tools change things: POST only, superusers only."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -112,7 +120,7 @@ class SyncRunAdmin(admin.ModelAdmin):
     def _facts(facts: dict) -> str:
         return ", ".join(f"{key}: {value}" for key, value in facts.items())
 
-    def erp_test(self, request):
+    def erp_test(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
             return refused
         try:
@@ -140,7 +148,7 @@ class SyncRunAdmin(admin.ModelAdmin):
             self.message_user(request, warning, messages.WARNING)
         return self._back()
 
-    def erp_sync(self, request):
+    def erp_sync(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
             return refused
         erp_directory_sync.delay()
@@ -149,14 +157,14 @@ class SyncRunAdmin(admin.ModelAdmin):
         )
         return self._back()
 
-    def _redmine_failed(self, request, exc: RedmineError):
+    def _redmine_failed(self, request: HttpRequest, exc: RedmineError) -> None:
         self.message_user(
             request,
             _("Redmine did not answer as expected: %(error)s") % {"error": exc.message},
             messages.ERROR,
         )
 
-    def redmine_test(self, request):
+    def redmine_test(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
             return refused
         try:
@@ -170,14 +178,14 @@ class SyncRunAdmin(admin.ModelAdmin):
             self.message_user(request, problem, messages.WARNING)
         return self._back()
 
-    def redmine_sync(self, request):
+    def redmine_sync(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
             return refused
         redmine_pull.delay(full=request.POST.get("full") == "1")
         self.message_user(request, _("The Redmine sync was started; its run appears in this log."))
         return self._back()
 
-    def redmine_suggest(self, request):
+    def redmine_suggest(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
             return refused
         try:
@@ -260,10 +268,10 @@ class RedmineLinkAdmin(admin.ModelAdmin):
         "unlinked_at",
     )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: RedmineLink | None = None) -> bool:
         # A link is a tombstone once broken: deleting it would import the issue again.
         return False
 
@@ -288,11 +296,11 @@ class RedminePushAdmin(admin.ModelAdmin):
     exclude = ("claimed_until",)
     actions = ("retry",)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description=_("Send again"), permissions=["change"])
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[RedminePush]) -> None:
         from integrations.redmine.push import retry
 
         ids = retry(queryset)

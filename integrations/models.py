@@ -1,8 +1,14 @@
+import datetime as dt
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.outbox import OutboxItem
+
+if TYPE_CHECKING:
+    from tickets.models import Priority, Status
 
 
 class SyncRun(models.Model):
@@ -55,7 +61,7 @@ class SyncRun(models.Model):
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
-    def duration(self):
+    def duration(self) -> dt.timedelta | None:
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
@@ -172,7 +178,7 @@ class RedmineStatus(RedmineValue):
         verbose_name_plural = _("Redmine status mappings")
 
     @property
-    def local(self):
+    def local(self) -> "Status":
         return self.status
 
 
@@ -189,7 +195,7 @@ class RedminePriority(RedmineValue):
         verbose_name_plural = _("Redmine priority mappings")
 
     @property
-    def local(self):
+    def local(self) -> "Priority":
         return self.priority
 
 

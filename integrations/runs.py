@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -97,7 +97,7 @@ def lock_key(kind: str) -> str:
 
 
 @contextmanager
-def job_lock(kind: str, *, lease: int | None = None):
+def job_lock(kind: str, *, lease: int | None = None) -> Iterator[Lease]:
     """At most one run of a job at a time, across every process using the cache; raises
     ``RunSkipped`` when another run holds it. Yields the ``Lease``."""
     held = Lease(lock_key(kind), lease or settings.INTEGRATION_LOCK_LEASE_SECONDS)

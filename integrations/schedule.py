@@ -7,13 +7,17 @@ an operator sets under "Periodic tasks" stays. (django-celery-beat's own schedul
 writes the code's values over the rows at every start.)
 """
 
-from celery import schedules
+from typing import Any
+
+from celery import Celery, schedules
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
 
-def ensure_periodic_tasks(schedule: dict | None = None, *, app=None) -> list[str]:
+def ensure_periodic_tasks(
+    schedule: dict[str, Any] | None = None, *, app: Celery | None = None
+) -> list[str]:
     """Create the declared jobs that have no row yet; returns their names."""
     from django_celery_beat.models import PeriodicTask
 
@@ -36,7 +40,7 @@ def ensure_periodic_tasks(schedule: dict | None = None, *, app=None) -> list[str
     return created
 
 
-def register_schedules(**kwargs) -> None:
+def register_schedules(**kwargs: Any) -> None:
     """``post_migrate`` receiver."""
     ensure_periodic_tasks()
 

@@ -2,7 +2,7 @@
 (``CELERY_BEAT_SCHEDULE``) and created once in the admin's periodic tasks
 (integrations/schedule.py)."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from helpdesk.outbox import TransientError
 from integrations.erp.sync import sync_directory
@@ -22,7 +22,7 @@ def redmine_pull(full: bool = False) -> dict:
 
 
 @shared_task(name="integrations.redmine_push", bind=True, max_retries=None, ignore_result=True)
-def redmine_push(self, push_id: int) -> str:
+def redmine_push(self: Task, push_id: int) -> str:
     try:
         return push.send_push(push_id)
     except TransientError as exc:

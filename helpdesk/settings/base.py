@@ -7,8 +7,10 @@ listed in ``.env.example`` and ``docs/configuration.md``.
 """
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import environ
 from csp.constants import NONE, SELF
@@ -26,7 +28,7 @@ class SecretFiles(FileAwareMapping):
     The trailing newline editors and ``echo`` add is not part of the secret.
     """
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> str:
         key_file = self.env.get(key + "_FILE")
         if key_file:
             with open(key_file, encoding="utf-8") as secret:
@@ -40,6 +42,8 @@ env.ENVIRON = SecretFiles(cache=False)
 ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE and Path(ENV_FILE).is_file():
     environ.Env.read_env(ENV_FILE, overwrite=False)
+
+_T = TypeVar("_T")
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
 FALSE_VALUES = {"0", "false", "no", "off", ""}
@@ -55,7 +59,7 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
 
 
-def env_value(name: str, cast, **kwargs):
+def env_value(name: str, cast: Callable[..., _T], **kwargs: Any) -> _T:
     """Read one variable; a malformed value fails at start and names the variable."""
     try:
         return cast(name, **kwargs)

@@ -8,9 +8,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from channels.layers import InMemoryChannelLayer
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -78,7 +82,7 @@ def redis_channel_layers(url: str, prefix: str) -> dict:
     }
 
 
-def forget_celery_connections(app) -> None:
+def forget_celery_connections(app: "Celery") -> None:
     """Drop what the Celery ``app`` built from its previous configuration: the result
     backend (cached on the app, or per thread when not thread-safe) with its Redis
     connections, and kombu's broker connection and producer pools (process-wide, keyed

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,13 +24,13 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def live_daphne_env() -> dict:
+def live_daphne_env() -> dict[str, str]:
     """Extra environment for the live server; a test module overrides it."""
     return {}
 
 
 @pytest.fixture
-def live_daphne(transactional_db, live_daphne_env) -> Iterator[str]:
+def live_daphne(transactional_db: None, live_daphne_env: dict[str, str]) -> Iterator[str]:
     """The app under a real ``daphne`` process (HTTP + WebSockets) on the test database.
 
     A separate process, as in production; it sees the test's committed data, so the SQLite
@@ -75,7 +76,7 @@ def chromium_clock() -> dict:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not os.path.exists(CHROMIUM):
         service_unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return {
@@ -95,12 +96,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "color_scheme": "light", "locale": "ru-RU"}
 
 
 @pytest.fixture(autouse=True)
-def _e2e_allows_orm_beside_playwright(request, monkeypatch):
+def _e2e_allows_orm_beside_playwright(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Playwright's sync API keeps an event loop running in the test thread, which makes
     # Django refuse ORM calls from the test itself. The server runs in another process;
     # the test's own ORM use (factories, refresh_from_db) is plain synchronous code.
@@ -108,6 +111,6 @@ def _e2e_allows_orm_beside_playwright(request, monkeypatch):
         monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Browser tests last: once Playwright has started, its event loop stays in this thread.
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

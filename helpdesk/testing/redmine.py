@@ -104,7 +104,7 @@ def redmine_server() -> Iterator[RedmineServer]:
 
 
 @pytest.fixture(autouse=True)
-def _redmine_server_restarted():
+def _redmine_server_restarted() -> Iterator[None]:
     yield
     for server in _redmine_servers:
         if server.stopped:
@@ -112,7 +112,7 @@ def _redmine_server_restarted():
 
 
 @pytest.fixture
-def redmine_project(redmine_server) -> Iterator[dict]:
+def redmine_project(redmine_server: RedmineServer) -> Iterator[dict]:
     """A fresh Redmine project with every tracker and issue tracking; deleted afterwards."""
     url, headers = redmine_server.url, redmine_server.headers
     trackers = requests.get(f"{url}/trackers.json", headers=headers, timeout=30)

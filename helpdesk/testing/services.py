@@ -31,20 +31,20 @@ _service_outcomes: dict[str, Counter] = {marker: Counter() for marker in SERVICE
 _service_markers: dict[str, set[str]] = {}
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = {mark.name for mark in item.iter_markers()} & set(SERVICE_MARKERS)
         if names:
             _service_markers[item.nodeid] = names
 
 
-def pytest_runtest_logreport(report):
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         for marker in _service_markers.get(report.nodeid, ()):
             _service_outcomes[marker][report.outcome] += 1
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines = []
     for marker, outcomes in _service_outcomes.items():
         if outcomes:

@@ -1,18 +1,25 @@
 """What a test changes in the settings or in shared state: its own media directory, the
 fake ERP switched on, and a cache cleared before every test."""
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
+from pytest_django.fixtures import Settings
+
+if TYPE_CHECKING:
+    from accounts.erp_fake import FakeDirectory
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
+def media_root(settings: Settings, tmp_path: Path) -> Path:
     """Uploaded files go to a directory of the test's own."""
     settings.MEDIA_ROOT = str(tmp_path)
     return tmp_path
 
 
 @pytest.fixture
-def fake_erp(settings, tmp_path):
+def fake_erp(settings: Settings, tmp_path: Path) -> "FakeDirectory":
     """ERP sign-in switched on against the fake ERP, whose directory the test fills."""
     from accounts.erp_fake import FakeDirectory
 
@@ -28,7 +35,7 @@ def fake_erp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache() -> None:
     # The workflow (statuses, priorities, queues) is cached; a flushed or rolled-back
     # database must not be answered from an earlier test's cache.
     from django.core.cache import cache

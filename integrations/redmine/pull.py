@@ -161,7 +161,7 @@ def _pushed_notes(link: RedmineLink) -> set[str]:
     pushes = RedminePush.objects.filter(link=link, comment__isnull=False).select_related(
         "comment__author"
     )
-    return {comment_notes(push.comment).strip() for push in pushes}
+    return {comment_notes(push.comment).strip() for push in pushes if push.comment is not None}
 
 
 def _journals(link: RedmineLink, issue: dict, maps: Mappings) -> int:

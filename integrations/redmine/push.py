@@ -16,19 +16,23 @@ overwritten; the next pull keeps Redmine's value and records what it replaced.
 import datetime as dt
 import logging
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from helpdesk import outbox
 from helpdesk.outbox import TransientError
 from integrations.models import OWN_JOURNALS_KEPT, RedmineLink, RedmineProject, RedminePush
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
+    RedmineClient,
     RedmineError,
     RedmineForbidden,
     RedmineNotFound,
@@ -77,7 +81,7 @@ def backoff(attempts: int) -> dt.timedelta:
 # --- the outbox -----------------------------------------------------------------------
 
 
-def _pushing_projects():
+def _pushing_projects() -> QuerySet[RedmineProject]:
     return RedmineProject.objects.filter(
         is_active=True,
         direction__in=[RedmineProject.Direction.PUSH, RedmineProject.Direction.BOTH],
@@ -93,7 +97,9 @@ def _pushing_link(ticket: Ticket) -> RedmineLink | None:
     ).first()
 
 
-def record_change(sender, *, event, ticket, source, **kwargs) -> None:
+def record_change(
+    sender: object, *, event: Signal, ticket: Ticket, source: str, **kwargs: Any
+) -> None:
     """``change_recorded`` receiver: queue what Redmine should hear of this change."""
     if source == Source.REDMINE or not enabled():
         return
@@ -206,7 +212,7 @@ def _our_journal(issue: dict, push: RedminePush, notes: str, me: int) -> int | N
     return None
 
 
-def _issue_still_ours(client, link: RedmineLink) -> dict:
+def _issue_still_ours(client: RedmineClient, link: RedmineLink) -> dict:
     """The linked issue, as long as it is in a project that takes our changes. Moved or
     deleted since the last pull, the push is refused (never written into a project
     nobody mapped) and the ticket is unlinked as the pull would."""
@@ -320,7 +326,7 @@ def project_for(ticket: Ticket) -> RedmineProject | None:
     return _pushing_projects().filter(queue_id=ticket.queue_id).order_by("redmine_id").first()
 
 
-def _give_status(client, issue: dict, status_id: int | None) -> dict:
+def _give_status(client: RedmineClient, issue: dict, status_id: int | None) -> dict:
     """Redmine creates every issue in its tracker's first status, whatever was asked:
     move it to the ticket's one and return the issue as Redmine has it now."""
     if status_id is None or issue["status"]["id"] == status_id:
@@ -334,7 +340,7 @@ def _give_status(client, issue: dict, status_id: int | None) -> dict:
         return issue
 
 
-def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
+def escalate(ticket: Ticket, *, actor: User, ticket_url: str = "") -> RedmineLink:
     """Create the ticket's issue in the project its queue pushes to, and link them."""
     if not enabled():
         raise EscalationError(_("The Redmine integration is switched off."))
@@ -386,7 +392,7 @@ def escalate(ticket: Ticket, *, actor, ticket_url: str = "") -> RedmineLink:
 
 
 @transaction.atomic
-def _link(ticket: Ticket, issue: dict, actor) -> RedmineLink:
+def _link(ticket: Ticket, issue: dict, actor: User) -> RedmineLink:
     # An earlier, broken link of this ticket stays, as a tombstone of its issue only.
     RedmineLink.objects.filter(ticket_id=ticket.pk).exclude(unlinked_at=None).update(ticket=None)
     link = RedmineLink.objects.create(

@@ -6,7 +6,15 @@ changed on that side; on both sides, it is a conflict. The rule for conflicts is
 **Redmine's value wins**, and the ticket's history says what was overwritten.
 """
 
-from tickets.models import Ticket
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from django.db.models import Model
+
+from tickets.models import Comment, Ticket
+
+if TYPE_CHECKING:
+    from integrations.redmine.mapping import Mappings
 
 # Ticket fields by Redmine field; title, description and due date are only pulled.
 FIELDS = {
@@ -44,17 +52,22 @@ def remote_state(issue: dict) -> dict:
     }
 
 
-def local_state(ticket: Ticket, maps, synced: dict) -> dict:
+def local_state(ticket: Ticket, maps: "Mappings", synced: dict) -> dict:
     """The ticket in Redmine's terms. Where several Redmine values map to what the ticket
     has, the synced one is kept: the ticket did not change it."""
 
-    def outward(local_pk, synced_rid, inward: dict, out: dict):
+    def outward(
+        local_pk: int | None,
+        synced_rid: int | None,
+        inward: Mapping[int, Model | None],
+        out: Mapping[int, int],
+    ) -> int | str | None:
         if local_pk is None:
             # Empty here because Redmine's value has no local counterpart: unchanged.
             unmatched = synced_rid is not None and inward.get(synced_rid) is None
             return synced_rid if unmatched else None
-        current = inward.get(synced_rid)
-        if synced_rid is not None and current is not None and current.pk == local_pk:
+        current = inward.get(synced_rid) if synced_rid is not None else None
+        if current is not None and current.pk == local_pk:
             return synced_rid
         return out.get(local_pk, UNMAPPED)
 
@@ -74,7 +87,7 @@ def local_state(ticket: Ticket, maps, synced: dict) -> dict:
     }
 
 
-def comment_notes(comment) -> str:
+def comment_notes(comment: Comment) -> str:
     """A comment as it is sent to Redmine: its author on the first line (Redmine shows
     the API key's user as the journal's author)."""
     author = comment.author.get_display_name() if comment.author else "Helpdesk"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from integrations.models import RedmineLink, RedmineProject, RedminePush, RedmineUser
 from integrations.redmine import push
 from tickets import selectors
@@ -104,7 +105,7 @@ def _worked_ticket(request: HttpRequest, key: str) -> Ticket:
 
 @login_required
 @require_POST
-def retry_pushes(request: HttpRequest, key: str) -> HttpResponse:
+def retry_pushes(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """Send the changes Redmine refused again (after the cause was fixed in Redmine)."""
     ticket = _worked_ticket(request, key)
     with transaction.atomic():
@@ -123,7 +124,7 @@ def retry_pushes(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def escalate(request: HttpRequest, key: str) -> HttpResponse:
+def escalate(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     ticket = _worked_ticket(request, key)
     try:
         link = push.escalate(

@@ -1,7 +1,10 @@
 """Check the Oracle E-Business Suite connection, and optionally one user's sign-in."""
 
 import sys
+from argparse import ArgumentParser
+from collections.abc import Callable, Iterable
 from getpass import getpass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -10,11 +13,14 @@ from django.utils import timezone
 from accounts.erp import (
     ERPConfigError,
     ERPError,
+    ERPGateway,
     ERPProfile,
     ERPUnavailable,
     LoginStatus,
     get_gateway,
 )
+
+_T = TypeVar("_T")
 
 LABELS = {
     "dsn": "DSN",
@@ -69,7 +75,7 @@ class Command(BaseCommand):
         "password and show the ERP profile."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--user", help="ERP user name whose sign-in and profile to check")
         parser.add_argument(
             "--password-stdin",
@@ -77,7 +83,13 @@ class Command(BaseCommand):
             help="read the password from the first line of standard input instead of prompting",
         )
 
-    def handle(self, *args, user: str | None = None, password_stdin: bool = False, **options):
+    def handle(
+        self,
+        *args: Any,
+        user: str | None = None,
+        password_stdin: bool = False,
+        **options: Any,
+    ) -> None:
         if password_stdin and not user:
             raise CommandError("--password-stdin needs --user.")
         gateway = get_gateway()
@@ -100,7 +112,7 @@ class Command(BaseCommand):
         if user:
             self._check_user(gateway, user.strip(), self._read_password(user, password_stdin))
 
-    def _print_configuration(self, gateway) -> None:
+    def _print_configuration(self, gateway: ERPGateway) -> None:
         self.stdout.write("Configuration in effect (the password is never shown):")
         rows = [("Gateway", settings.ERP_GATEWAY)]
         describe = getattr(gateway, "describe", None)
@@ -113,7 +125,7 @@ class Command(BaseCommand):
         rows.append(("Failure window (h)", settings.ERP_FAILURE_WINDOW_HOURS))
         self._print_rows(rows)
 
-    def _print_rows(self, rows) -> None:
+    def _print_rows(self, rows: Iterable[tuple[str, Any]]) -> None:
         for label, value in rows:
             shown = "(not set)" if value in ("", None) else value
             self.stdout.write(f"  {label + ':':<20} {shown}")
@@ -161,7 +173,7 @@ class Command(BaseCommand):
             )
         self._print_rows([(_label("failure_limit"), text)])
 
-    def _call(self, method, *args):
+    def _call(self, method: Callable[..., _T], *args: Any) -> _T:
         try:
             return method(*args)
         except ERPError as exc:
@@ -185,7 +197,7 @@ class Command(BaseCommand):
             raise CommandError("No password given.")
         return password
 
-    def _check_user(self, gateway, user: str, password: str) -> None:
+    def _check_user(self, gateway: ERPGateway, user: str, password: str) -> None:
         status = self._call(gateway.check_login, user, password)
         if status is LoginStatus.VALID:
             self.stdout.write(self.style.SUCCESS(f"Credentials valid for {user}."))

@@ -1,5 +1,8 @@
 """The first import of a large Redmine, from its database, with a progress bar."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import CommandError
 
 from integrations.management.runs import RunCommand
@@ -13,7 +16,7 @@ class Command(RunCommand):
     )
     unit = "issues"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--from-db",
             action="store_true",
@@ -24,7 +27,7 @@ class Command(RunCommand):
             "--project", type=int, metavar="ID", help="only this Redmine project (its id)"
         )
 
-    def handle(self, *args, from_db: bool, project: int | None, **options):
+    def handle(self, *args: Any, from_db: bool, project: int | None, **options: Any) -> None:
         if not from_db:
             raise CommandError("--from-db is required")
         self.report(

@@ -1,5 +1,8 @@
 """Run the Redmine pull now (and send the pushes that are due), with a progress bar."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from integrations.management.runs import RunCommand
 from integrations.redmine.pull import pull
 
@@ -12,13 +15,13 @@ class Command(RunCommand):
     )
     unit = "issues"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--full", action="store_true", help="read every issue")
         parser.add_argument(
             "--project", type=int, metavar="ID", help="only this Redmine project (its id)"
         )
 
-    def handle(self, *args, full: bool, project: int | None, **options):
+    def handle(self, *args: Any, full: bool, project: int | None, **options: Any) -> None:
         self.report(
             pull(
                 full=full,

@@ -1,5 +1,7 @@
 """Check the Redmine connection: API, key, projects, what is mapped."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.redmine.check import check
@@ -9,7 +11,7 @@ from integrations.redmine.client import RedmineError
 class Command(BaseCommand):
     help = "Check that Redmine answers, the key is valid and the mapped projects are visible."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = check()
         except RedmineError as exc:
