@@ -1,6 +1,7 @@
 """The board in real Chromium against daphne: a drag that sticks, a stale drag that bounces."""
 
 import re
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -51,6 +52,15 @@ def drag(page: Page, card: Locator, target: Locator) -> None:
     page.mouse.move(drop["x"] + drop["width"] / 2, drop["y"] + 40, steps=20)
     page.mouse.move(drop["x"] + drop["width"] / 2, drop["y"] + 44, steps=4)
     page.mouse.up()
+
+
+def wait_until(page: Page, condition: Callable[[], object], timeout_ms: int = 10_000) -> None:
+    """Let the page run until ``condition`` holds (route handlers run meanwhile)."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("timed out waiting for the page")
 
 
 def test_dragged_card_stays_in_its_new_column_after_a_reload(live_daphne, page: Page, desk):
@@ -174,3 +184,59 @@ def test_keyboard_menu_filters_and_live_moves(live_daphne, page: Page, desk):
         )
         is False
     )
+
+
+def test_cards_read_before_a_move_do_not_undo_it(live_daphne, page: Page, desk):
+    """A refresh whose page the server rendered before this tab's own move is not shown:
+    the board reads its cards again."""
+    first, second = desk["first"], desk["second"]
+    sign_in(page, live_daphne, "ivan")
+    open_board(page, live_daphne)
+    page.wait_for_load_state("networkidle")  # nothing of the page's own start in flight
+    held = []
+
+    def hold(route):
+        # The board as the server renders it now, given to the page only later.
+        held.append((route, route.fetch()))
+
+    page.route(f"{live_daphne}/board/hd/", hold)
+    # Another agent renames a card; the live change reaches the board, which re-reads its
+    # cards (that read is held).
+    renamed = services.ticket_update(actor=desk["other"], ticket=second, title="Сеть в бухгалтерии")
+    page.evaluate(
+        "detail => document.dispatchEvent(new CustomEvent('helpdesk:live', {detail}))",
+        {
+            "type": "ticket.changed",
+            "ticket_id": second.pk,
+            "queue_id": second.queue_id,
+            "fields": ["title"],
+            "version": renamed.version,
+            "actor": None,
+        },
+    )
+    wait_until(page, lambda: held)
+
+    card = page.locator(f"#ticket-card-{first.pk}")
+    with page.expect_response(MOVE_URL) as moved:
+        drag(page, card, column_cards(page, "waiting"))
+    assert moved.value.status == 200
+    # Watch the card's old column: the card must not come back there, even for a moment.
+    page.evaluate(
+        """id => {
+            const column = document.querySelector('.board-column[data-status="new"]');
+            new MutationObserver(() => {
+                if (column.querySelector('#' + id)) window.cardCameBack = true;
+            }).observe(column, {childList: true, subtree: true});
+        }""",
+        f"ticket-card-{first.pk}",
+    )
+    stale_route, stale_page = held[0]
+    stale_route.fulfill(response=stale_page)
+    # The stale page is dropped and read again (held too, then let through).
+    wait_until(page, lambda: len(held) > 1)
+    fresh_route, fresh_page = held[1]
+    fresh_route.fulfill(response=fresh_page)
+    expect(page.locator(f"#ticket-card-{second.pk}")).to_contain_text("Сеть в бухгалтерии")
+    expect(column_cards(page, "waiting").locator(f"#ticket-card-{first.pk}")).to_have_count(1)
+    expect(column_cards(page, "new").locator(f"#ticket-card-{first.pk}")).to_have_count(0)
+    assert page.evaluate("window.cardCameBack") is None

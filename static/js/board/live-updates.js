@@ -44,10 +44,18 @@ import { applyFilters } from "./filters.js";
 
 let draggedCard = null;
 let refreshWanted = false;
+// Counts this tab's own changes (a drag begun, a move sent): cards read from the server
+// before one of them are stale, and a refresh that got them tries again afterwards.
+let localChanges = 0;
 
 /** While a card is dragged, live changes wait: a refresh once the drag has ended. */
 export function dragStarted(card) {
   draggedCard = card;
+  localChanges += 1;
+}
+
+export function localChange() {
+  localChanges += 1;
 }
 
 export function dragEnded() {
@@ -96,6 +104,7 @@ export async function refreshBoard() {
     return;
   }
   refreshWanted = false;
+  const seen = localChanges;
   let html;
   try {
     const response = await fetch(window.location.href, {
@@ -107,6 +116,14 @@ export async function refreshBoard() {
   } catch {
     return;
   }
+  if (draggedCard || root.querySelector('.board-card[aria-busy="true"]')) {
+    // A drag or a move is under way: read the cards again once it has settled (the
+    // drag's end or the move's answer asks for it).
+    refreshWanted = true;
+    return;
+  }
+  // The page was read before this tab's own move: it may not show it. Read it again.
+  if (localChanges !== seen) return refreshBoard();
   const fresh = new DOMParser().parseFromString(html, "text/html");
   const focusedId = document.activeElement?.closest?.(".board-card")?.id;
   hideTooltips();

@@ -4,6 +4,7 @@ import { format, post, urlWithId } from "../common.js";
 import {
   allowed,
   announce,
+  cardById,
   cardPosition,
   changeTotal,
   columnOf,
@@ -17,7 +18,7 @@ import {
   siblingCard,
 } from "./cards.js";
 import { updateCounts } from "./filters.js";
-import { refreshBoard } from "./live-updates.js";
+import { localChange, refreshBoard, refreshIfWanted } from "./live-updates.js";
 
 // Moves are sent one after another, so a second move of a card uses the version the
 // first one returned.
@@ -57,6 +58,7 @@ function postMove(card) {
 
 /** The card is already at its new place in the DOM; save it, or put it back. */
 export function submitMove(card, origin) {
+  localChange();
   const task = async () => {
     const fromColumn = columnOf(origin.list);
     card.setAttribute("aria-busy", "true");
@@ -82,6 +84,7 @@ export function submitMove(card, origin) {
           ? format(root.dataset.msgMoved, values)
           : format(root.dataset.msgPosition, { ...values, position: cardPosition(card) }),
       );
+      refreshIfWanted();
       return true;
     }
     putBack(card, origin);
@@ -92,15 +95,17 @@ export function submitMove(card, origin) {
       root.dataset.msgFailed;
     showAlert(message, conflict ? "warning" : "danger");
     announce(message);
-    if (conflict && Number.isInteger(result.body?.version)) {
-      // The next move of this card starts from the version the server has now, even if
-      // the refresh below does not get through.
-      card.dataset.version = String(result.body.version);
-    }
     if (conflict || result?.response.status === 404) {
       // Someone changed the ticket: show it as it is now, so the next move uses its
       // current version.
       await refreshBoard();
+    }
+    const version = conflict ? result.body?.version : null;
+    const current = cardById(card.dataset.ticketId);
+    if (current && Number.isInteger(version) && Number(current.dataset.version) < version) {
+      // The refresh did not get through, or waits for another move: the next move of
+      // this card still starts from the version the server has now.
+      current.dataset.version = String(version);
     }
     return false;
   };
