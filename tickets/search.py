@@ -28,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat, Trim
+from django.db.models.functions import Cast, Concat, Trim
 from django.utils.safestring import SafeString
 
 from tickets import lemmas
@@ -190,6 +190,11 @@ def _rank(units: list[Unit]) -> Expression:
     return total
 
 
+def _constant_rank(value: int) -> Cast:
+    # A cast, not a bare literal: MySQL reads "ORDER BY 1000" as a column position.
+    return Cast(Value(value), output_field=IntegerField())
+
+
 def search_tickets(
     tickets: QuerySet[Ticket], query: str, *, notes: Q | bool = False
 ) -> QuerySet[Ticket]:
@@ -203,7 +208,7 @@ def search_tickets(
     key = KEY.match(query)
     if key:
         ticket_key = f"{key.group(1).upper()}-{int(key.group(2))}"
-        return tickets.filter(key=ticket_key).annotate(search_rank=Value(1000, IntegerField()))
+        return tickets.filter(key=ticket_key).annotate(search_rank=_constant_rank(1000))
     units = lemmas.parse_query(query)
     for unit in units:
         found = _matching(unit, notes=False)
@@ -213,7 +218,7 @@ def search_tickets(
         tickets = tickets.exclude(found) if unit.exclude else tickets.filter(found)
     wanted = [unit for unit in units if not unit.exclude]
     if not wanted:
-        return tickets.annotate(search_rank=Value(0, IntegerField()))
+        return tickets.annotate(search_rank=_constant_rank(0))
     return tickets.annotate(
         search_title=_padded("title"), search_description=_padded("description")
     ).annotate(search_rank=_rank(wanted))
