@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -432,7 +433,7 @@ def print_report(rows, *, args, result, migrated, database, extra) -> None:
         sqlite_version = cursor.fetchone()[0]
     print(
         f"- dataset: {result.created} tickets, {result.comments} comments, "
-        f"{result.events} history entries, {result.search_rows} search terms; "
+        f"{result.events} history entries, {result.search_documents} search documents; "
         f"built in {result.seconds:.0f} s (+ {migrated:.0f} s migrations); "
         f"database file {database.stat().st_size / 1e6:.0f} MB"
     )
@@ -442,12 +443,57 @@ def print_report(rows, *, args, result, migrated, database, extra) -> None:
         f"(module {sqlite3.sqlite_version}), {platform.platform()}"
     )
     print(
-        f"- {args.runs} runs per operation after one warm-up (the four reads in turns); "
+        f"- {args.runs} runs per operation after one warm-up (the five reads in turns); "
         "times are in-process; "
         f"load average {LOAD_AT_START} at the start, {load_average()} at the end; "
         f"CPU yardstick {YARDSTICK_AT_START:.0f} ms at the start, {cpu_yardstick():.0f} ms "
         "at the end (a fixed Python loop: lower is faster)"
     )
+
+
+def search_figures(total: int) -> list[str]:
+    """The search index's size beside the text it covers, and a full rebuild's time."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT SUM(LENGTH(CAST(title AS BLOB)) + LENGTH(CAST(description AS BLOB)))"
+            " FROM tickets_ticket) + (SELECT SUM(LENGTH(CAST(body AS BLOB)))"
+            " FROM tickets_comment)"
+        )
+        text = cursor.fetchone()[0] or 0
+        cursor.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'tickets_search%' "
+            "GROUP BY name ORDER BY name"
+        )
+        parts = cursor.fetchall()
+    index = sum(size for _name, size in parts)
+    started = time.perf_counter()
+    call_command("search_reindex", stdout=io.StringIO())
+    seconds = time.perf_counter() - started
+    detail = ", ".join(f"{name} {size / 1e6:.1f}" for name, size in parts)
+    return [
+        f"search index {index / 1e6:.1f} MB ({detail}) for {text / 1e6:.1f} MB of "
+        f"searchable text (titles, descriptions, comments): {index / max(text, 1):.2f}x",
+        f"`search_reindex` of {total} tickets: {seconds:.1f} s",
+    ]
+
+
+def three_word_query(agent, word: str) -> str:
+    """``word`` and two more words of the title of a ticket that holds it."""
+    import re
+
+    from tickets.lemmas import STOPWORDS
+    from tickets.selectors import search_visible_tickets
+
+    title = search_visible_tickets(agent, word).values_list("title", flat=True).first() or ""
+    others = [
+        w for w in re.findall(r"[^\W\d_]{4,}", title.lower()) if w not in STOPWORDS and w != word
+    ]
+    return " ".join([word, *others[:2]])
 
 
 def run(args: argparse.Namespace, database: Path) -> None:
@@ -459,11 +505,12 @@ def run(args: argparse.Namespace, database: Path) -> None:
 
     print(f"Building {args.tickets} tickets with {args.comments} comments in {database} ...")
     result, migrated = build_dataset(args)
-    # Measure as a serving process would: without the loader's leftovers (its stem cache
+    search_lines = search_figures(result.total)
+    # Measure as a serving process would: without the loader's leftovers (its lemma cache
     # alone holds tens of thousands of entries that every full garbage collection walks).
-    from tickets.search import stem
+    from tickets.lemmas import lemmas
 
-    stem.cache_clear()
+    lemmas.cache_clear()
     gc.collect()
     agent = bench_agent()
     queue = Queue.objects.get(key_prefix="HD")
@@ -480,6 +527,9 @@ def run(args: argparse.Namespace, database: Path) -> None:
     client.force_login(agent)
     notes: dict[str, str] = {}
     matches = search_visible_tickets(agent, RARE_WORD).count()
+    three_words = three_word_query(agent, RARE_WORD)
+    matches_three = search_visible_tickets(agent, three_words).count()
+    search_three_url = f"/tickets/?state=all&q={quote(three_words)}"
 
     list_url = "/tickets/?state=open&sort=-priority"
     search_url = f"/tickets/?state=all&q={RARE_WORD}"
@@ -488,6 +538,7 @@ def run(args: argparse.Namespace, database: Path) -> None:
     reads = [
         (f"ticket list `{list_url}` (25 rows)", list_url),
         (f"search `{RARE_WORD}`: {matches} of {result.total} tickets", search_url),
+        (f"search `{three_words}`: {matches_three} tickets", search_three_url),
         (f"ticket page with 50 comments `{detail_url}`", detail_url),
         (f"board `{board_url}`", board_url),
     ]
@@ -520,6 +571,7 @@ def run(args: argparse.Namespace, database: Path) -> None:
         f"{query_count(client, five.get_absolute_url())} vs {query_count(client, detail_url)}",
         f"search `{RARE_WORD}` matches {matches} tickets "
         f"({100 * matches / max(result.total, 1):.2f} %)",
+        *search_lines,
     ]
     print_report(rows, args=args, result=result, migrated=migrated, database=database, extra=extra)
 
