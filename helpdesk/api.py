@@ -8,10 +8,16 @@ page number is a whole number, a parameter given once is not given twice, and no
 holds a NUL character.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
+
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_filters import MultipleChoiceFilter
@@ -25,6 +31,12 @@ from rest_framework.throttling import SimpleRateThrottle
 from accounts.models import ApiToken
 from helpdesk.api_fields import WHOLE_NUMBER
 from helpdesk.json_input import JSONTooDeep, check_json_depth
+
+if TYPE_CHECKING:
+    # Only for the type checker: rest_framework.views reads this module at import.
+    from django.core.paginator import Paginator
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 # Codes of refused uploads (tickets.uploads) and the status each deserves.
 UPLOAD_STATUS = {
@@ -49,7 +61,7 @@ def _upload_status(exc: DjangoValidationError) -> int | None:
     return next((UPLOAD_STATUS[code] for code in UPLOAD_STATUS if code in codes), None)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's own errors and the tickets' typed errors."""
     # Imported here: rest_framework.views reads these settings (and so this module) at import.
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -87,7 +99,12 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing JSON nested too deeply with a 400 instead of failing
     with ``RecursionError`` (see ``helpdesk.json_input``)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -110,7 +127,7 @@ class ApiPagination(PageNumberPagination):
     # Longer numbers are past any page or size, and too long for int() to read.
     _LONGEST = 18
 
-    def _number(self, request, name: str) -> int | None:
+    def _number(self, request: Request, name: str) -> int | None:
         values = request.query_params.getlist(name)
         if not values:
             return None
@@ -119,14 +136,14 @@ class ApiPagination(PageNumberPagination):
             raise exceptions.ValidationError({name: [_("Give a whole number of at least 1.")]})
         return int(value) if len(value) <= self._LONGEST else 10**self._LONGEST
 
-    def get_page_size(self, request) -> int:
+    def get_page_size(self, request: Request) -> int:
         size = self._number(request, self.page_size_query_param)
         return self.page_size if size is None else min(size, self.max_page_size)
 
-    def get_page_number(self, request, paginator) -> int:
+    def get_page_number(self, request: Request, paginator: Paginator) -> int:
         return self._number(request, self.page_query_param) or 1
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         descriptions = {
             self.page_query_param: "A page number (from 1); past the last page: 404.",
@@ -144,8 +161,11 @@ class ApiPagination(PageNumberPagination):
 class _RateThrottle(SimpleRateThrottle):
     """Rates are read when used (DRF reads them once at import), so settings apply."""
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    def get_rate(self) -> str | None:
+        if self.scope is None:
+            return None  # no scope, no rate: not throttled
+        # The stubs type the rates as numbers; they are strings ("60/min") or None.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
 
 class UserRateThrottle(_RateThrottle, throttling.UserRateThrottle):
@@ -158,7 +178,7 @@ class TokenRateThrottle(_RateThrottle):
 
     scope = "token"
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not isinstance(request.auth, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
@@ -170,14 +190,14 @@ class StrictBooleanFormField(forms.Field):
 
     default_error_messages = {"invalid": _("Give true or false.")}
 
-    def to_python(self, value) -> bool | None:
+    def to_python(self, value: str | None) -> bool | None:
         if value is None:
             return None
         if value not in ("true", "false"):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return value == "true"
 
-    def validate(self, value) -> None:
+    def validate(self, value: bool | None) -> None:
         if value is None and self.required:
             super().validate(value)
 
@@ -186,7 +206,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanFormField
 
 
-def takes_several_values(filter_) -> bool:
+def takes_several_values(filter_: django_filters.Filter) -> bool:
     """Whether a filter's parameter may be repeated (``?status=a&status=b``)."""
     return isinstance(filter_, MultipleChoiceFilter) or getattr(filter_, "several", False)
 
@@ -200,11 +220,13 @@ class FilterBackend(DjangoFilterBackend):
     already quote a client's value containing ``%``.
     """
 
-    def filter_queryset(self, request, queryset, view):
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Model], view: APIView
+    ) -> QuerySet[Model]:
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        errors = {}
+        errors: dict[str, list] = {}
         for name, filter_ in filterset.filters.items():
             values = request.query_params.getlist(name)
             if any("\x00" in value for value in values):

@@ -7,6 +7,7 @@ error. Nothing Helpdesk accepts is nested more than a few levels, so anything de
 """
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import ngettext
@@ -35,6 +36,7 @@ def json_depth_exceeds(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -1,7 +1,7 @@
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -15,7 +15,7 @@ admin.site.site_header = _("Helpdesk administration")
 admin.site.site_title = _("Helpdesk")
 admin.site.index_title = _("Operator console")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),

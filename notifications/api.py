@@ -24,7 +24,7 @@ from notifications import services
 from notifications.models import Channel, Event, Notification
 from notifications.preferences import matrix
 from notifications.text import as_message
-from tickets.api.common import MAX_ID
+from tickets.api.common import MAX_ID, api_user
 
 # --- Notifications -------------------------------------------------------------------------
 
@@ -75,7 +75,7 @@ class NotificationPagination(ApiPagination):
     def get_paginated_response(self, data) -> Response:
         return Response(
             {
-                "count": self.page.paginator.count,
+                "count": self.page.paginator.count if self.page is not None else 0,
                 "unread": self.unread,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
@@ -118,12 +118,13 @@ class NotificationListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # the schema generator, no user
             return Notification.objects.none()
         # Newest first by id: the inbox index (recipient, -id), and a stable order.
-        return Notification.objects.filter(recipient=self.request.user).order_by("-pk")
+        return Notification.objects.filter(recipient=api_user(self.request)).order_by("-pk")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_serializer(page, many=True).data
-        self.paginator.unread = services.unread_count(request.user)
+        if isinstance(self.paginator, NotificationPagination):
+            self.paginator.unread = services.unread_count(api_user(request))
         return self.get_paginated_response(data)
 
 
@@ -157,10 +158,13 @@ class NotificationReadView(generics.GenericAPIView):
         if pk > MAX_ID:
             raise Http404
         try:
-            notification = services.notification_mark_read(user=request.user, notification_id=pk)
+            notification = services.notification_mark_read(
+                user=api_user(request), notification_id=pk
+            )
         except Notification.DoesNotExist:
             raise Http404 from None
-        body = {"id": notification.pk, "read": True, "unread": services.unread_count(request.user)}
+        unread = services.unread_count(api_user(request))
+        body = {"id": notification.pk, "read": True, "unread": unread}
         return Response(self.get_serializer(body).data)
 
 
@@ -177,7 +181,7 @@ class NotificationReadAllView(generics.GenericAPIView):
     pagination_class = None
 
     def post(self, request: Request) -> Response:
-        services.notifications_mark_all_read(user=request.user)
+        services.notifications_mark_all_read(user=api_user(request))
         return Response({"unread": 0})
 
 
@@ -221,7 +225,9 @@ class ChannelsField(serializers.Field):
 
 class NotificationPreferenceRowSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=Event.choices)
-    label = serializers.CharField(
+    # The metaclass takes declared fields off the class, so this does not shadow
+    # ``Field.label``; the stubs cannot tell.
+    label = serializers.CharField(  # type: ignore[assignment]
         read_only=True, help_text=_("The event's name, in the language of the request.")
     )
     channels = ChannelsField()
@@ -290,7 +296,7 @@ class NotificationPreferencesView(generics.GenericAPIView):
             for row in serializer.validated_data.get("events", [])
             for channel, enabled in row["channels"].items()
         }
-        user = request.user
+        user = api_user(request)
         services.preferences_save(
             user=user, changes=changes, sound=serializer.validated_data.get("sound")
         )

@@ -159,7 +159,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         can_see, can_work = (False, False)
         if ticket_id is not None:
             can_see, can_work = await _ticket_access(self.user, ticket_id)
-        if not can_see:
+        if ticket_id is None or not can_see:
             await self.send_json({"type": "refused", "ticket": ticket_id})
             return
         await self._join(ticket_group(ticket_id))

@@ -30,6 +30,8 @@ def due_soon_days() -> int:
 
 
 def once_key(event: str, ticket: Ticket) -> str:
+    if ticket.due_date is None:
+        raise ValueError(f"{ticket.key} has no due date.")
     return f"{event}:{ticket.pk}:{ticket.due_date.isoformat()}"
 
 
@@ -68,6 +70,8 @@ def _reminders(chunk: list[Ticket], today: dt.date, members: dict[int, list[int]
     people already reminded (one query), so a ticket long overdue costs nothing more."""
     planned = []
     for ticket in chunk:
+        if ticket.due_date is None:  # not among those read; dropped since
+            continue
         event = Event.OVERDUE if ticket.due_date < today else Event.DUE_SOON
         recipients = [ticket.assignee_id] if ticket.assignee_id else members.get(ticket.queue_id)
         if recipients:

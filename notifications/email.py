@@ -20,6 +20,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.outbox import SKIPPED, PermanentError, TransientError
@@ -35,7 +36,7 @@ FOLLOWER_REASON = _(
     "of this ticket."
 )
 DEADLINE_REASON = _("You are receiving this because you work on this ticket or its queue.")
-REASONS = {
+REASONS: dict[str, Promise] = {
     Event.ASSIGNED: _("You are receiving this because the ticket is assigned to you."),
     Event.COMMENTED: FOLLOWER_REASON,
     Event.STATUS_CHANGED: FOLLOWER_REASON,
@@ -94,7 +95,9 @@ def _context(notification: Notification, language: str) -> dict:
                 else REASONS.get(notification.event, OTHER_REASON)
             ),
         }
-    key = params.get("key") or notification.ticket.key
+    key = params.get("key") or (notification.ticket.key if notification.ticket else "")
+    if not key:
+        raise ValueError(f"Notification {notification.pk} names no ticket.")
     return {
         "name": notification.recipient.get_display_name(),
         "sentence": words["title"],

@@ -30,7 +30,12 @@ def _tell(group: str, **data) -> None:
 def users_changed(user_ids) -> None:
     """After commit: each of these users' sockets checks all its subscriptions."""
     ids = sorted(set(user_ids))
-    transaction.on_commit(lambda: [_tell(user_group(pk)) for pk in ids])
+
+    def tell() -> None:
+        for pk in ids:
+            _tell(user_group(pk))
+
+    transaction.on_commit(tell)
 
 
 def ticket_changed(ticket_id: int) -> None:

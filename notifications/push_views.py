@@ -81,7 +81,7 @@ def _subscription_fields(data: dict) -> tuple[dict, dict]:
     endpoint = subscription.get("endpoint")
     if error := _endpoint_error(endpoint):
         errors["endpoint"] = error
-    keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
+    keys = given if isinstance(given := subscription.get("keys"), dict) else {}
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     point = _key_bytes(p256dh)
     if point is None or len(point) != 65 or point[0] != 4:
@@ -91,8 +91,8 @@ def _subscription_fields(data: dict) -> tuple[dict, dict]:
         errors["auth"] = _("The auth secret is not 16 bytes.")
     if errors:
         return {}, errors
-    browser = data.get("browser") if isinstance(data.get("browser"), str) else ""
-    user_agent = data.get("user_agent") if isinstance(data.get("user_agent"), str) else ""
+    browser = given if isinstance(given := data.get("browser"), str) else ""
+    user_agent = given if isinstance(given := data.get("user_agent"), str) else ""
     # Names of the browser are for people reading the admin: clipped, never refused.
     return {
         "endpoint": endpoint,

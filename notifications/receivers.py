@@ -14,9 +14,11 @@ account and the administrators hear that wrong passwords paused signing in.
 """
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import User
@@ -153,7 +155,7 @@ def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
     notify(ticket, actor, plan, people=people)
 
 
-HANDLERS = {
+HANDLERS: dict[Signal, Callable[..., None]] = {
     signals.ticket_created: _on_created,
     signals.ticket_changed: _on_changed,
     signals.comment_added: _on_comment,

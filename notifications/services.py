@@ -7,6 +7,7 @@ every tab's badge agrees.
 """
 
 from collections.abc import Iterable
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -123,5 +124,5 @@ def deliveries_retry(*, delivery_ids: Iterable[int]) -> int:
             state=Delivery.State.PENDING, attempts=0, claimed_at=None
         )
         for row in failed:
-            transaction.on_commit(lambda row=row: delivery.enqueue(row))
+            transaction.on_commit(partial(delivery.enqueue, row))
     return len(failed)

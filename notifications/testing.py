@@ -25,7 +25,9 @@ class SMTPHandler(socketserver.StreamRequestHandler):
         self.wfile.write("".join(f"{line}\r\n" for line in lines).encode())
 
     def handle(self) -> None:
-        server: LoopbackSMTP = self.server.owner
+        if not isinstance(self.server, ReusableServer):
+            raise TypeError("SMTPHandler serves a ReusableServer")
+        server = self.server.owner
         if server.silent.is_set():
             server.greeting_withheld.set()
             server.released.wait(10)  # accept, then never greet
@@ -74,6 +76,7 @@ class SMTPHandler(socketserver.StreamRequestHandler):
 class ReusableServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True  # start() binds the port stop() closed
     daemon_threads = True
+    owner: "LoopbackSMTP"  # set by LoopbackSMTP.start()
 
 
 class LoopbackSMTP:

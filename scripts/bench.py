@@ -11,6 +11,8 @@ the tickets, a ticket page, a board, filing a ticket and a status change with a 
 Prints a Markdown table (see docs/performance.md).
 """
 
+from __future__ import annotations
+
 import argparse
 import cProfile
 import gc
@@ -28,7 +30,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:  # imported for real once Django is set up
+    from django.test import Client
+
+    from accounts.models import User
+    from tickets.demo.load import BatchReport, LoadResult
+    from tickets.models import Queue, Status, Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -217,7 +227,7 @@ def print_slowest(name: str, queries: list[dict]) -> None:
                 print("   ", row[-1])
 
 
-def checked_get(client, url: str, notes: dict) -> Callable[[], None]:
+def checked_get(client: Client, url: str, notes: dict[str, str]) -> Callable[[], None]:
     def get() -> None:
         response = client.get(url)
         if response.status_code != 200:
@@ -231,7 +241,7 @@ def checked_get(client, url: str, notes: dict) -> Callable[[], None]:
 # --- The data -------------------------------------------------------------------------
 
 
-def build_dataset(args: argparse.Namespace):
+def build_dataset(args: argparse.Namespace) -> tuple[LoadResult, float]:
     from django.core.management import call_command
 
     from accounts.demo import demo_personas_ensure
@@ -243,7 +253,7 @@ def build_dataset(args: argparse.Namespace):
     demo_personas_ensure(password=secrets.token_urlsafe(16))
     demo_queues_ensure()
 
-    def progress(report) -> None:
+    def progress(report: BatchReport) -> None:
         if report.batch % 10 == 0 or report.batch == report.batches:
             print(f"  batch {report.batch}/{report.batches} ({report.seconds:.1f} s)", flush=True)
 
@@ -257,7 +267,7 @@ def build_dataset(args: argparse.Namespace):
     return result, migrated
 
 
-def bench_agent():
+def bench_agent() -> User:
     """An agent of every demo queue: the list and search see all the demo tickets."""
     from accounts.models import User
     from accounts.roles import Role
@@ -273,7 +283,7 @@ def bench_agent():
     return agent
 
 
-def ticket_with_comments(*, count: int, agent, queue, title: str):
+def ticket_with_comments(*, count: int, agent: User, queue: Queue, title: str) -> Ticket:
     """A ticket with ``count`` comments, made through the services like real ones."""
     from accounts.models import User
     from tickets import services
@@ -299,7 +309,9 @@ def ticket_with_comments(*, count: int, agent, queue, title: str):
 # --- The writes -----------------------------------------------------------------------
 
 
-def create_ticket_action(client, agent, queue) -> tuple[Callable[[], None], str]:
+def create_ticket_action(
+    client: Client, agent: User, queue: Queue
+) -> tuple[Callable[[], object], str]:
     """Filing a ticket through ``POST /tickets/new/``, or the service if it is a stub."""
     from tickets import services
     from tickets.models import Ticket
@@ -324,7 +336,17 @@ def create_ticket_action(client, agent, queue) -> tuple[Callable[[], None], str]
     return service, f"services.ticket_create (the page answered {response.status_code})"
 
 
-def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str]:
+@dataclass
+class StatusChange:
+    """The ticket as the next change sees it, and the status it goes to."""
+
+    ticket: Ticket
+    target: Status
+
+
+def status_change_action(
+    client: Client, agent: User, ticket: Ticket
+) -> tuple[Callable[[], None], Callable[[], None], str]:
     """A status change with a comment: the page's endpoints if they work, else the service.
 
     Returns (prepare, action, how). ``prepare`` reads the ticket's current version and
@@ -337,17 +359,17 @@ def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str
     flow = workflow()
     in_progress = next(s for s in flow.statuses if s.code == "in_progress")
     waiting = next(s for s in flow.statuses if s.code == "waiting")
-    state = {}
+    state = StatusChange(ticket=ticket, target=in_progress)
 
     def prepare() -> None:
         current = Ticket.objects.get(pk=ticket.pk)
-        state["ticket"] = current
-        state["target"] = waiting if current.status_id == in_progress.pk else in_progress
+        state.ticket = current
+        state.target = waiting if current.status_id == in_progress.pk else in_progress
 
     def changed(before_comments: int) -> bool:
         current = Ticket.objects.get(pk=ticket.pk)
         comments = Comment.objects.filter(ticket=ticket).count()
-        return current.status_id == state["target"].pk and comments == before_comments + 1
+        return current.status_id == state.target.pk and comments == before_comments + 1
 
     url = f"/tickets/{ticket.key}/"
     body = "Жду ответа от пользователя: уточнил модель принтера."
@@ -357,8 +379,8 @@ def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str
             url + "comment/",
             {
                 "body": body,
-                "status": str(state["target"].pk),
-                "version": str(state["ticket"].version),
+                "status": str(state.target.pk),
+                "version": str(state.ticket.version),
             },
         )
 
@@ -367,8 +389,8 @@ def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str
             url + "update/",
             {
                 "field": "status",
-                "value": str(state["target"].pk),
-                "version": str(state["ticket"].version),
+                "value": str(state.target.pk),
+                "version": str(state.ticket.version),
             },
         )
         client.post(url + "comment/", {"body": body})
@@ -391,10 +413,10 @@ def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str
     def service() -> None:
         services.ticket_change_status(
             actor=agent,
-            ticket=state["ticket"],
-            status=state["target"],
+            ticket=state.ticket,
+            status=state.target,
             comment=body,
-            version=state["ticket"].version,
+            version=state.ticket.version,
         )
 
     how = f"services.ticket_change_status(comment=...) (the page answered {answers[-1]})"
@@ -404,7 +426,7 @@ def status_change_action(client, agent, ticket) -> tuple[Callable, Callable, str
 # --- Report ---------------------------------------------------------------------------
 
 
-def query_count(client, url: str) -> str:
+def query_count(client: Client, url: str) -> str:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -415,7 +437,15 @@ def query_count(client, url: str) -> str:
     return f"{len(captured)}{suffix}"
 
 
-def print_report(rows, *, args, result, migrated, database, extra) -> None:
+def print_report(
+    rows: list[Row],
+    *,
+    args: argparse.Namespace,
+    result: LoadResult,
+    migrated: float,
+    database: Path,
+    extra: list[str],
+) -> None:
     import django
     from django.db import connection
 

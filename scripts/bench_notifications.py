@@ -19,6 +19,8 @@ this run that is deleted at the end) and Celery tasks run eagerly (no broker). T
 Prints Markdown tables (see docs/performance.md).
 """
 
+from __future__ import annotations
+
 import argparse
 import asyncio
 import base64
@@ -37,6 +39,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported for real once Django is set up
+    from channels.testing import WebsocketCommunicator
+
+    from accounts.models import User
+    from tickets.models import Queue, Ticket
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P50_MS = 50
@@ -112,8 +123,34 @@ def redis_forget(url: str, prefix: str) -> int:
 # --- Loopback services ----------------------------------------------------------------
 
 
+class Counting(socketserver.TCPServer):
+    """Counts what a loopback server received (its handlers run in threads)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[socketserver.BaseRequestHandler]
+    ) -> None:
+        super().__init__(address, handler)
+        self.lock = threading.Lock()
+        self.count = 0
+        self.bytes = 0
+
+    def received(self, size: int) -> None:
+        with self.lock:
+            self.count += 1
+            self.bytes += size
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
 class SmtpHandler(socketserver.StreamRequestHandler):
     """Just enough SMTP for smtplib: every message is accepted and counted."""
+
+    server: Counting
 
     def reply(self, text: str) -> None:
         self.wfile.write(text.encode() + b"\r\n")
@@ -143,6 +180,8 @@ class SmtpHandler(socketserver.StreamRequestHandler):
 class PushHandler(http.server.BaseHTTPRequestHandler):
     """A push service that accepts every message (201 Created, as the real ones do)."""
 
+    server: Counting
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received(len(body))
@@ -150,24 +189,8 @@ class PushHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the table says what arrived
-
-
-class Counting:
-    """Counts what a loopback server received (its handlers run in threads)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def received(self, size: int) -> None:
-        with self.lock:
-            self.count += 1
-            self.bytes += size
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
 
 
 class SmtpServer(Counting, socketserver.ThreadingTCPServer):
@@ -178,9 +201,8 @@ class PushServer(Counting, http.server.ThreadingHTTPServer):
     pass
 
 
-def start(server_class, handler) -> Counting:
+def start(server_class: type[Counting], handler: type[socketserver.BaseRequestHandler]) -> Counting:
     server = server_class(("127.0.0.1", 0), handler)
-    server.lock, server.count, server.bytes = threading.Lock(), 0, 0
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server
 
@@ -240,7 +262,7 @@ def setup_django(setup: Setup, vapid: tuple[str, str]) -> None:
         raise SystemExit("refusing to run: DEBUG is on or Celery is not eager")
     if cache.key_prefix != f"{setup.prefix}-cache":
         raise SystemExit("refusing to run: the cache is not under this run's prefix")
-    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
     if not backend.startswith("channels_redis"):
         raise SystemExit(f"refusing to run: the channel layer is {backend}")
 
@@ -250,11 +272,11 @@ def setup_django(setup: Setup, vapid: tuple[str, str]) -> None:
 
 @dataclass
 class World:
-    queue: object
-    lead: object
-    agents: list
-    moving: object
-    assigning: object
+    queue: Queue
+    lead: User
+    agents: list[User]
+    moving: Ticket
+    assigning: Ticket
     sessions: dict[int, str] = field(default_factory=dict)
 
 
@@ -272,7 +294,7 @@ def build_world(clients: int) -> World:
     call_command("migrate", verbosity=0)
     ensure_default_workflow()
 
-    def person(username: str, role: Role, email: str = ""):
+    def person(username: str, role: Role, email: str = "") -> User:
         # No password: nobody signs in with one, and hashing 100 would take seconds.
         user = User.objects.create_user(username=username, email=email, password=None)
         return user_set_roles(user=user, roles={role})
@@ -295,7 +317,7 @@ def build_world(clients: int) -> World:
     return world
 
 
-def session_for(user) -> str:
+def session_for(user: User) -> str:
     """A signed-in session made directly (what ``login`` stores), without 100 sign-ins."""
     from importlib import import_module
 
@@ -316,7 +338,7 @@ def session_for(user) -> str:
 class Socket:
     """One connected page: reads every message and notes when awaited ones arrive."""
 
-    def __init__(self, user_id: int, communicator):
+    def __init__(self, user_id: int, communicator: WebsocketCommunicator) -> None:
         self.user_id = user_id
         self.communicator = communicator
         self.waiting: list[tuple[Callable[[dict], bool], asyncio.Future]] = []
@@ -384,7 +406,9 @@ async def arrivals(futures: list[asyncio.Future], started: float, row: Latency) 
         future.cancel()
 
 
-async def timed_call(function, row: Latency | None, **kwargs):
+async def timed_call(
+    function: Callable[..., T], row: Latency | None, **kwargs: Any
+) -> tuple[float, T]:
     from asgiref.sync import sync_to_async
 
     started = time.perf_counter()
@@ -394,7 +418,7 @@ async def timed_call(function, row: Latency | None, **kwargs):
     return started, result
 
 
-async def measure_moves(world: World, sockets: list[Socket], moves: int, row) -> None:
+async def measure_moves(world: World, sockets: list[Socket], moves: int, row: Latency) -> None:
     """Move a card between "in progress" and "waiting"; every socket hears of each."""
     from asgiref.sync import sync_to_async
 
@@ -408,7 +432,7 @@ async def measure_moves(world: World, sockets: list[Socket], moves: int, row) ->
     for number in range(moves + 1):  # the first one warms up
         version = ticket.version + 1
 
-        def moved(message: dict, ticket_id=ticket.pk, version=version) -> bool:
+        def moved(message: dict, ticket_id: int = ticket.pk, version: int = version) -> bool:
             return (
                 message.get("type") == "ticket.moved"
                 and message.get("ticket_id") == ticket_id
@@ -428,20 +452,24 @@ async def measure_moves(world: World, sockets: list[Socket], moves: int, row) ->
         await arrivals(futures, started, row if number else Latency("warm-up"))
 
 
-async def measure_assignments(world: World, sockets: list[Socket], times: int, row) -> None:
+async def measure_assignments(
+    world: World, sockets: list[Socket], times: int, row: Latency
+) -> None:
     """Assign a ticket to the next agent each time; that agent's socket hears of it."""
     from tickets import services
 
     ticket = world.assigning
     for number in range(times + 1):  # the first one warms up
         socket = sockets[number % len(sockets)]
-        arrived = socket.expect(
-            lambda message, key=ticket.key: (
+
+        def assigned(message: dict, key: str = ticket.key) -> bool:
+            return (
                 message.get("type") == "notification"
                 and message["notification"].get("event") == "assigned"
                 and message["notification"].get("ticket") == key
             )
-        )
+
+        arrived = socket.expect(assigned)
         assignee = world.agents[number % len(sockets)]
         started, ticket = await timed_call(
             services.ticket_assign,
@@ -468,7 +496,8 @@ async def measure_latency(world: World, moves: int) -> tuple[list[Latency], floa
         await measure_assignments(world, sockets, moves, assign_row)
     finally:
         for socket in sockets:
-            socket.reader.cancel()
+            if socket.reader is not None:
+                socket.reader.cancel()
         # Each close waits up to a second for its consumer to stop, so close several at
         # once, but not all: every consumer leaves its groups on its own Redis connection,
         # and the layer's pool (100 connections) raises instead of waiting when it is empty.
@@ -491,7 +520,7 @@ class Throughput:
     note: str = ""
 
 
-def pending_deliveries(world: World, recipient, channel: str, count: int) -> list[int]:
+def pending_deliveries(world: World, recipient: User, channel: str, count: int) -> list[int]:
     """``count`` "assigned" notifications of ``recipient``, each with one pending delivery
     on ``channel`` (written in bulk: the receivers would also start them at once)."""
     from notifications.models import Delivery, Event, Notification

@@ -326,9 +326,11 @@ def bring_up_redmine(
         return Outcome("Redmine", missing="scripts/redmine-server.sh start failed (see above).")
     if running and not clock and not private_database:
         return Outcome("Redmine", line="already running (scripts/redmine-server.sh status)")
-    stops.append(
-        lambda: subprocess.run([REDMINE_SCRIPT, "stop"], env=env, check=False, timeout=120)
-    )
+
+    def stop() -> None:
+        subprocess.run([REDMINE_SCRIPT, "stop"], env=env, check=False, timeout=120)
+
+    stops.append(stop)
     return Outcome("Redmine", line="started for this run (scripts/redmine-server.sh)")
 
 

@@ -5,14 +5,18 @@ their comments and watchers are changed by the same service functions as the web
 so every admin edit has its history entry (source ``admin``) and its signal.
 """
 
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.roles import user_is_manager
 from tickets import services
 from tickets.models import (
@@ -31,8 +35,15 @@ from tickets.models import (
 from tickets.selectors import user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
-def _swatch(colour: str):
+
+class _AgentCount(TypedDict):
+    agents: int
+
+
+def _swatch(colour: str) -> SafeString:
     # An SVG fill, not an inline style: the Content-Security-Policy forbids those.
     return format_html(
         '<svg class="hd-swatch" width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">'
@@ -72,17 +83,17 @@ class QueueAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("agents"), ordering="agents")
-    def agent_count(self, queue: Queue) -> int:
+    def agent_count(self, queue: "WithAnnotations[Queue, _AgentCount]") -> int:
         return queue.agents
 
 
 class WorkflowAdmin(admin.ModelAdmin):
-    list_display = ("name_ru", "name_en", "code", "order", "colour_swatch")
+    list_display: tuple[str, ...] = ("name_ru", "name_en", "code", "order", "colour_swatch")
     list_editable = ("order",)
     search_fields = ("code", "name_ru", "name_en")
 
     @admin.display(description=_("colour"), ordering="colour")
-    def colour_swatch(self, item):
+    def colour_swatch(self, item: Status | Priority) -> SafeString:
         return _swatch(item.colour)
 
 
@@ -133,9 +144,9 @@ class TicketAdminForm(forms.ModelForm):
         )
 
     # Set by TicketAdmin.get_form: the operator making the change.
-    actor = None
+    actor: User | None = None
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.version
@@ -143,8 +154,9 @@ class TicketAdminForm(forms.ModelForm):
         self.fields["status"].required = False
         self.fields["priority"].required = False
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         ticket = self.instance
         if ticket.pk and self.actor is not None and not user_can_work_ticket(self.actor, ticket):
             raise ValidationError(_("You cannot change this ticket."))
@@ -167,8 +179,17 @@ class TicketAdminForm(forms.ModelForm):
         return cleaned
 
 
+class CommentAdminForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Internal or not is decided when writing; the text stays editable.
+        if self.instance.pk:
+            self.fields["is_internal"].disabled = True
+
+
 class CommentInline(admin.StackedInline):
     model = Comment
+    form = CommentAdminForm
     extra = 0
     fields = ("author", "created_at", "is_internal", "body", "edited_at", "source")
     readonly_fields = ("author", "created_at", "edited_at", "source")
@@ -179,19 +200,6 @@ class CommentInline(admin.StackedInline):
         comments = super().get_queryset(request).select_related("author")
         # Staff who are not managers only see what the web UI would show them.
         return comments if user_is_manager(request.user) else comments.filter(is_internal=False)
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-
-        class CommentForm(formset.form):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                # Internal or not is decided when writing; the text stays editable.
-                if self.instance.pk:
-                    self.fields["is_internal"].disabled = True
-
-        formset.form = CommentForm
-        return formset
 
 
 class TicketEventInline(admin.TabularInline):
@@ -254,7 +262,7 @@ class TicketAdmin(admin.ModelAdmin):
             "watchers",
             "seen_version",
         )
-        fieldsets = [(None, {"fields": main})]
+        fieldsets: list[tuple[StrOrPromise | None, dict[str, Any]]] = [(None, {"fields": main})]
         if obj is not None:
             fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
         return fieldsets
@@ -267,7 +275,8 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        if issubclass(form, TicketAdminForm):  # always: built from ``self.form``
+            form.actor = request.user
         return form
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -273,7 +273,7 @@ def _more_url(status: Status, queue: Queue | None) -> str:
     return f"{reverse('tickets:list')}?{urlencode(params)}"
 
 
-def _transitions(flow: Workflow, queue_ids) -> dict[int, dict[int, list[int]]]:
+def _transitions(flow: Workflow, queue_ids: list[int]) -> dict[int, dict[int, list[int]]]:
     rules = {}
     for queue_id in queue_ids:
         if queue_id in flow.transitions:
@@ -313,7 +313,7 @@ def board_for(user, *, slug: str | None = None) -> Board:
     ]
     queues = board_queues(user, flow)
     if queue is not None:
-        rule_queues = [queue.pk]
+        rule_queues = {queue.pk}
     else:
         rule_queues = {card.queue_id for column in columns for card in column.cards}
     return Board(

@@ -6,8 +6,10 @@ that filter is left out, so a mistyped or outdated URL still shows a list. The w
 and the REST API share these, so both understand the same URLs.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -19,8 +21,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from tickets.models import Tag, Ticket
+from accounts.models import User, Viewer
+from tickets.forms import form_field
+from tickets.models import Priority, Status, Tag, Ticket
 from tickets.parsing import parse_id
 from tickets.search import KEY
 from tickets.selectors import search_visible_tickets, user_works_queues
@@ -91,7 +94,9 @@ class PersonFilter:
 
     @property
     def param(self) -> str:
-        return self.kind if self.kind in ("me", "none") else self.user.username
+        if self.kind in ("me", "none") or self.user is None:
+            return self.kind
+        return self.user.username
 
 
 class TagsInput(forms.TextInput):
@@ -176,18 +181,24 @@ class TicketFilterForm(forms.Form):
         label=_("Per page"), required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, data=None, *, user, **kwargs):
+    def __init__(self, data: QueryDict | None = None, *, user: Viewer, **kwargs: Any) -> None:
         super().__init__(data if data is not None else QueryDict(), **kwargs)
         self.user = user
         flow = workflow()
-        self.fields["status"].choices = [(s.code, s.name) for s in flow.statuses]
-        self.fields["priority"].choices = [(p.code, p.name) for p in flow.priorities]
-        self.fields["queue"].choices = [(q.slug, q.name) for q in flow.queues]
+        statuses = [(s.code, s.name) for s in flow.statuses]
+        form_field(self, "status", forms.ChoiceField).choices = statuses
+        priorities = [(p.code, p.name) for p in flow.priorities]
+        form_field(self, "priority", forms.ChoiceField).choices = priorities
+        form_field(self, "queue", forms.ChoiceField).choices = [
+            (q.slug, q.name) for q in flow.queues
+        ]
         sizes = sorted({*PER_PAGE_CHOICES, settings.TICKETS_PER_PAGE})
-        self.fields["per_page"].choices = [(str(size), str(size)) for size in sizes]
+        per_page = [(str(size), str(size)) for size in sizes]
+        form_field(self, "per_page", forms.ChoiceField).choices = per_page
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         self._clean_people(cleaned)
         self._clean_dates(cleaned)
         return cleaned
@@ -237,7 +248,8 @@ class TicketFilterForm(forms.Form):
                 if name in cleaned:
                     cleaned[name] = None
             elif value in ("me", "none"):
-                cleaned[name] = PersonFilter(kind=value, user=self.user if value == "me" else None)
+                me = self.user if isinstance(self.user, User) else None
+                cleaned[name] = PersonFilter(kind=value, user=me if value == "me" else None)
             else:
                 user = next((u for u in found if u.username.lower() == value.lower()), None)
                 if user is None and parse_id(value) is not None:
@@ -301,7 +313,7 @@ def _day_start(day: date) -> datetime:
 
 
 def _person_q(field: str, person: PersonFilter) -> Q:
-    if person.kind == "none":
+    if person.kind == "none" or person.user is None:  # only "none" has no user
         return Q(**{f"{field}__isnull": True})
     return Q(**{f"{field}_id": person.user.pk})
 
@@ -371,7 +383,11 @@ def _sort_terms(name: str) -> tuple:
     instead of joining and sorting every row.
     """
     flow = workflow()
-    rows = {"status": flow.statuses, "priority": flow.priorities}.get(name)
+    columns: dict[str, Sequence[Status | Priority]] = {
+        "status": flow.statuses,
+        "priority": flow.priorities,
+    }
+    rows = columns.get(name)
     if rows is not None:
         by_order = [row.pk for row in sorted(rows, key=lambda row: (row.order, row.pk))]
         if by_order == sorted(by_order):
@@ -379,7 +395,9 @@ def _sort_terms(name: str) -> tuple:
     return SORTS[name]
 
 
-def filter_tickets(tickets: QuerySet[Ticket], *, form: TicketFilterForm, user) -> QuerySet[Ticket]:
+def filter_tickets(
+    tickets: QuerySet[Ticket], *, form: TicketFilterForm, user: Viewer
+) -> QuerySet[Ticket]:
     """Visible ``tickets`` narrowed by the form's filters and search, in the chosen order.
 
     ``tickets`` must already be limited to what ``user`` may see; the search also uses
@@ -420,7 +438,7 @@ def _person_label(person: PersonFilter) -> str:
         return gettext("me")
     if person.kind == "none":
         return gettext("unassigned")
-    return person.user.get_display_name()
+    return person.user.get_display_name() if person.user is not None else ""
 
 
 def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
@@ -441,7 +459,10 @@ def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
             if status.code in statuses:
                 add("status", status.name, status.code)
     elif form.current_state != form.default_state:
-        add("state", str(dict(form.fields["state"].choices)[form.current_state]))
+        # Read back, choices are the (value, label) pairs (the stubs type what may be set).
+        choices = form_field(form, "state", forms.ChoiceField).choices
+        states = dict(cast("list[tuple[str, str]]", choices))
+        add("state", str(states[form.current_state]))
     for priority in flow.priorities:
         if priority.code in form.value("priority", []):
             add("priority", priority.name, priority.code)

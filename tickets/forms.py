@@ -4,7 +4,9 @@ Choices of statuses, priorities and queues come from the cached ``workflow()`` (
 a service's ``ValidationError`` is put back onto these forms with ``add_service_errors``.
 """
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -22,7 +24,21 @@ from tickets.selectors import assignable_agents
 from tickets.uploads import allowed_extensions, validate_uploads
 from tickets.workflow import workflow
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_MARKDOWN_LENGTH = 50_000
+
+FieldT = TypeVar("FieldT", bound=forms.Field)
+RowT = TypeVar("RowT")
+
+
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldT]) -> FieldT:
+    """``form.fields[name]`` as the kind of field it is declared as."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
 
 
 def attachment_hint() -> str:
@@ -62,7 +78,7 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 class BootstrapForm(forms.Form):
     """Bootstrap classes on every widget, and ``is-invalid`` on those with errors."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
@@ -74,7 +90,7 @@ class BootstrapForm(forms.Form):
                 css = "form-control"
             widget.attrs.setdefault("class", css)
 
-    def full_clean(self):
+    def full_clean(self) -> None:
         super().full_clean()
         mark_invalid(self)
 
@@ -88,7 +104,7 @@ class MultipleFileField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Files"))
         super().__init__(*args, **kwargs)
@@ -96,7 +112,7 @@ class MultipleFileField(forms.FileField):
             "accept", ",".join(f".{ext}" for ext in sorted(allowed_extensions()))
         )
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         uploads = data if isinstance(data, list | tuple) else [data]
         cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
         cleaned = [upload for upload in cleaned if upload]
@@ -114,8 +130,9 @@ class UserLookupField(forms.CharField):
 
     default_error_messages = {"unknown": _("There is no active user “%(value)s”.")}
 
-    def to_python(self, value) -> User | None:
-        value = super().to_python(value).strip()
+    # The field cleans to a person, not to the text CharField's signature promises.
+    def to_python(self, value: Any) -> User | None:  # type: ignore[override]
+        value = (super().to_python(value) or "").strip()
         if not value:
             return None
         match = Q(username__iexact=value)
@@ -159,7 +176,9 @@ class TicketCreateForm(BootstrapForm):
         max_length=MAX_MARKDOWN_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
-    files = MultipleFileField()
+    # The form's metaclass takes declared fields off the class, so this does not shadow
+    # ``BaseForm.files`` (the uploads); the stubs cannot tell.
+    files = MultipleFileField()  # type: ignore[assignment]
     priority = forms.TypedChoiceField(label=_("Priority"), coerce=int)
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
@@ -186,15 +205,15 @@ class TicketCreateForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.is_agent = is_agent
-        queues = _queue_choices()
+        queues: list[tuple[int | str, StrOrPromise]] = list(_queue_choices())
         if len(queues) > 1:
             queues.insert(0, ("", _("Choose a queue")))
-        self.fields["queue"].choices = queues
+        form_field(self, "queue", forms.ChoiceField).choices = queues
         self.fields["files"].help_text = attachment_hint()
         if is_agent:
-            self.fields["priority"].choices = _priority_choices()
+            form_field(self, "priority", forms.ChoiceField).choices = _priority_choices()
             self.fields["priority"].initial = workflow().default_priority.pk
-            self.fields["assignee"].queryset = assignable_agents()
+            form_field(self, "assignee", forms.ModelChoiceField).queryset = assignable_agents()
             self.fields["requester"].widget.attrs.update(
                 {
                     "data-people-url": reverse("tickets:people_lookup"),
@@ -207,18 +226,24 @@ class TicketCreateForm(BootstrapForm):
                 del self.fields[name]
 
     def clean_queue(self) -> Queue:
-        return workflow().queue(self.cleaned_data["queue"])
+        queue = workflow().queue(self.cleaned_data["queue"])
+        if queue is None:  # gone since the form was shown
+            raise ValidationError(_("Choose a queue from the list."))
+        return queue
 
     def clean_priority(self) -> Priority:
-        return workflow().priority(self.cleaned_data["priority"])
+        priority = workflow().priority(self.cleaned_data["priority"])
+        if priority is None:  # gone since the form was shown
+            raise ValidationError(_("Choose a priority from the list."))
+        return priority
 
     def clean_tags(self) -> list[str]:
         return _tag_names(self.cleaned_data.get("tags", ""))
 
-    def service_arguments(self) -> dict:
+    def service_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``services.ticket_create`` (without actor and files)."""
         data = self.cleaned_data
-        arguments = {
+        arguments: dict[str, Any] = {
             "queue": data["queue"],
             "title": data["title"],
             "description": data.get("description", ""),
@@ -243,12 +268,13 @@ class TicketFieldForm(forms.Form):
     value = forms.CharField(required=False, max_length=500, strip=True)
     version = forms.IntegerField(min_value=1)
 
-    def __init__(self, *args, ticket: Ticket, **kwargs):
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ticket = ticket
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         name = data.get("field")
         if name is None or "value" not in data:
             return data
@@ -259,7 +285,9 @@ class TicketFieldForm(forms.Form):
             self.add_error("value", exc)
         return data
 
-    def _from_workflow(self, value: str, lookup, message: str):
+    def _from_workflow(
+        self, value: str, lookup: Callable[[int], RowT | None], message: "StrOrPromise"
+    ) -> RowT:
         pk = parse_id(value)
         found = lookup(pk) if pk is not None else None
         if found is None:
@@ -310,22 +338,26 @@ class CommentForm(BootstrapForm):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     is_internal = forms.BooleanField(label=_("Internal note"), required=False)
-    files = MultipleFileField()
+    files = MultipleFileField()  # type: ignore[assignment]  # see TicketCreateForm
     status = forms.TypedChoiceField(
         label=_("Change the status"), required=False, coerce=int, empty_value=None
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, ticket: Ticket, can_work: bool, **kwargs):
+    def __init__(self, *args: Any, ticket: Ticket, can_work: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["files"].help_text = attachment_hint()
         self.fields["version"].initial = ticket.version
         if can_work:
             flow = workflow()
             targets = flow.allowed_targets(ticket.queue_id, ticket.status_id)
-            self.fields["status"].choices = [("", _("Keep the status"))] + [
-                (pk, flow.status(pk).name) for pk in targets if pk != ticket.status_id
+            choices: list[tuple[int | str, StrOrPromise]] = [("", _("Keep the status"))]
+            choices += [
+                (pk, status.name)
+                for pk in targets
+                if pk != ticket.status_id and (status := flow.status(pk)) is not None
             ]
+            form_field(self, "status", forms.ChoiceField).choices = choices
         else:
             del self.fields["is_internal"]
             del self.fields["status"]
@@ -340,9 +372,9 @@ class CommentEditForm(BootstrapForm):
 
 
 class AttachmentForm(BootstrapForm):
-    files = MultipleFileField(required=True)
+    files = MultipleFileField(required=True)  # type: ignore[assignment]  # see TicketCreateForm
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["files"].help_text = attachment_hint()
 
@@ -364,5 +396,5 @@ def first_error(form: forms.Form) -> str:
     """The first message of an invalid form, for a one-line flash message."""
     for errors in form.errors.values():
         for message in errors:
-            return message
+            return str(message)
     return ""

@@ -224,6 +224,8 @@ class Tag(models.Model):
 class Ticket(models.Model):
     # Set by ``tickets.selectors.ticket_detail``: may the viewer work the ticket?
     viewer_can_work: bool
+    # Set by the ticket page's view: does the viewer watch the ticket?
+    viewer_is_watching: bool
 
     queue = models.ForeignKey(
         Queue, verbose_name=_("queue"), on_delete=models.PROTECT, related_name="tickets"
@@ -312,6 +314,18 @@ class Ticket(models.Model):
 
 
 class Comment(models.Model):
+    # Set for display by ``tickets.timeline`` (all of them) and the comments API (the HTML).
+    body_html: str
+    author_name: str
+    author_avatar: str
+    created_iso: str
+    created_exact: str
+    created_ago: str
+    edited_exact: str
+    source_label: str
+    can_edit: bool
+    edit_url: str
+
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="comments"
     )

@@ -16,12 +16,16 @@ first, each from its own template with what ``context(request, ticket)`` returns
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-PanelContext = Callable[[HttpRequest, object], dict | None]
+if TYPE_CHECKING:
+    from tickets.models import Ticket
+
+PanelContext = Callable[[HttpRequest, "Ticket"], dict | None]
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def unregister_panel(name: str) -> None:
     _panels.pop(name, None)
 
 
-def panels_for(request: HttpRequest, ticket) -> list[SafeString]:
+def panels_for(request: HttpRequest, ticket: "Ticket") -> list[SafeString]:
     """The registered panels this request's user sees on ``ticket``, rendered, in order."""
     rendered = []
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.name)):

@@ -12,7 +12,7 @@ all go through these functions. A ticket someone may not see does not exist for 
 """
 
 from collections.abc import Iterable
-from typing import TypeGuard
+from typing import Protocol, TypeGuard
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -93,7 +93,17 @@ def visible_tickets_in_queues(user: Viewer, queue_ids: Iterable[int]) -> QuerySe
     return visible_tickets(user).filter(queue_id__in=queue_ids)
 
 
-def user_can_work_ticket(user: Viewer, ticket: Ticket) -> bool:
+class TicketPlace(Protocol):
+    """What deciding who works a ticket reads: a ticket, or a card of the board."""
+
+    @property
+    def queue_id(self) -> int: ...
+
+    @property
+    def assignee_id(self) -> int | None: ...
+
+
+def user_can_work_ticket(user: Viewer, ticket: TicketPlace) -> bool:
     """May ``user`` change the ticket, move it on the board and read its internal notes?"""
     if not _active(user):
         return False

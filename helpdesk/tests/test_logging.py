@@ -80,6 +80,7 @@ def test_a_celery_worker_logs_json_when_asked(redis_url):
     )  # fmt: skip
     lines = []
     try:
+        assert worker.stderr is not None  # piped
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             line = worker.stderr.readline()

@@ -39,12 +39,12 @@ def calendar_dates(source: str) -> list[tuple[int, str]]:
 
 
 def modules_to_check(root: Path = ROOT) -> list[Path]:
-    """Every module under a ``tests`` folder, every ``conftest.py`` and ``testing.py``,
-    and the extra modules that make test data."""
+    """Every module under a ``tests`` or ``testing`` folder, every ``conftest.py`` and
+    ``testing.py``, and the extra modules that make test data."""
     modules = [root / name for name in EXTRA_MODULES]
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]
-        in_tests = "tests" in Path(folder).relative_to(root).parts
+        in_tests = {"tests", "testing"} & set(Path(folder).relative_to(root).parts)
         for name in files:
             if name.endswith(".py") and (in_tests or name in ("conftest.py", "testing.py")):
                 modules.append(Path(folder) / name)
@@ -67,7 +67,8 @@ def test_the_walk_finds_the_test_modules():
     found = {path.relative_to(ROOT).as_posix() for path in modules_to_check()}
     assert {
         "conftest.py",
-        "helpdesk/testing.py",
+        "helpdesk/testing/__init__.py",
+        "helpdesk/testing/data.py",
         "integrations/redmine/testing.py",
         "integrations/redmine/tests/conftest.py",
         "tickets/tests/test_api_tickets.py",

@@ -71,7 +71,7 @@ def _apply(
         raise
     except Exception as exc:
         log.exception("ERP sync of %s failed", user.erp_username)
-        recorder.error(user.erp_username, f"{type(exc).__name__}: {exc}")
+        recorder.error(user.erp_username or "", f"{type(exc).__name__}: {exc}")
         return
     recorder.count(COUNTERS.get(outcome, "unchanged"))
 
@@ -93,6 +93,7 @@ def _sync(recorder: RunRecorder, *, full: bool, progress: Progress | None) -> No
     users = {
         user.erp_username: user
         for user in User.objects.filter(erp_username__isnull=False).order_by("pk")
+        if user.erp_username is not None  # filtered above; said again for the type checker
     }
     seen: set[int] = set()
     try:

@@ -16,6 +16,7 @@ resource objects. python-redmine's own errors become:
 import datetime as dt
 import functools
 from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 from django.conf import settings
@@ -27,11 +28,14 @@ SUBJECT_MAX = 255
 PAGE = 100
 LIST_ATTEMPTS = 3
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class RedmineError(Exception):
     transient = False
 
-    def __init__(self, message: str, *, status: int | None = None):
+    def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -70,7 +74,14 @@ class TimeoutEngine(SyncEngine):
 
     timeout: tuple[float, float] = (5.0, 15.0)
 
-    def request(self, method, url, headers=None, params=None, data=None):
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict | None = None,
+        params: dict | None = None,
+        data: dict | None = None,
+    ) -> Any:
         kwargs = self.construct_request_kwargs(method, headers, params, data)
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -80,7 +91,7 @@ class TimeoutEngine(SyncEngine):
             raise RedmineUnavailable(f"Redmine cannot be reached ({exc})") from exc
         return self.process_response(response)
 
-    def process_response(self, response):
+    def process_response(self, response: requests.Response) -> Any:
         try:
             answer = super().process_response(response)
         except ValueError as exc:  # a body that is not JSON where JSON was due
@@ -92,11 +103,11 @@ class TimeoutEngine(SyncEngine):
         return answer
 
 
-def _translate(call: Callable) -> Callable:
+def _translate(call: Callable[P, R]) -> Callable[P, R]:
     """python-redmine's exceptions as ours."""
 
     @functools.wraps(call)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return call(*args, **kwargs)
         except RedmineError:
@@ -141,7 +152,7 @@ def format_time(moment: dt.datetime) -> str:
 class RedmineClient:
     def __init__(
         self, url: str | None = None, key: str | None = None, *, timeout: float | None = None
-    ):
+    ) -> None:
         self.url = (url if url is not None else settings.REDMINE_URL).rstrip("/")
         key = key if key is not None else settings.REDMINE_API_KEY
         if not self.url or not key:
@@ -155,10 +166,10 @@ class RedmineClient:
             requests={"verify": settings.REDMINE_VERIFY_TLS},
         )
 
-    def _get(self, path: str, **params) -> dict:
+    def _get(self, path: str, **params: Any) -> dict:
         return self.redmine.engine.request("get", f"{self.url}{path}", params=params)
 
-    def _all(self, path: str, container: str, **params) -> list[dict]:
+    def _all(self, path: str, container: str, **params: Any) -> list[dict]:
         """Every page of a list, by 100. A list read page by page shifts when an item
         changes meanwhile (sorted by ``updated_on`` it moves to the end; deleted, the
         rest move up): one item is read twice and another not at all. So the total must
@@ -242,30 +253,36 @@ class RedmineClient:
         return self._get(f"/roles/{role_id}.json")["role"]
 
     def assignable_user_ids(self, project_id: int) -> set[int]:
-        """Users an issue of the project may be assigned to: members with a role Redmine
-        lets take issues (``assignable``; a Redmine that does not say counts as yes)."""
-        memberships = [m for m in self.memberships(project_id) if m.get("user")]
-        roles = {role["id"] for m in memberships for role in m.get("roles", [])}
-        assignable = {rid for rid in roles if self.role(rid).get("assignable", True)}
-        return {
-            m["user"]["id"]
-            for m in memberships
-            if any(role["id"] in assignable for role in m.get("roles", []))
-        }
+        """Users an issue of the project may be assigned to (see ``assignable_members``)."""
+        return assignable_members(self.memberships(project_id), self.role)
 
     # --- writes -------------------------------------------------------------------------
 
     @_translate
-    def create_issue(self, **fields) -> dict:
+    def create_issue(self, **fields: Any) -> dict:
         if "subject" in fields:
             fields["subject"] = fields["subject"][:SUBJECT_MAX]
         url = f"{self.url}/issues.json"
         return self.redmine.engine.request("post", url, data={"issue": fields})["issue"]
 
     @_translate
-    def update_issue(self, issue_id: int, **fields) -> None:
+    def update_issue(self, issue_id: int, **fields: Any) -> None:
         url = f"{self.url}/issues/{issue_id}.json"
         self.redmine.engine.request("put", url, data={"issue": fields})
+
+
+def assignable_members(memberships: list[dict], read_role: Callable[[int], dict]) -> set[int]:
+    """The users of ``memberships`` an issue may be assigned to: members with a role
+    Redmine lets take issues (``assignable``; a Redmine that does not say counts as yes).
+    ``read_role(id)`` reads a role."""
+    users = [m for m in memberships if m.get("user")]
+    roles = {role["id"] for m in users for role in m.get("roles", [])}
+    assignable = {rid for rid in roles if read_role(rid).get("assignable", True)}
+    return {
+        m["user"]["id"]
+        for m in users
+        if any(role["id"] in assignable for role in m.get("roles", []))
+    }
 
 
 def get_client() -> RedmineClient:

@@ -9,7 +9,7 @@ the import ran is read again, nothing is missed.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connections
@@ -36,18 +36,18 @@ ALIAS = "redmine"
 Progress = Callable[[int, int], None]
 
 
-def _time(value) -> str | None:
+def _time(value: dt.datetime | None) -> str | None:
     return format_time(value) if value else None
 
 
-def _named(rows) -> dict[int, dict]:
+def _named(rows: Iterable[RmProject]) -> dict[int, dict]:
     return {row.pk: {"id": row.pk, "name": row.name} for row in rows}
 
 
 class _Reference:
     """Statuses, priorities, users and projects, read once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         statuses = list(RmIssueStatus.objects.order_by("position", "id"))
         self.statuses = {
             s.pk: {"id": s.pk, "name": s.name, "is_closed": s.is_closed} for s in statuses
@@ -60,7 +60,7 @@ class _Reference:
         }
         self.projects = _named(RmProject.objects.all())
         mails = {row.user_id: row.address for row in RmEmailAddress.objects.filter(is_default=True)}
-        self.users = {}
+        self.users: dict[int, dict] = {}
         for user in RmUser.objects.all():
             name = f"{user.firstname} {user.lastname}".strip() or user.login
             self.users[user.pk] = {"id": user.pk, "name": name}
@@ -110,13 +110,13 @@ def _as_rest(issue: RmIssue, journals: list[RmJournal], ref: _Reference) -> dict
     }
 
 
-def _redmine_now():
+def _redmine_now() -> dt.datetime:
     with connections[ALIAS].cursor() as cursor:
         cursor.execute("SELECT UTC_TIMESTAMP()")
         return cursor.fetchone()[0]
 
 
-def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress | None):
+def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress | None) -> None:
     if ALIAS not in settings.DATABASES:
         raise RunAborted("REDMINE_DATABASE_URL is not set: there is no Redmine database")
     projects = [
@@ -147,7 +147,7 @@ def _import(recorder: RunRecorder, *, project_id: int | None, progress: Progress
                 if not batch:
                     break
                 last_id = batch[-1].pk
-                journals = defaultdict(list)
+                journals: defaultdict[int, list[RmJournal]] = defaultdict(list)
                 for journal in RmJournal.objects.filter(
                     journalized_type="Issue", journalized_id__in=[i.pk for i in batch]
                 ).order_by("pk"):

@@ -5,7 +5,15 @@ from django.utils import timezone
 
 from integrations.models import RedmineLink
 from tickets import services
-from tickets.models import Source
+from tickets.models import Source, Ticket
+
+
+def linked_ticket(link: RedmineLink) -> Ticket:
+    """The link's ticket. A tombstone whose ticket was deleted here has none: callers
+    skip those before they get this far."""
+    if link.ticket is None:
+        raise ValueError(f"Redmine issue #{link.issue_id} has no ticket here any more")
+    return link.ticket
 
 
 @transaction.atomic
@@ -13,7 +21,7 @@ def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
     """The issue is gone from what we sync: the ticket stays, its history says why, and
     the link stays as a tombstone so the issue never comes back as a new ticket."""
     services.history_add(
-        ticket=link.ticket,
+        ticket=linked_ticket(link),
         field=f"redmine_{reason}",
         old_value=str(link.issue_id),
         new_value=project_name,

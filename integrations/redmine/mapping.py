@@ -6,9 +6,11 @@ priority the sync meets for the first time is mapped by suggestion on the spot, 
 Redmine status never stops the sync.
 """
 
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -28,12 +30,15 @@ from tickets.workflow import workflow
 
 SYSTEM_USERNAME = "redmine"
 
+# A local value named in both languages.
+Named = TypeVar("Named", Status, Priority)
+
 
 def _folded(name: str) -> str:
     return " ".join((name or "").split()).casefold()
 
 
-def _by_name(objects, name: str):
+def _by_name(objects: Iterable[Named], name: str) -> Named | None:
     wanted = _folded(name)
     for obj in objects:
         if wanted in (_folded(obj.name_ru), _folded(obj.name_en)):
@@ -52,7 +57,7 @@ def suggest_status(remote: dict) -> Status:
     return workflow().initial_status
 
 
-def suggest_priority(remote: dict, remotes: list[dict]) -> Priority:
+def suggest_priority(remote: dict, remotes: Iterable[dict]) -> Priority:
     """The priority of the same name, else the default for Redmine's default, else the
     one at the same relative place in the list."""
     priorities = list(Priority.objects.order_by("order", "pk"))
@@ -90,8 +95,10 @@ def _user_row(remote: dict) -> RedmineUser:
     row.login, row.email, row.name = login, email, name or remote.get("name", "")
     if row.user_id is None:
         user = match_user(login, email)
-        taken = user is not None and RedmineUser.objects.filter(user=user).exclude(pk=row.pk)
-        row.user = None if user is None or taken.exists() else user
+        taken = (
+            user is not None and RedmineUser.objects.filter(user=user).exclude(pk=row.pk).exists()
+        )
+        row.user = None if taken else user
     row.save()
     return row
 
@@ -103,29 +110,33 @@ def suggest_users(client: RedmineClient) -> int:
     return sum(1 for row in rows if row.user_id)
 
 
-def _mapped(model, local_field: str, remote: dict, suggestion):
-    """The local status or priority of a Redmine one; ``suggestion()`` maps a new one."""
-    defaults = {"name": remote.get("name", ""), local_field: suggestion}
-    row, _created = model.objects.get_or_create(redmine_id=remote["id"], defaults=defaults)
-    return row.local
+def _mapped_status(remote: dict, suggestion: Callable[[], Status]) -> Status:
+    """The local status of a Redmine one; ``suggestion()`` maps a new one."""
+    defaults = {"name": remote.get("name", ""), "status": suggestion}
+    row, _created = RedmineStatus.objects.get_or_create(redmine_id=remote["id"], defaults=defaults)
+    return row.status
+
+
+def _mapped_priority(remote: dict, suggestion: Callable[[], Priority]) -> Priority:
+    """The local priority of a Redmine one; ``suggestion()`` maps a new one."""
+    defaults = {"name": remote.get("name", ""), "priority": suggestion}
+    row, _created = RedminePriority.objects.get_or_create(
+        redmine_id=remote["id"], defaults=defaults
+    )
+    return row.priority
 
 
 def suggest_reference(client: RedmineClient) -> None:
     """Map the statuses and priorities that have no mapping yet."""
     statuses, priorities = client.statuses(), client.priorities()
-    for model, local_field, remotes, suggest in (
-        (RedmineStatus, "status", statuses, suggest_status),
-        (
-            RedminePriority,
-            "priority",
-            priorities,
-            lambda remote: suggest_priority(remote, priorities),
-        ),
-    ):
-        known = set(model.objects.values_list("redmine_id", flat=True))
-        for remote in remotes:
-            if remote["id"] not in known:
-                _mapped(model, local_field, remote, partial(suggest, remote))
+    known = set(RedmineStatus.objects.values_list("redmine_id", flat=True))
+    for remote in statuses:
+        if remote["id"] not in known:
+            _mapped_status(remote, partial(suggest_status, remote))
+    known = set(RedminePriority.objects.values_list("redmine_id", flat=True))
+    for remote in priorities:
+        if remote["id"] not in known:
+            _mapped_priority(remote, partial(suggest_priority, remote, priorities))
 
 
 def suggest_projects(client: RedmineClient) -> list[RedmineProject]:
@@ -205,18 +216,19 @@ class Mappings:
     def load(cls, client: RedmineClient | None) -> "Mappings":
         found = cls(client=client)
         flow = workflow()
-        rows = RedmineStatus.objects.order_by("-push_default", "redmine_id")
-        for row in rows:
-            found.statuses[row.redmine_id] = flow.status(row.status_id) or row.status
-            found.status_out.setdefault(row.status_id, row.redmine_id)
-        rows = RedminePriority.objects.order_by("-push_default", "redmine_id")
-        for row in rows:
-            found.priorities[row.redmine_id] = flow.priority(row.priority_id) or row.priority
-            found.priority_out.setdefault(row.priority_id, row.redmine_id)
-        for row in RedmineUser.objects.select_related("user"):
-            found.users[row.redmine_id] = row.user
-            if row.user_id:
-                found.user_out[row.user_id] = row.redmine_id
+        for status_row in RedmineStatus.objects.order_by("-push_default", "redmine_id"):
+            status_id = status_row.status_id
+            found.statuses[status_row.redmine_id] = flow.status(status_id) or status_row.status
+            found.status_out.setdefault(status_id, status_row.redmine_id)
+        for priority_row in RedminePriority.objects.order_by("-push_default", "redmine_id"):
+            priority_id = priority_row.priority_id
+            local = flow.priority(priority_id) or priority_row.priority
+            found.priorities[priority_row.redmine_id] = local
+            found.priority_out.setdefault(priority_id, priority_row.redmine_id)
+        for user_row in RedmineUser.objects.select_related("user"):
+            found.users[user_row.redmine_id] = user_row.user
+            if user_row.user_id:
+                found.user_out[user_row.user_id] = user_row.redmine_id
         agents = User.objects.filter(is_active=True).filter(
             Q(is_superuser=True) | Q(groups__name__in=[Role.AGENT, Role.MANAGER])
         )
@@ -231,14 +243,14 @@ class Mappings:
     def status(self, remote: dict) -> Status:
         if remote["id"] not in self.statuses:
             suggestion = partial(suggest_status, remote)
-            self.statuses[remote["id"]] = _mapped(RedmineStatus, "status", remote, suggestion)
+            self.statuses[remote["id"]] = _mapped_status(remote, suggestion)
         return self.statuses[remote["id"]]
 
-    def priority(self, remote: dict, remotes: list[dict] = ()) -> Priority:
+    def priority(self, remote: dict, remotes: Iterable[dict] = ()) -> Priority:
         """``remotes``: every Redmine priority in order, for a suggestion by place."""
         if remote["id"] not in self.priorities:
             suggestion = partial(suggest_priority, remote, list(remotes))
-            self.priorities[remote["id"]] = _mapped(RedminePriority, "priority", remote, suggestion)
+            self.priorities[remote["id"]] = _mapped_priority(remote, suggestion)
         return self.priorities[remote["id"]]
 
     def user(self, remote: dict | None) -> User | None:
@@ -261,7 +273,11 @@ class Mappings:
 
     def requester(self, remote: dict | None) -> User:
         user = self.user(remote)
-        return user if user is not None else self._fallback
+        if user is not None:
+            return user
+        if self._fallback is None:  # not made by ``load``
+            self._fallback = system_user()
+        return self._fallback
 
     def assignee(self, remote: dict | None) -> User | None:
         """Only active agents are assignees here; anyone else leaves it empty."""

@@ -17,11 +17,13 @@ import logging
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from integrations.models import RedmineLink, RedmineProject, RedminePush, SyncRun
 from integrations.redmine import client as redmine_client
 from integrations.redmine.client import (
@@ -33,7 +35,7 @@ from integrations.redmine.client import (
     RedmineUnavailable,
     parse_time,
 )
-from integrations.redmine.links import unlink
+from integrations.redmine.links import linked_ticket, unlink
 from integrations.redmine.mapping import Mappings, own_user
 from integrations.redmine.state import (
     FIELDS,
@@ -46,7 +48,7 @@ from integrations.redmine.state import (
 )
 from integrations.runs import STOPS, RunAborted, RunRecorder, run_job
 from tickets import services, signals
-from tickets.models import Source, Ticket
+from tickets.models import Priority, Source, Status, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,9 @@ Progress = Callable[[int, int], None]
 OWN_JOURNALS_KEPT = 50
 
 
-def _local_value(field: str, remote: dict, issue: dict, maps: Mappings):
+def _local_value(
+    field: str, remote: dict, issue: dict, maps: Mappings
+) -> Status | Priority | User | str | dt.date | None:
     if field == "status":
         return maps.status(issue["status"])
     if field == "priority":
@@ -65,8 +69,12 @@ def _local_value(field: str, remote: dict, issue: dict, maps: Mappings):
     if field == "subject":
         return title_of(remote["subject"])
     if field == "due_date":
-        return dt.date.fromisoformat(remote["due_date"]) if remote["due_date"] else None
+        return _due_date(remote)
     return remote[field]
+
+
+def _due_date(remote: dict) -> dt.date | None:
+    return dt.date.fromisoformat(remote["due_date"]) if remote["due_date"] else None
 
 
 # Escalation writes this line into the issues it creates (see push.escalate).
@@ -101,7 +109,7 @@ def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink
         assignee=maps.assignee(issue.get("assigned_to")),
         priority=maps.priority(issue["priority"]),
         status=maps.status(issue["status"]),
-        due_date=_local_value("due_date", remote, issue, maps),
+        due_date=_due_date(remote),
         source=Source.REDMINE,
         created_at=parse_time(issue.get("created_on")),
         closed_at=parse_time(issue.get("closed_on")),
@@ -114,10 +122,11 @@ def _create(issue: dict, project: RedmineProject, maps: Mappings) -> RedmineLink
 
 def _update(link: RedmineLink, issue: dict, project: RedmineProject, maps: Mappings) -> bool:
     """Bring the ticket in line with the issue; True when a field changed."""
-    ticket = link.ticket
+    ticket = linked_ticket(link)
     remote, synced = remote_state(issue), link.synced_state
     local = local_state(ticket, maps, synced)
-    changes, conflicts = {}, []
+    changes: dict[str, Any] = {}  # ticket field → value, as ticket_update takes them
+    conflicts: list[tuple[str, str]] = []
     for field, name in FIELDS.items():
         if remote[field] == synced.get(field):
             continue  # Redmine did not change it; a local change is for the push.
@@ -177,7 +186,7 @@ def _journals(link: RedmineLink, issue: dict, maps: Mappings) -> int:
                 continue
         services.comment_add(
             actor=None,
-            ticket=link.ticket,
+            ticket=linked_ticket(link),
             body=notes,
             is_internal=bool(journal.get("private_notes")),
             source=Source.REDMINE,
@@ -228,7 +237,7 @@ def _relink(link: RedmineLink, issue: dict) -> None:
     """The issue of an unlinked ticket is synced again (moved back into a mapped project,
     visible again, public again): the ticket follows it from here on."""
     services.history_add(
-        ticket=link.ticket,
+        ticket=linked_ticket(link),
         field="redmine_relinked",
         old_value=str(link.issue_id),
         new_value=issue["project"].get("name", ""),
@@ -237,8 +246,19 @@ def _relink(link: RedmineLink, issue: dict) -> None:
     link.unlinked_at = None
 
 
+def _updated_on(listed: dict) -> dt.datetime:
+    """A listed issue's ``updated_on``: what the list is sorted and the cursor set by."""
+    updated = parse_time(listed.get("updated_on"))
+    if updated is None:
+        # JSON, but not what Redmine gives (the client's rule for such answers).
+        raise RedmineUnavailable(f"Redmine listed issue #{listed['id']} without updated_on")
+    return updated
+
+
 class _Run:
-    def __init__(self, recorder: RunRecorder, client: RedmineClient, progress: Progress | None):
+    def __init__(
+        self, recorder: RunRecorder, client: RedmineClient, progress: Progress | None
+    ) -> None:
         self.recorder = recorder
         self.client = client
         self.progress = progress
@@ -258,8 +278,7 @@ class _Run:
             self.progress(self.done, self.total)
 
     def pull_project(self, project: RedmineProject, *, full: bool) -> None:
-        first = project.cursor is None
-        since = None if full or first else project.cursor - self.overlap
+        since = None if full or project.cursor is None else project.cursor - self.overlap
         try:
             self._pull_project(project, since)
         except RedmineRefused as exc:
@@ -272,7 +291,7 @@ class _Run:
             raise exc
         self.recorder.error(f"project {project.redmine_id}", exc.message)
 
-    def _pull_project(self, project: RedmineProject, since) -> None:
+    def _pull_project(self, project: RedmineProject, since: dt.datetime | None) -> None:
         listed = {
             issue["id"]: issue
             for issue in self.client.issues(project.redmine_id, updated_since=since)
@@ -295,7 +314,7 @@ class _Run:
             # Until the backlog has been read once, nobody is notified of old issues.
             with nullcontext() if project.backlog_done else signals.muted():
                 for listed_issue in issues:
-                    updated = parse_time(listed_issue["updated_on"])
+                    updated = _updated_on(listed_issue)
                     link = links.get(listed_issue["id"])
                     if not self._pull_one(listed_issue, updated, link, project):
                         if not blocked and cursor is not None:
@@ -314,7 +333,7 @@ class _Run:
                     cursor=cursor, backlog_done=done
                 )
 
-    def _seen(self, link: RedmineLink, updated, project_id: int) -> bool:
+    def _seen(self, link: RedmineLink, updated: dt.datetime, project_id: int) -> bool:
         """Already pulled as it is. ``updated_on`` is second-precise: a change within
         the second we read the issue in carries the same stamp, so a stamp read less
         than the overlap after it was written is not trusted."""
@@ -329,7 +348,13 @@ class _Run:
         settled = link.synced_at is not None and link.synced_at - updated > self.overlap
         return updated == link.remote_updated_on and settled
 
-    def _pull_one(self, listed: dict, updated, link: RedmineLink | None, project) -> bool:
+    def _pull_one(
+        self,
+        listed: dict,
+        updated: dt.datetime,
+        link: RedmineLink | None,
+        project: RedmineProject,
+    ) -> bool:
         """Apply one listed issue; False when it failed (recorded) and must be read again."""
         issue_id = listed["id"]
         if link is not None and self._seen(link, updated, listed["project"]["id"]):

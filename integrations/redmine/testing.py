@@ -18,15 +18,16 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from integrations.redmine.client import (
     SUBJECT_MAX,
-    RedmineClient,
     RedmineForbidden,
     RedmineInvalid,
     RedmineNotFound,
     RedmineUnavailable,
+    assignable_members,
     format_time,
     parse_time,
 )
@@ -51,7 +52,7 @@ ADMIN = {"id": 1, "login": "admin", "firstname": "Redmine", "lastname": "Admin",
 class FakeRedmine:
     url = "http://redmine.test"
 
-    def __init__(self):
+    def __init__(self) -> None:
         # An hour ago, to the second: stamps read now are settled (see pull._seen).
         self.clock = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
         self.projects_by_id: dict[int, dict] = {}
@@ -111,11 +112,11 @@ class FakeRedmine:
         author_id: int = 1,
         assigned_to_id: int | None = None,
         due_date: str | None = None,
-        notes: list[tuple[int, str, bool]] = (),
+        notes: Sequence[tuple[int, str, bool]] = (),
         private: bool = False,
     ) -> dict:
         now = self.tick()
-        issue = {
+        issue: dict[str, Any] = {
             "id": next(self.ids),
             "project": {"id": project_id, "name": self.projects_by_id[project_id]["name"]},
             "tracker": {"id": 1, "name": "Ошибка"},
@@ -150,7 +151,9 @@ class FakeRedmine:
         found = next(p for p in PRIORITIES if p["id"] == priority_id)
         return {"id": priority_id, "name": found["name"]}
 
-    def _journal(self, issue: dict, user_id: int, notes, private: bool, details) -> None:
+    def _journal(
+        self, issue: dict, user_id: int, notes: str | None, private: bool, details: list[dict]
+    ) -> None:
         issue["journals"].append(
             {
                 "id": next(self.journal_ids),
@@ -162,7 +165,7 @@ class FakeRedmine:
             }
         )
 
-    def change(self, issue_id: int, *, user_id: int = 1, notes: str = "", **fields) -> None:
+    def change(self, issue_id: int, *, user_id: int = 1, notes: str = "", **fields: Any) -> None:
         """Change an issue as a Redmine user would (fields by their API names)."""
         issue = self.issues_by_id[issue_id]
         private = fields.pop("private_notes", False)
@@ -185,13 +188,13 @@ class FakeRedmine:
             self._journal(issue, user_id, notes or "", private, details)
 
     @staticmethod
-    def _value(issue: dict, name: str):
+    def _value(issue: dict, name: str) -> Any:
         if name.endswith("_id"):
             key = {"assigned_to_id": "assigned_to"}.get(name, name[:-3])
             return (issue.get(key) or {}).get("id")
         return issue.get(name)
 
-    def _set(self, issue: dict, name: str, value) -> None:
+    def _set(self, issue: dict, name: str, value: Any) -> None:
         value = None if value == "" else value
         if name == "status_id":
             issue["status"] = self._status(int(value))
@@ -269,7 +272,7 @@ class FakeRedmine:
             for issue in self.issues_by_id.values()
             if issue["project"]["id"] == project_id
             and issue["id"] not in self.hidden
-            and (since is None or parse_time(issue["updated_on"]) >= since)
+            and (since is None or _updated_on(issue) >= since)
         ]
         found.sort(key=lambda i: (i["updated_on"], i["id"]))
         return [{k: v for k, v in copy.deepcopy(i).items() if k != "journals"} for i in found]
@@ -294,16 +297,16 @@ class FakeRedmine:
         return dict(self.roles[role_id])
 
     def assignable_user_ids(self, project_id: int) -> set[int]:
-        return RedmineClient.assignable_user_ids(self, project_id)
+        return assignable_members(self.memberships(project_id), self.role)
 
-    def _assignable(self, issue_id: int, user_id) -> bool:
+    def _assignable(self, issue_id: int, user_id: int | str | None) -> bool:
         members = self.members.get(self.issues_by_id[issue_id]["project"]["id"])
         if members is None or user_id in (None, ""):
             return True
         roles = members.get(int(user_id), [])
         return any(self.roles[rid]["assignable"] for rid in roles)
 
-    def create_issue(self, **fields) -> dict:
+    def create_issue(self, **fields: Any) -> dict:
         self._call("create_issue")
         if len(fields.get("subject", "")) > SUBJECT_MAX:
             raise RedmineInvalid("refused: Тема слишком длинная", status=422)
@@ -317,7 +320,7 @@ class FakeRedmine:
         )
         return self.issue(issue["id"], journals=False)
 
-    def update_issue(self, issue_id: int, **fields) -> None:
+    def update_issue(self, issue_id: int, **fields: Any) -> None:
         self._call("update_issue")
         if issue_id not in self.issues_by_id:
             raise RedmineNotFound("not found (404)", status=404)
@@ -331,6 +334,13 @@ class FakeRedmine:
         if self.lose_next_answer:
             self.lose_next_answer = False
             raise RedmineUnavailable("Redmine did not answer in time (read timeout)")
+
+
+def _updated_on(issue: dict) -> dt.datetime:
+    stamp = parse_time(issue["updated_on"])
+    if stamp is None:  # the fake stamps every issue it keeps
+        raise ValueError(f"issue #{issue['id']} has no updated_on")
+    return stamp
 
 
 def project_payload(name: str, trackers: list[dict], prefix: str = "t") -> dict:
@@ -353,7 +363,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     fake: FakeRedmine
     delay: float = 0.0
 
-    def log_message(self, *args) -> None:  # quiet
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:
@@ -362,7 +372,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             body = self._answer(url.path, query)
         except (RedmineNotFound, RedmineForbidden) as exc:
-            self.send_error(exc.status)
+            self.send_error(exc.status or 404)
             return
         data = json.dumps(body).encode()
         self.send_response(200)

@@ -1,10 +1,14 @@
 """The Redmine panel of a ticket's page and its "create Redmine issue" action."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -14,6 +18,7 @@ from django.views.decorators.http import require_POST
 from integrations.models import RedmineLink, RedmineProject, RedminePush, RedmineUser
 from integrations.redmine import push
 from tickets import selectors
+from tickets.models import Ticket
 
 FAILED_SHOWN = 5
 
@@ -22,7 +27,7 @@ def issue_url(issue_id: int) -> str:
     return f"{settings.REDMINE_URL}/issues/{issue_id}"
 
 
-def ticket_panel(request, ticket) -> dict | None:
+def ticket_panel(request: HttpRequest, ticket: Ticket) -> dict | None:
     """The linked issue with the changes Redmine did not take, or the escalation button,
     for those who work the ticket (a fixed number of queries)."""
     if not push.enabled() or not selectors.user_can_work_ticket(request.user, ticket):
@@ -43,18 +48,29 @@ FIELD_NAMES = {
 }
 
 
-def _link_state(link: RedmineLink, ticket) -> dict:
-    failed = list(
+@dataclass(frozen=True)
+class FailedPush:
+    """A change Redmine refused, as the panel lists it."""
+
+    what: str
+    created_at: dt.datetime
+    last_error: str
+
+
+def _failed_push(push: RedminePush) -> FailedPush:
+    what = [str(FIELD_NAMES.get(name, name)) for name in push.fields]
+    if push.comment is not None:
+        what.append(str(_("internal note") if push.comment.is_internal else _("comment")))
+    return FailedPush(", ".join(what), push.created_at, push.last_error)
+
+
+def _link_state(link: RedmineLink, ticket: Ticket) -> dict:
+    failed = (
         RedminePush.objects.filter(link=link, state=RedminePush.State.FAILED)
         .select_related("comment")
         .order_by("-created_at")[:FAILED_SHOWN]
     )
-    for item in failed:
-        what = [str(FIELD_NAMES.get(name, name)) for name in item.fields]
-        if item.comment_id:
-            what.append(str(_("internal note") if item.comment.is_internal else _("comment")))
-        item.what = ", ".join(what)
-    state = {"failed_pushes": failed}
+    state: dict[str, object] = {"failed_pushes": [_failed_push(push) for push in failed]}
     project = RedmineProject.objects.filter(redmine_id=link.project_id, is_active=True).first()
     if (
         link.active
@@ -77,7 +93,7 @@ def _link_state(link: RedmineLink, ticket) -> dict:
     return state
 
 
-def _worked_ticket(request, key: str):
+def _worked_ticket(request: HttpRequest, key: str) -> Ticket:
     """The ticket of a Redmine action: 404 for who cannot see it, 403 for who does not
     work it."""
     ticket = selectors.get_visible_ticket(request.user, key=key)
@@ -88,7 +104,7 @@ def _worked_ticket(request, key: str):
 
 @login_required
 @require_POST
-def retry_pushes(request, key: str):
+def retry_pushes(request: HttpRequest, key: str) -> HttpResponse:
     """Send the changes Redmine refused again (after the cause was fixed in Redmine)."""
     ticket = _worked_ticket(request, key)
     with transaction.atomic():
@@ -107,7 +123,7 @@ def retry_pushes(request, key: str):
 
 @login_required
 @require_POST
-def escalate(request, key: str):
+def escalate(request: HttpRequest, key: str) -> HttpResponse:
     ticket = _worked_ticket(request, key)
     try:
         link = push.escalate(

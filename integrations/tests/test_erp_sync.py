@@ -50,7 +50,7 @@ def test_first_run_refreshes_everyone_and_deactivates_the_ended(people):
 
     assert run.outcome == SyncRun.Outcome.SUCCESS
     assert (run.updated, run.deactivated, run.failed) == (1, 2, 0)
-    assert run.finished_at >= run.started_at
+    assert run.finished_at is not None and run.finished_at >= run.started_at
     anna, boris, gone, local = (User.objects.get(pk=u.pk) for u in people.values())
     assert (anna.department, anna.last_name, anna.is_active) == ("ИТ", "Смирнова", True)
     assert anna.erp_synced_at is not None
@@ -63,13 +63,14 @@ def test_first_run_refreshes_everyone_and_deactivates_the_ended(people):
 def test_second_run_is_incremental_and_changes_nothing(people, fake_erp, monkeypatch):
     sync_directory()
     age_erp_stamps(fake_erp)
-    asked = []
+    asked: list[str] = []
     original = FakeERPGateway.profiles
-    monkeypatch.setattr(
-        FakeERPGateway,
-        "profiles",
-        lambda self, names, **kwargs: asked.extend(names) or original(self, names, **kwargs),
-    )
+
+    def profiles(self, names, **kwargs):
+        asked.extend(names)
+        return original(self, names, **kwargs)
+
+    monkeypatch.setattr(FakeERPGateway, "profiles", profiles)
 
     run = sync_directory()
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
@@ -20,6 +22,8 @@ from integrations.runs import Lease, LockLost, job_lock, lock_key, run_job
 from tickets.models import Ticket
 from tickets.tests.factories import QueueFactory
 from tickets.workflow import ensure_default_workflow
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 KIND = SyncRun.Kind.ERP_DIRECTORY
@@ -34,7 +38,7 @@ def _no_lock_left():
 
 @pytest.mark.django_db
 def test_counts_and_errors_are_saved_as_the_run_goes():
-    seen = {}
+    seen: dict[str, object] = {}
 
     def job(recorder):
         recorder.count("created")
@@ -105,7 +109,7 @@ def test_the_lease_is_shorter_than_any_schedule():
 # --- a real process, killed -----------------------------------------------------------
 
 
-def _sync(env: dict, **kwargs) -> subprocess.Popen:
+def _sync(env: dict, **kwargs: Any) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "redmine_sync"],
         cwd=ROOT,
@@ -116,7 +120,7 @@ def _sync(env: dict, **kwargs) -> subprocess.Popen:
     )
 
 
-def _wait_for(condition, *, timeout: float, every: float = 0.1):
+def _wait_for(condition: Callable[[], T], *, timeout: float, every: float = 0.1) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()

@@ -3,6 +3,7 @@ retry or give up, against a real (tiny) SMTP server on loopback."""
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -83,8 +84,9 @@ def test_the_mail_is_written_in_the_readers_language(request, ticket, reader, ev
     assert message.from_email == "Helpdesk <helpdesk@example.com>"
 
     text = message.body
+    assert isinstance(text, str)
     assert text.startswith(translated(language, "Hello, %(name)s!", name=user.get_full_name()))
-    assert message.subject in text
+    assert str(message.subject) in text
     assert f"{ticket.key} · Не печатает принтер & сканер" in text  # plain text: not escaped
     assert translated(language, "Open ticket %(key)s", key=ticket.key) + ": " + ticket_url in text
     assert f"{SITE}/accounts/profile/#notifications" in text
@@ -93,8 +95,10 @@ def test_the_mail_is_written_in_the_readers_language(request, ticket, reader, ev
         reason = str(email_channel.REASONS[event])
     assert reason in text
 
+    assert isinstance(message, EmailMultiAlternatives)
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
+    assert isinstance(html, str)
     assert f'<html lang="{language}">' in html
     assert f'href="{ticket_url}"' in html
     assert f'href="{SITE}/accounts/profile/#notifications"' in html

@@ -49,6 +49,7 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             service_unavailable("redis-server", "the binary is not installed")
+        assert binary is not None  # service_unavailable skipped or failed the test
         self.binary, self.dir, self.port = binary, tmp_path, free_port()
         self.process = None
 

@@ -14,7 +14,7 @@ def told(monkeypatch):
 
 
 def test_a_sign_in_tells_nobody(agent, told):
-    update_last_login(None, agent)  # saves last_login only
+    update_last_login(type(agent), agent)  # saves last_login only
     agent.save(update_fields=["first_name"])
     assert told == []
 

@@ -43,7 +43,13 @@ def save_url():
 def checked(html: str) -> set[str]:
     """Names of the ticked boxes of the matrix."""
     inputs = re.findall(r'<input type="checkbox" name="\w+__\w+"[^>]*>', html)
-    return {re.search(r'name="([^"]+)"', box).group(1) for box in inputs if " checked" in box}
+    names = set()
+    for box in inputs:
+        if " checked" in box:
+            name = re.search(r'name="([^"]+)"', box)
+            assert name is not None
+            names.add(name.group(1))
+    return names
 
 
 def boxes(html: str) -> list[str]:

@@ -10,10 +10,10 @@ queries whatever its page size.
 
 import html
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils.html import strip_tags
@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.utils import html as html_input
 from rest_framework.views import APIView
 
+from accounts.models import Viewer
 from helpdesk.api import JSONParser
 from helpdesk.api_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from helpdesk.api_schema import ApiAutoSchema
@@ -47,6 +48,8 @@ from tickets.api.common import (
     PersonSerializer,
     StatusCodeField,
     TicketRefMixin,
+    api_user,
+    paginate,
     person,
 )
 from tickets.forms import MAX_MARKDOWN_LENGTH
@@ -92,7 +95,7 @@ class AttachmentBriefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ("id", "name", "size", "content_type", "download_url")
+        fields: tuple[str, ...] = ("id", "name", "size", "content_type", "download_url")
         read_only_fields = fields
 
     def get_download_url(self, attachment: Attachment) -> str:
@@ -201,7 +204,8 @@ class MultipleFilesField(serializers.FileField):
             return dictionary.getlist(self.field_name) or empty
         return dictionary.get(self.field_name, empty)
 
-    def to_internal_value(self, data) -> list[UploadedFile]:
+    # Several files: a list of what FileField makes of one.
+    def to_internal_value(self, data: Any) -> list[File]:  # type: ignore[override]
         uploads = data if isinstance(data, list | tuple) else [data]
         if not uploads:
             self.fail("required")
@@ -258,7 +262,7 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
         return visible_comments(self.request.user, self.ticket).order_by("created_at", "id")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = paginate(self, self.get_queryset())
         _add_body_html(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -282,7 +286,7 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
         data = serializer.validated_data
         ticket = self.ticket
         added = services.ticket_reply(
-            actor=request.user,
+            actor=api_user(request),
             ticket=ticket,
             body=data["body"],
             is_internal=data["is_internal"],
@@ -318,12 +322,14 @@ class _PlainTextRenderer(_EventRenderer):
         return html.unescape(strip_tags(str(rendered[1])))
 
 
-def event_texts(user, ticket: Ticket, events: Sequence[TicketEvent]) -> list[str]:
+def event_texts(user: Viewer, ticket: Ticket, events: Sequence[TicketEvent]) -> list[str]:
     """The rows' sentences in the active language, with one renderer for the page: the
     people and the files they name are read in one query each."""
     attachment_ids = {
-        parse_id(event.new_value) for event in events if event.kind == TicketEvent.Kind.ATTACHED
-    } - {None}
+        pk
+        for event in events
+        if event.kind == TicketEvent.Kind.ATTACHED and (pk := parse_id(event.new_value)) is not None
+    }
     attachments = {}
     if attachment_ids:
         visible = visible_attachments(user, ticket).filter(pk__in=attachment_ids)
@@ -356,7 +362,7 @@ class EventListView(TicketRefMixin, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        events = self.paginate_queryset(self.get_queryset())
+        events = paginate(self, self.get_queryset())
         for event, text in zip(events, event_texts(request.user, self.ticket, events), strict=True):
             event.text = text
         return self.get_paginated_response(self.get_serializer(events, many=True).data)
@@ -410,7 +416,7 @@ class AttachmentListView(TicketRefMixin, generics.ListCreateAPIView):
         upload = AttachmentUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         added = services.attachment_add(
-            actor=request.user,
+            actor=api_user(request),
             ticket=self.ticket,
             files=upload.validated_data["files"],
             source=Source.API,

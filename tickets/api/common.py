@@ -1,13 +1,21 @@
 """Pieces every ticket endpoint uses: tickets named by id or key, reference fields
 that take codes (``in_progress``), slugs or ids, and people by id or user name."""
 
+from typing import Any, TypeVar, overload
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import User, Viewer
 from helpdesk.api_fields import NOT_BLANK
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.parsing import parse_id
@@ -19,8 +27,26 @@ from tickets.workflow import workflow
 MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
 
+M = TypeVar("M", bound=Model)
 
-def visible_ticket(user, ref: str) -> Ticket:
+
+def api_user(request: Request) -> User:
+    """The signed-in user of an API request (the API lets nobody else in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
+
+
+def paginate(view: GenericAPIView, queryset: QuerySet[M]) -> list[M]:
+    """One page of ``queryset``: the API pages every list."""
+    page = view.paginate_queryset(queryset)
+    if page is None:
+        raise ImproperlyConfigured("The API's lists need a pagination class.")
+    return page
+
+
+def visible_ticket(user: Viewer, ref: str) -> Ticket:
     """The ticket named by ``ref`` (an id or a key such as HD-42) if ``user`` may see it,
     else Http404 (an invisible ticket and a missing one look the same)."""
     ref = str(ref).strip()
@@ -32,7 +58,7 @@ def visible_ticket(user, ref: str) -> Ticket:
     raise Http404
 
 
-class TicketRefMixin:
+class TicketRefMixin(APIView):
     """For views under ``tickets/<ref>/``: ``self.ticket`` is the visible ticket."""
 
     ticket_url_kwarg = "ref"
@@ -180,7 +206,15 @@ class UserRefField(serializers.Field):
         return person(value)
 
 
-def person(user: User | None) -> dict | None:
+@overload
+def person(user: User) -> dict[str, Any]: ...
+
+
+@overload
+def person(user: User | None) -> dict[str, Any] | None: ...
+
+
+def person(user: User | None) -> dict[str, Any] | None:
     """How the API shows a person."""
     if user is None:
         return None

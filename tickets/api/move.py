@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from helpdesk.api_fields import StrictIntegerField
 from tickets import services
-from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField
+from tickets.api.common import MAX_ID, MAX_VERSION, StatusCodeField, api_user
 from tickets.models import Source
 from tickets.selectors import get_visible_ticket, user_can_work_ticket, visible_tickets
 
@@ -66,7 +66,7 @@ class TicketMoveView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = services.ticket_move(
-            actor=request.user,
+            actor=api_user(request),
             ticket=ticket,
             status=data["status"],
             version=data["version"],

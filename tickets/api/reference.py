@@ -7,6 +7,9 @@ saved views are the user's own (another user's view does not exist: 404) and cha
 through ``tickets.services``.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path, reverse
@@ -28,7 +31,7 @@ from accounts.models import User
 from helpdesk.api import JSONParser
 from helpdesk.api_fields import StrictCharField
 from tickets import services
-from tickets.api.common import MAX_ID, PersonSerializer, person
+from tickets.api.common import MAX_ID, PersonSerializer, api_user, person
 from tickets.models import Priority, Queue, SavedView, Status, Tag
 from tickets.selectors import user_works_queues, visible_tags
 from tickets.workflow import agents, workflow
@@ -61,7 +64,7 @@ class QueueSerializer(serializers.Serializer):
     )
 
     @extend_schema_field(PersonSerializer(many=True))
-    def get_members(self, queue: Queue) -> list[dict]:
+    def get_members(self, queue: Queue) -> list[dict[str, Any]]:
         return self.context.get("members", {}).get(queue.pk, [])
 
     def get_i_work_here(self, queue: Queue) -> bool:
@@ -84,18 +87,20 @@ class QueueListView(generics.ListAPIView):
     def works_tickets(self) -> bool:
         return user_works_queues(self.request.user)
 
-    def get_queryset(self) -> list[Queue]:
+    # Lists from the cached workflow, not querysets: ListAPIView pages and serialises any
+    # sequence (the stubs ask for a queryset).
+    def get_queryset(self) -> list[Queue]:  # type: ignore[override]
         queues = workflow().queues
         if self.works_tickets():
             return queues
         return [queue for queue in queues if queue.is_active]
 
-    def get_serializer_context(self) -> dict:
+    def get_serializer_context(self) -> Mapping[str, Any]:
         context = super().get_serializer_context()
         if not self.works_tickets():
             return context
         # Members from the cached agents, so the list costs no query per queue.
-        members: dict[int, list[dict]] = {}
+        members: dict[int, list[dict[str, Any]]] = {}
         my_queue_ids: frozenset[int] = frozenset()
         for entry in agents():
             if entry.pk == self.request.user.pk:
@@ -143,7 +148,7 @@ class StatusListView(generics.ListAPIView):
     serializer_class = StatusSerializer
     filter_backends = ()
 
-    def get_queryset(self) -> list[Status]:
+    def get_queryset(self) -> list[Status]:  # type: ignore[override]  # see QueueListView
         return workflow().statuses
 
 
@@ -152,7 +157,7 @@ class PriorityListView(generics.ListAPIView):
     serializer_class = PrioritySerializer
     filter_backends = ()
 
-    def get_queryset(self) -> list[Priority]:
+    def get_queryset(self) -> list[Priority]:  # type: ignore[override]  # see QueueListView
         return workflow().priorities
 
 
@@ -203,7 +208,7 @@ class TagListView(generics.ListAPIView):
     filterset_class = TagFilter
 
     def get_queryset(self) -> QuerySet[Tag]:
-        return visible_tags(self.request.user)
+        return visible_tags(api_user(self.request))
 
 
 # --- Saved views --------------------------------------------------------------------------
@@ -235,14 +240,14 @@ class SavedViewSerializer(serializers.Serializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class OwnSavedViewsMixin:
+class OwnSavedViewsMixin(generics.GenericAPIView):
     serializer_class = SavedViewSerializer
     filter_backends = ()
     # Text only, so a form can say all of it too.
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet[SavedView]:
-        return SavedView.objects.filter(user=self.request.user).order_by("name", "pk")
+        return SavedView.objects.filter(user=api_user(self.request)).order_by("name", "pk")
 
 
 @extend_schema_view(
@@ -260,7 +265,7 @@ class SavedViewListView(OwnSavedViewsMixin, generics.ListCreateAPIView):
         name = serializer.validated_data["name"].strip()
         query = services.normalised_query(serializer.validated_data["query"])
         replacing = bool(name) and self.get_queryset().filter(name=name).exists()
-        view = services.saved_view_save(user=request.user, name=name, query=query)
+        view = services.saved_view_save(user=api_user(request), name=name, query=query)
         body = self.get_serializer(view).data
         if replacing:
             return Response(body, status=status.HTTP_200_OK)
@@ -280,7 +285,7 @@ class SavedViewDetailView(OwnSavedViewsMixin, generics.RetrieveDestroyAPIView):
         return super().get_object()
 
     def perform_destroy(self, instance: SavedView) -> None:
-        services.saved_view_delete(user=self.request.user, view_id=instance.pk)
+        services.saved_view_delete(user=api_user(self.request), view_id=instance.pk)
 
 
 urlpatterns = [

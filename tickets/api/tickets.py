@@ -6,6 +6,7 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 409 and nothing is saved.
 """
 
+from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -15,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Viewer
 from helpdesk.api_fields import StrictCharField, StrictDateField, StrictIntegerField
 from tickets import services
 from tickets.api.common import (
@@ -25,6 +27,7 @@ from tickets.api.common import (
     StatusCodeField,
     TicketRefMixin,
     UserRefField,
+    api_user,
     person,
 )
 from tickets.api.filters import TicketFilterSet
@@ -63,7 +66,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Ticket
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "key",
             "url",
@@ -212,11 +215,11 @@ class AssignSerializer(serializers.Serializer):
     version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
-def _tickets_queryset(user):
+def _tickets_queryset(user: Viewer) -> QuerySet[Ticket]:
     return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
 
 
-def _ticket_response(request: Request, ticket: Ticket, code=status.HTTP_200_OK) -> Response:
+def _ticket_response(request: Request, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
     """The ticket as it is now. Visibility was checked before the change: a change may
     take the ticket out of the user's sight (reassigned, filed for someone in another
     queue), and its answer still says what was saved."""
@@ -259,7 +262,7 @@ class TicketListView(generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         ticket = services.ticket_create(
-            actor=request.user,
+            actor=api_user(request),
             queue=data["queue"],
             title=data["title"],
             description=data.get("description", ""),
@@ -292,7 +295,11 @@ class TicketDetailView(TicketRefMixin, APIView):
         changes = dict(serializer.validated_data)
         version = changes.pop("version")
         ticket = services.ticket_update(
-            actor=request.user, ticket=self.ticket, source=Source.API, version=version, **changes
+            actor=api_user(request),
+            ticket=self.ticket,
+            source=Source.API,
+            version=version,
+            **changes,
         )
         return _ticket_response(request, ticket)
 
@@ -307,7 +314,7 @@ class TicketAssignView(TicketRefMixin, generics.GenericAPIView):
         serializer = AssignSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_assign(
-            actor=request.user,
+            actor=api_user(request),
             ticket=self.ticket,
             assignee=serializer.validated_data["assignee"],
             version=serializer.validated_data.get("version"),
@@ -321,7 +328,9 @@ class TicketTakeView(TicketRefMixin, APIView):
 
     @extend_schema(request=None, responses={200: TicketDetailSerializer, **ERRORS})
     def post(self, request: Request, ref: str) -> Response:
-        ticket = services.ticket_take(actor=request.user, ticket=self.ticket, source=Source.API)
+        ticket = services.ticket_take(
+            actor=api_user(request), ticket=self.ticket, source=Source.API
+        )
         return _ticket_response(request, ticket)
 
 

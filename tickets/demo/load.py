@@ -20,7 +20,16 @@ from tickets.demo.plans import (
 )
 from tickets.demo.queues import DEMO_PREFIXES, demo_queues_ensure, demo_ticket_count
 from tickets.demo.text import TOPICS
-from tickets.models import Comment, KeyCounter, Queue, Source, Tag, Ticket, TicketEvent
+from tickets.models import (
+    Comment,
+    KeyCounter,
+    Queue,
+    Source,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
 from tickets.services import RANK_STEP
 from tickets.workflow import workflow
 
@@ -125,7 +134,7 @@ def _tags_ensure() -> dict[str, Tag]:
     return {name: Tag.objects.get_or_create(name=name)[0] for name in names}
 
 
-def _statuses() -> dict[str, object]:
+def _statuses() -> dict[str, Status]:
     flow = workflow()
     statuses = {status.code: status for status in flow.statuses}
     missing = set(STATUS_PATHS) - set(statuses)
@@ -134,9 +143,15 @@ def _statuses() -> dict[str, object]:
     return statuses
 
 
+def _queue(plan: TicketPlan) -> Queue:
+    if plan.queue is None:
+        raise ValueError(f"demo ticket {plan.index} was planned without a queue")
+    return plan.queue
+
+
 def _numbers(plans: list[TicketPlan]) -> None:
     """Key numbers after the highest in use, per prefix, with the counter moved along."""
-    for prefix in sorted({plan.queue.key_prefix for plan in plans}):
+    for prefix in sorted({_queue(plan).key_prefix for plan in plans}):
         KeyCounter.objects.get_or_create(prefix=prefix)
         counter = KeyCounter.objects.select_for_update().get(prefix=prefix)
         highest = Ticket.objects.filter(key__startswith=f"{prefix}-").aggregate(
@@ -144,14 +159,14 @@ def _numbers(plans: list[TicketPlan]) -> None:
         )["highest"]
         number = max(counter.last_number, highest or 0)
         for plan in plans:
-            if plan.queue.key_prefix == prefix:
+            if _queue(plan).key_prefix == prefix:
                 number += 1
                 plan.number = number
         counter.last_number = number
         counter.save(update_fields=["last_number"])
 
 
-def _ranks(plans: list[TicketPlan], statuses) -> dict[int, int]:
+def _ranks(plans: list[TicketPlan], statuses: dict[str, Status]) -> dict[int, int]:
     """Ranks above each column's top card, the latest arrival on top (as the services do)."""
     ranks = {}
     for code in sorted({plan.status_code for plan in plans}):
@@ -183,7 +198,7 @@ def _write_batch(plans: list[TicketPlan], tags: dict[str, Tag]) -> BatchReport:
             Ticket(
                 queue=plan.queue,
                 number=plan.number,
-                key=f"{plan.queue.key_prefix}-{plan.number}",
+                key=f"{_queue(plan).key_prefix}-{plan.number}",
                 title=plan.title,
                 description=plan.description,
                 requester=plan.requester,

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -65,7 +65,7 @@ class TicketPlan:
     assignee: User | None = None
     priority_code: str = "normal"
     status_code: str = "new"
-    due_date: object = None
+    due_date: date | None = None
     tags: tuple[str, ...] = ()
     watchers: list[User] = field(default_factory=list)
     comments: list[CommentPlan] = field(default_factory=list)
@@ -161,7 +161,7 @@ def _status_code(rng: random.Random, *, age_days: float, comments: int) -> str:
 
 
 def _comment_roles(rng: random.Random, count: int, status_code: str) -> list[str]:
-    roles = []
+    roles: list[str] = []
     for position in range(count):
         previous = roles[-1] if roles else None
         if previous is None:
@@ -220,7 +220,7 @@ def ticket_plan(
     plan = TicketPlan(index=index, created_at=created_time(rng, anchor))
     topic = rng.choices(TOPICS, weights=TOPIC_WEIGHTS)[0]
     lang = "en" if topic.en is not None and rng.random() < ENGLISH_SHARE else "ru"
-    texts = topic.en if lang == "en" else topic.ru
+    texts = topic.en if lang == "en" and topic.en is not None else topic.ru
     case = rng.choice(texts.cases)
     slots = _slots(rng)
     plan.queue = cast.queues[topic.queue]
@@ -231,7 +231,8 @@ def ticket_plan(
     plan.priority_code = rng.choices(list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values()))[0]
     age_days = (anchor - plan.created_at).total_seconds() / 86400
     plan.status_code = _status_code(rng, age_days=age_days, comments=comments)
-    members = cast.members[topic.queue] or [cast.manager]
+    # Nobody in the queue: the manager (if there is one) takes its tickets.
+    members: list[User | None] = list(cast.members[topic.queue]) or [cast.manager]
     if plan.status_code != "new":
         plan.assignee = rng.choice(members)
     elif plan.queue.default_assignee_id is not None:

@@ -1,6 +1,7 @@
 """Moving cards on the board: status and position in one change, refused when stale."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -62,7 +63,7 @@ def ticket_move(
     version: int,
     previous_id: int | None = None,
     next_id: int | None = None,
-    visible_ids: QuerySet[Ticket] | None = None,
+    visible_ids: QuerySet[Ticket, Any] | None = None,
     source: str = Source.WEB,
 ) -> MoveResult:
     """Put a card into ``status`` between the cards ``previous_id`` and ``next_id``.

@@ -26,13 +26,8 @@ PNG = (
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
+def _media(media_root):
+    """Every test of this module stores its files apart."""
 
 
 @pytest.fixture

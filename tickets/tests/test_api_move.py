@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def other_agent(queue):
     user = UserFactory(username="anna", first_name="Анна", last_name="Петрова", roles=[Role.AGENT])
     queue.members.add(user)

@@ -27,11 +27,6 @@ def day(offset: int) -> str:
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(key_prefix="HD", slug="hd", name="Service desk", members=[agent])
-
-
-@pytest.fixture
 def other_queue():
     return QueueFactory(key_prefix="NET", slug="net", name="Network")
 

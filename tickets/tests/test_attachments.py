@@ -98,6 +98,7 @@ def test_comment_with_files(client, ticket, requester):
         {"body": "Скриншот", "files": [upload("screen.png", PNG, "image/png")]},
     )
     attachment = Attachment.objects.get()
+    assert attachment.comment is not None
     assert attachment.comment.body == "Скриншот"
     html = detail(client, ticket)
     # Listed with the comment and in the panel; the upload is not a separate history line.
@@ -203,6 +204,7 @@ def test_download_under_another_tickets_key_is_404(client, queue, ticket, reques
 
 def test_missing_file_on_disk_is_404(client, ticket, requester):
     [attachment] = services.attachment_add(actor=requester, ticket=ticket, files=[upload()])
+    assert attachment.file.name is not None
     attachment.file.storage.delete(attachment.file.name)
     client.force_login(requester)
     assert client.get(download_url(attachment)).status_code == 404

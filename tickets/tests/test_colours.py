@@ -48,11 +48,16 @@ def test_pages_link_the_current_stylesheet_and_a_new_colour_gives_a_new_address(
     client.force_login(agent)
     link = re.compile(r'<link rel="stylesheet" href="/tickets/colours\.css\?v=(\w+)">')
 
-    before = link.search(client.get(reverse("tickets:list")).content.decode()).group(1)
+    def version() -> str:
+        found = link.search(client.get(reverse("tickets:list")).content.decode())
+        assert found is not None
+        return found.group(1)
+
+    before = version()
     new = status("new")
     new.colour = "#123456"
     new.save()
-    after = link.search(client.get(reverse("tickets:list")).content.decode()).group(1)
+    after = version()
 
     assert before != after
     assert after == stylesheet()[1]

@@ -43,6 +43,7 @@ def drag(page: Page, card: Locator, target: Locator) -> None:
     """Drag with real mouse events in small steps, as a person would (SortableJS fallback)."""
     grip = card.locator(".board-card-title").bounding_box()
     drop = target.bounding_box()
+    assert grip is not None and drop is not None
     x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()

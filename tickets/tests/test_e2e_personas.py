@@ -8,7 +8,7 @@ the translations.
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -134,7 +134,7 @@ def test_requester_lists_reads_and_files_a_ticket(live_daphne, page: Page, desk,
     form.locator('input[name="title"]').fill(title)
     form.locator('textarea[name="description"]').fill("Горит **красная** лампа.")
     form.locator('input[name="files"]').set_input_files(
-        files=[{"name": "error.txt", "mimeType": "text/plain", "buffer": b"E-42"}]
+        files=[FilePayload(name="error.txt", mimeType="text/plain", buffer=b"E-42")]
     )
     with page.expect_navigation():
         page.get_by_test_id("ticket-create").click()

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Service desk", key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def network(agent):
     return QueueFactory(name="Network", key_prefix="NET", slug="net", members=[agent])
 
@@ -270,6 +265,7 @@ def test_sorts_both_ways(agent, manager, queue, network, sort, field):
         due_date=today,
     )
     later = Ticket.objects.order_by("id").last()
+    assert later is not None
     set_times(later, created_at=timezone.now() + timedelta(days=1))
     set_times(later, updated_at=timezone.now() + timedelta(days=1))
 
@@ -348,4 +344,5 @@ def test_a_key_finds_the_ticket_even_when_closed(agent, queue, requester):
     assert list(found) == [closed]
     assert form.current_state == "all"
     # "All" is the default for a key, so it is not shown as an active filter.
+    assert isinstance(form.data, QueryDict)
     assert "state" not in {chip.param for chip in filter_chips(form, form.data)}

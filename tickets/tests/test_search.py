@@ -5,6 +5,7 @@ updates its full-text index only when a transaction commits.
 """
 
 import pytest
+from django.db.models import F
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -34,7 +35,7 @@ def make(queue, requester):
 def found(user, query):
     return list(
         search_visible_tickets(user, query)
-        .order_by("-search_rank", "-id")
+        .order_by(F("search_rank").desc(), "-id")
         .values_list("title", flat=True)
     )
 

@@ -152,12 +152,14 @@ def test_keys_are_unique_and_sequential_per_queue_and_ranks_distinct_per_column(
 def test_search_index_finds_seeded_words():
     seed("--tickets", str(N))
     ticket = Ticket.objects.order_by("id").first()
+    assert ticket is not None
     word = max(re.findall(r"[^\W\d_]{4,}", ticket.title), key=len)
     found = search_tickets(Ticket.objects.all(), word)
     assert ticket in found
     assert SearchDocument.objects.get(ticket=ticket).title == normalise(ticket.title)
     # Comment words are indexed too, internal notes apart from public replies.
     note = Comment.objects.filter(is_internal=True).select_related("ticket").first()
+    assert note is not None
     assert SearchDocument.objects.get(ticket=note.ticket).notes
 
 
@@ -178,7 +180,9 @@ def test_personas_queues_and_visibility_work_after_seeding():
     assert agent1 is not None and requester1 is not None
     hd = Queue.objects.get(key_prefix="HD")
     assert set(hd.members.values_list("username", flat=True)) == {"agent1", "agent2"}
-    assert Queue.objects.get(key_prefix="HW").default_assignee.username == "agent3"
+    hw_assignee = Queue.objects.get(key_prefix="HW").default_assignee
+    assert hw_assignee is not None
+    assert hw_assignee.username == "agent3"
     assert WipLimit.objects.filter(queue=hd, status__code="in_progress").exists()
     own = visible_tickets(requester1)
     assert set(own.values_list("requester_id", flat=True)) <= {requester1.pk}

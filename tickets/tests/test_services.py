@@ -475,6 +475,7 @@ def test_attachments_with_a_comment_and_on_the_ticket(ticket, requester, media_r
     ]
     assert files[1].content_type == "image/png"
     assert files[0].file.read() == b"error 42"
+    assert files[0].file.name is not None
     assert not files[0].file.name.endswith("log.txt")  # stored under a random name
 
 
@@ -629,6 +630,7 @@ def test_a_reply_with_files_and_a_status_is_one_change(
         )
     ticket.refresh_from_db()
     assert ticket.status == status("resolved")
+    assert comment is not None
     assert comment.body == "Починили, лог приложен"
     assert Attachment.objects.get().comment == comment
     assert TicketEvent.objects.filter(ticket=ticket, field="status").count() == 1

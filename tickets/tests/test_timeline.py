@@ -26,6 +26,7 @@ def _media(media_root):
 
 @pytest.fixture
 def queue(agent):
+    """Not the shared HD queue: the history texts checked here name this queue, Сеть."""
     return QueueFactory(name="Сеть", key_prefix="NET", slug="net", members=[agent])
 
 

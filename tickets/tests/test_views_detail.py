@@ -261,6 +261,7 @@ def test_transition_not_allowed_is_an_error_message(client, ticket, agent):
     client.force_login(agent)
     html = client.get(detail_url(ticket)).content.decode()
     offered = re.search(r'<select class="form-select" id="field-status".*?</select>', html, re.S)
+    assert offered is not None
     assert f'value="{status("closed").pk}"' not in offered.group(0)
     response = update(client, ticket, "status", status("closed").pk)
     assert response.status_code == 200

@@ -25,11 +25,6 @@ PEOPLE = reverse("tickets:people_lookup")
 
 
 @pytest.fixture
-def queue(agent):
-    return QueueFactory(name="Service desk", key_prefix="HD", slug="hd", members=[agent])
-
-
-@pytest.fixture
 def other_queue():
     return QueueFactory(name="Network", key_prefix="NET", slug="net")
 

@@ -29,9 +29,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.roles import Role, user_is_agent
 from accounts.tests.factories import UserFactory
-from tickets.models import Ticket
+from tickets.models import Queue, Ticket
 from tickets.tests.factories import QueueFactory, TicketFactory, comment
 
 pytestmark = pytest.mark.django_db
@@ -112,12 +113,12 @@ def test_the_table_covers_every_persona_and_kind():
 
 @dataclass
 class World:
-    hd: object
-    ops: object
-    fin: object
-    agent: object
-    stranger: object
-    lead: object
+    hd: Queue
+    ops: Queue
+    fin: Queue
+    agent: User
+    stranger: User
+    lead: User
 
 
 @pytest.fixture

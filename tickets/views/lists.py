@@ -5,13 +5,16 @@ Reads go through ``tickets.selectors`` and ``tickets.filters``; changes (bulk ac
 saved views) through ``tickets.services``.
 """
 
+from collections.abc import Callable
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,10 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from tickets import services
 from tickets.filters import DEFAULT_SORT, TicketFilterForm, filter_chips, filter_tickets
-from tickets.models import SavedView
+from tickets.forms import form_field
+from tickets.models import SavedView, Ticket
 from tickets.parsing import parse_id
 from tickets.rows import ticket_rows
 from tickets.search import KEY, page_snippets
@@ -87,7 +92,7 @@ def _safe_next(request: HttpRequest, default: str | None = None) -> str:
     return default or reverse("tickets:list")
 
 
-def _tag_url_maker(request: HttpRequest):
+def _tag_url_maker(request: HttpRequest) -> Callable[[str], str]:
     """``tag_url(name)``: this list narrowed to a tag (from the first page)."""
     params = request.GET.copy()
     params.pop("page", None)
@@ -104,7 +109,7 @@ def _tag_url_maker(request: HttpRequest):
 
 @login_required
 @require_GET
-def ticket_list(request: HttpRequest) -> HttpResponse:
+def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = TicketFilterForm(request.GET, user=user)
     tickets = filter_tickets(visible_tickets(user), form=form, user=user)
@@ -116,7 +121,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             return redirect("tickets:detail", key=found)
     paginator = Paginator(tickets, form.current_per_page)
     page = paginator.get_page(request.GET.get("page"))
-    rows = ticket_rows(page.object_list, tag_url=_tag_url_maker(request))
+    # The page of a queryset is a sliced queryset.
+    rows = ticket_rows(cast(QuerySet[Ticket], page.object_list), tag_url=_tag_url_maker(request))
     if query:
         snippets = page_snippets([row.pk for row in rows], query)
         for row in rows:
@@ -143,7 +149,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "priorities": flow.priorities,
         "queues": flow.queues,
         "closed_available": any(s.is_closed for s in flow.statuses),
-        "per_page_choices": form.fields["per_page"].choices,
+        "per_page_choices": form_field(form, "per_page", forms.ChoiceField).choices,
         "default_per_page": settings.TICKETS_PER_PAGE,
     }
     return render(request, "tickets/list.html", context)
@@ -166,19 +172,20 @@ class BulkActionForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     status = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_agents()
-        self.fields["status"].choices = [("", "")] + [(s.code, s.name) for s in workflow().statuses]
+        form_field(self, "assignee", forms.ModelChoiceField).queryset = assignable_agents()
+        statuses = [(s.code, s.name) for s in workflow().statuses]
+        form_field(self, "status", forms.ChoiceField).choices = [("", ""), *statuses]
 
     def clean_ids(self) -> list[int]:
         raw = self.cleaned_data.get("ids") or []
         if isinstance(raw, str):
             raw = [raw]
         parsed = {parse_id(value) for value in raw}
-        if None in parsed:
+        ids = sorted(pk for pk in parsed if pk is not None)
+        if len(ids) < len(parsed):  # one was not an id
             raise ValidationError(_("The selection is not valid. Reload the page."))
-        ids = sorted(parsed)
         if not ids:
             raise ValidationError(_("Choose at least one ticket."))
         if len(ids) > BULK_LIMIT:
@@ -187,8 +194,9 @@ class BulkActionForm(forms.Form):
             )
         return ids
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         action = cleaned.get("action")
         if action == "assign" and not cleaned.get("assignee"):
             self.add_error("assignee", _("Choose an agent."))
@@ -198,7 +206,7 @@ class BulkActionForm(forms.Form):
             self.add_error("action", _("No status closes tickets."))
         return cleaned
 
-    def changes(self, actor: User) -> dict:
+    def changes(self, actor: User) -> dict[str, Any]:
         """Keyword arguments for ``services.tickets_bulk_update``."""
         action = self.cleaned_data["action"]
         flow = workflow()
@@ -215,12 +223,12 @@ class BulkActionForm(forms.Form):
 
 
 def _form_error_messages(form: forms.Form) -> list[str]:
-    return [message for errors in form.errors.values() for message in errors]
+    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 @login_required
 @require_POST
-def ticket_bulk(request: HttpRequest) -> HttpResponse:
+def ticket_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Apply one action to the chosen tickets; each refused ticket is reported with why."""
     user = request.user
     if not user_works_queues(user):
@@ -244,7 +252,9 @@ def ticket_bulk(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(back)
 
 
-def _report_bulk(request: HttpRequest, result, *, selected: int, found: int) -> None:
+def _report_bulk(
+    request: HttpRequest, result: services.BulkResult, *, selected: int, found: int
+) -> None:
     updated = len(result.updated)
     unchanged = found - updated - len(result.skipped)
     missing = selected - found
@@ -284,7 +294,7 @@ def _report_bulk(request: HttpRequest, result, *, selected: int, found: int) -> 
 
 @login_required
 @require_POST
-def saved_view_save(request: HttpRequest) -> HttpResponse:
+def saved_view_save(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Save the current list as a named view; an existing name of the user is replaced."""
     name = (request.POST.get("name") or "").strip()
     query = services.normalised_query(request.POST.get("query") or "")
@@ -306,7 +316,7 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+def saved_view_delete(request: AuthenticatedHttpRequest, view_id: int) -> HttpResponse:
     # Another user's view does not exist for this user.
     view = get_object_or_404(SavedView, pk=view_id, user=request.user)
     services.saved_view_delete(user=request.user, view_id=view.pk)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from tickets import selectors, services
 from tickets.forms import (
     AttachmentForm,
@@ -60,7 +61,7 @@ def _back(ticket: Ticket, anchor: str = "") -> HttpResponseRedirect:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     is_agent = selectors.user_works_queues(request.user)
     if request.method == "POST":
         form = TicketCreateForm(request.POST, request.FILES, user=request.user, is_agent=is_agent)
@@ -163,7 +164,7 @@ def _visible(request: HttpRequest, key: str) -> Ticket:
 
 @login_required
 @require_POST
-def ticket_update(request: HttpRequest, key: str) -> HttpResponse:
+def ticket_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """One field of the side panel; the version rendered guards against lost updates."""
     ticket = _visible(request, key)
     form = TicketFieldForm(request.POST, ticket=ticket)
@@ -201,7 +202,7 @@ def ticket_update(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_take(request: HttpRequest, key: str) -> HttpResponse:
+def ticket_take(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     ticket = _visible(request, key)
     try:
         services.ticket_take(actor=request.user, ticket=ticket)
@@ -214,7 +215,7 @@ def ticket_take(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def ticket_watch(request: HttpRequest, key: str) -> HttpResponse:
+def ticket_watch(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     ticket = _visible(request, key)
     form = WatchForm(request.POST)
     if not form.is_valid():
@@ -242,7 +243,7 @@ def ticket_watch(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_create(request: HttpRequest, key: str) -> HttpResponse:
+def comment_create(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     ticket = _visible(request, key)
     can_work = selectors.user_can_work_ticket(request.user, ticket)
     form = CommentForm(request.POST, request.FILES, ticket=ticket, can_work=can_work)
@@ -284,7 +285,7 @@ def comment_create(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment_edit(request: HttpRequest, key: str, comment_id: int) -> HttpResponse:
+def comment_edit(request: AuthenticatedHttpRequest, key: str, comment_id: int) -> HttpResponse:
     ticket = _visible(request, key)
     comment = selectors.visible_comments(request.user, ticket).filter(pk=comment_id).first()
     if comment is None:
@@ -304,7 +305,7 @@ def comment_edit(request: HttpRequest, key: str, comment_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def attachment_upload(request: HttpRequest, key: str) -> HttpResponse:
+def attachment_upload(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     ticket = _visible(request, key)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():

@@ -12,8 +12,11 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -42,7 +45,12 @@ def recorded(name: str) -> dict:
 
 
 class Answer:
-    def __init__(self, status: int, body="", content_type="application/json; charset=utf-8"):
+    def __init__(
+        self,
+        status: int,
+        body: Any = "",  # text, or JSON to encode
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
         self.status, self.body, self.content_type = status, body, content_type
 
     @classmethod
@@ -59,7 +67,7 @@ class Answer:
 class Seen:
     """One request as the server got it."""
 
-    def __init__(self, method: str, target: str, headers, body: bytes):
+    def __init__(self, method: str, target: str, headers: Message, body: bytes) -> None:
         parts = urlsplit(target)
         self.method, self.path = method, parts.path
         self.query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -67,11 +75,15 @@ class Seen:
         self.json = json.loads(body) if body else None
 
 
+# An answer, or a handler that makes one from the request (None: it gave up).
+Route = Answer | Callable[[Seen], Answer | None]
+
+
 class FakeServer:
     """Routes ``(METHOD, path)`` to an ``Answer`` or to ``handler(seen) -> Answer``."""
 
-    def __init__(self):
-        self.routes: dict[tuple[str, str], object] = {}
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], Route] = {}
         self.seen: list[Seen] = []
         self.released = threading.Event()  # wakes handlers that sleep
         fake = self
@@ -79,11 +91,12 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _answer(self):
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 seen = Seen(self.command, self.path, self.headers, self.rfile.read(length))
                 fake.seen.append(seen)
                 route = fake.routes.get((self.command, seen.path))
+                answer: Answer | None
                 if route is None:
                     answer = Answer(404, "")
                 elif callable(route):
@@ -104,7 +117,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _answer
 
-            def log_message(self, *args):
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -135,7 +148,7 @@ def _client_settings(settings):
     settings.REDMINE_TIMEOUT = 15.0
 
 
-def issues_pages(total: int):
+def issues_pages(total: int) -> Callable[[Seen], Answer]:
     """``/issues.json`` with ``total`` issues made from the recorded list page, paged by
     limit/offset as Redmine pages it."""
     page = recorded("issues_page")["body"]
@@ -458,6 +471,7 @@ def test_recorded_stamps_parse_as_utc():
     for stamp in stamps:
         assert stamp.endswith("Z")
         moment = parse_time(stamp)
+        assert moment is not None
         assert moment.tzinfo is not None
         assert moment.utcoffset() == dt.timedelta(0)
         assert format_time(moment) == stamp

@@ -2,7 +2,7 @@
 the change is saved, and may cancel it."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -46,8 +46,13 @@ def test_an_assignee_outside_the_redmine_project_is_confirmed_first(live_daphne,
     )
     expect(select.locator(f'option[value="{agent.pk}"]')).to_have_text("Анна Смирнова")
 
-    messages = []
-    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    messages: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        messages.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", refuse)
     select.select_option(str(outsider.pk))
     expect(select).to_have_value("")  # cancelled: back to what it was, nothing sent
     assert "Пётр Петров" in messages[0] and "Сеть" in messages[0]

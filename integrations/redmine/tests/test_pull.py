@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integrations.models import RedmineLink, RedmineProject, RedmineStatus, SyncRun
 from integrations.redmine import pull as pull_module
+from integrations.redmine.links import linked_ticket
 from integrations.redmine.pull import pull
 from integrations.runs import job_lock
 from tickets import services
@@ -39,7 +40,7 @@ def test_first_pull_makes_tickets_with_fields_and_comments(redmine, project, net
 
     assert _counts(run) == ("success", 2, 0, 0, 0)
     link = RedmineLink.objects.get(issue_id=issue["id"])
-    ticket = link.ticket
+    ticket = linked_ticket(link)
     assert ticket.queue == project.queue
     assert ticket.title == "Не работает VPN"
     assert ticket.description == "Строка 1\nСтрока 2"  # Redmine's \r\n made plain
@@ -57,7 +58,7 @@ def test_first_pull_makes_tickets_with_fields_and_comments(redmine, project, net
     ]
     assert all(c.source == Source.REDMINE for c in comments)
     assert link.last_journal_id == issue["journals"][-1]["id"] if issue["journals"] else True
-    closed = RedmineLink.objects.exclude(pk=link.pk).get().ticket
+    closed = linked_ticket(RedmineLink.objects.exclude(pk=link.pk).get())
     assert closed.status.is_closed
     # Statuses met on the way were mapped by suggestion, on their Redmine ids.
     assert RedmineStatus.objects.get(redmine_id=2).status.code == "in_progress"
@@ -105,12 +106,12 @@ def test_incremental_pull_brings_changes_and_notes(redmine, project, net_agent):
 
     assert _counts(run) == ("success", 0, 1, 1, 0)
     assert redmine.calls[calls:].count("issue") == 1
-    ticket = RedmineLink.objects.get(issue_id=first["id"]).ticket
+    ticket = linked_ticket(RedmineLink.objects.get(issue_id=first["id"]))
     assert ticket.status.code == "closed"
     change = ticket.events.get(kind=TicketEvent.Kind.CHANGED, field="status")
     assert change.source == Source.REDMINE
     assert ticket.comments.get().body == "Заменили картридж"
-    assert RedmineLink.objects.get(issue_id=other["id"]).ticket.status.code == "new"
+    assert linked_ticket(RedmineLink.objects.get(issue_id=other["id"])).status.code == "new"
 
 
 def test_change_in_the_cursors_second_is_not_missed(redmine, project):
@@ -483,6 +484,7 @@ def test_closed_issues_keep_the_time_redmine_closed_them(redmine, project):
     assert first.closed_at == first.created_at == dt.datetime.fromisoformat(closed["closed_on"])
     second = Ticket.objects.get(redmine_link__issue_id=later["id"])
     assert second.closed_at == second.resolved_at == dt.datetime.fromisoformat(closed_on)
+    assert second.closed_at is not None
     assert second.closed_at - second.created_at == dt.timedelta(days=2, seconds=1)
 
 

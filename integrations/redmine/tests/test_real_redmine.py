@@ -16,6 +16,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import environ
 import pytest
@@ -39,6 +40,7 @@ from integrations.models import (
 )
 from integrations.redmine import push
 from integrations.redmine.importer import import_from_db
+from integrations.redmine.links import linked_ticket
 from integrations.redmine.pull import pull
 from integrations.redmine.testing import project_payload
 from integrations.runs import job_lock
@@ -46,6 +48,9 @@ from tickets import services
 from tickets.models import Comment, Ticket, TicketEvent
 from tickets.tests.factories import QueueFactory, TicketFactory, priority, status
 from tickets.workflow import ensure_default_workflow
+
+if TYPE_CHECKING:
+    from helpdesk.testing.redmine import RedmineServer
 
 pytestmark = [pytest.mark.redmine, pytest.mark.django_db]
 
@@ -107,7 +112,7 @@ def varied_seeds(count: int, prefix: str = "Задача") -> list[Seed]:
 class RedmineAPI:
     """Redmine's REST API with the admin's key; a session per thread."""
 
-    def __init__(self, server):
+    def __init__(self, server: "RedmineServer") -> None:
         self.server = server
         self._local = threading.local()
 
@@ -118,7 +123,7 @@ class RedmineAPI:
         self._local.session.headers["X-Redmine-API-Key"] = self.server.api_key
         return self._local.session
 
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self.session.request(
             method, f"{self.server.url}{path}", timeout=HTTP_TIMEOUT, **kwargs
         )
@@ -144,7 +149,7 @@ class RedmineAPI:
             if offset >= page["total_count"]:
                 return found
 
-    def update(self, issue_id: int, **fields) -> None:
+    def update(self, issue_id: int, **fields: Any) -> None:
         self.call("PUT", f"/issues/{issue_id}.json", json={"issue": fields})
 
     def create(self, project_id: int, seed: Seed) -> int:
@@ -157,7 +162,7 @@ class RedmineAPI:
         if seed.due_date:
             fields["due_date"] = seed.due_date
         issue_id = self.call("POST", "/issues.json", json={"issue": fields}).json()["issue"]["id"]
-        change = {}
+        change: dict[str, object] = {}
         if seed.status_id:
             change["status_id"] = seed.status_id
         if seed.notes:
@@ -233,7 +238,7 @@ def snapshot(project: RedmineProject) -> dict[int, dict]:
     )
     found = {}
     for link in links:
-        ticket = link.ticket
+        ticket = linked_ticket(link)
         found[link.issue_id] = {
             "title": ticket.title,
             "description": ticket.description,
@@ -281,7 +286,7 @@ def test_first_pull_of_300_issues_with_journals(api, mapped, redmine_project):
     assert priorities == PRIORITY_CODES
     for link in links:
         issue, seed = listed[link.issue_id], seeded[link.issue_id]
-        ticket = link.ticket
+        ticket = linked_ticket(link)
         assert ticket.title == seed.subject
         assert ticket.description == seed.description.replace("\r\n", "\n")
         assert issue["status"]["id"] == (seed.status_id or 1)
@@ -308,12 +313,12 @@ def test_incremental_pull_brings_only_the_changes(api, mapped, redmine_project):
     run = pull()
 
     assert counts(run) == ("success", 0, 3, 7, 0), run.errors or run.message
-    ticket = RedmineLink.objects.get(issue_id=first).ticket
+    ticket = linked_ticket(RedmineLink.objects.get(issue_id=first))
     assert ticket.status.code == "closed"
     assert ticket.events.filter(field="status", source="redmine").exists()
-    ticket = RedmineLink.objects.get(issue_id=second).ticket
+    ticket = linked_ticket(RedmineLink.objects.get(issue_id=second))
     assert comments_of(ticket)[-1] == ("Заменили картридж", False)
-    ticket = RedmineLink.objects.get(issue_id=third).ticket
+    ticket = linked_ticket(RedmineLink.objects.get(issue_id=third))
     assert ticket.status.code == "in_progress"
     assert comments_of(ticket)[-1] == ("Только для своих", True)
     assert Comment.objects.filter(ticket__queue=mapped.queue).count() == 2 + sum(
@@ -350,7 +355,7 @@ def test_local_changes_reach_redmine_and_do_not_come_back(
 ):
     (issue_id,) = api.seed(redmine_project["id"], [Seed("Сломался сервер")])
     pull()
-    ticket = RedmineLink.objects.get(issue_id=issue_id).ticket
+    ticket = linked_ticket(RedmineLink.objects.get(issue_id=issue_id))
 
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_change_status(actor=agent, ticket=ticket, status=status("in_progress"))
@@ -424,7 +429,7 @@ def test_redmine_stopped_mid_run_fails_it_and_the_next_run_completes(
     assert sorted(link.issue_id for link in links) == sorted(seeded)  # no duplicates
     assert Ticket.objects.count() == 20
     for link in links:
-        assert comments_of(link.ticket) == seeded[link.issue_id].comments
+        assert comments_of(linked_ticket(link)) == seeded[link.issue_id].comments
 
 
 # --- f. two runs at once ---------------------------------------------------------------
@@ -665,8 +670,8 @@ def test_an_issue_moved_out_and_back_is_synced_again(api, mapped, redmine_projec
     assert run.outcome == "success", run.errors or run.message
     link = RedmineLink.objects.get()
     assert link.active
-    assert comments_of(link.ticket) == [("Вернулась", False)]
-    assert link.ticket.events.filter(field="redmine_relinked").exists()
+    assert comments_of(linked_ticket(link)) == [("Вернулась", False)]
+    assert linked_ticket(link).events.filter(field="redmine_relinked").exists()
 
 
 def test_a_push_to_an_issue_moved_away_writes_nothing_there(

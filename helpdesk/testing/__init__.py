@@ -1,4 +1,4 @@
-"""Helpers for tests that use real services (imported by conftest.py and tests)."""
+"""Helpers for tests that use real services (used by the fixture plugins here and by tests)."""
 
 import contextlib
 import json
