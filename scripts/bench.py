@@ -1,14 +1,18 @@
-"""Benchmark the main pages on a large SQLite database, in-process.
+"""Benchmark the main pages on a large database, in-process.
 
     .venv/bin/python scripts/bench.py [--tickets 20000 --comments 100000 --runs 20]
+    .venv/bin/python scripts/bench.py --database-url mysql://root@127.0.0.1:3306/hd_bench
 
-Builds a fresh SQLite database in a temporary directory (never ``var/``), migrates it,
-loads the demo data in bulk (``tickets.demo``), adds one ticket with 5 and one with 50
-comments through the services, then signs in an agent of every demo queue with Django's
-test client and measures, over ``--runs`` repetitions, the median and 90th percentile
-wall time and the SQL query count of the ticket list, a search matching about 1 % of
-the tickets, a ticket page, a board, filing a ticket and a status change with a comment.
-Prints a Markdown table (see docs/performance.md).
+Builds a fresh SQLite database in a temporary directory (never ``var/``), or with
+``--database-url`` a new MariaDB/MySQL database (refused if the name exists; dropped at
+the end unless ``--keep``), migrates it, loads the demo data in bulk (``tickets.demo``),
+adds one ticket with 5 and one with 50 comments through the services, then signs in an
+agent of every demo queue with Django's test client and measures, over ``--runs``
+repetitions, the median and 90th percentile wall time and the SQL query count of the
+ticket list, a search matching about 1 % of the tickets, a ticket page, a board, filing a
+ticket and a status change with a comment. The search is also timed on its own (the
+first page of ranked ids and their snippets, without the page around it), with one and
+with three words. Prints a Markdown table (see docs/performance.md and docs/search.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 if TYPE_CHECKING:  # imported for real once Django is set up
     from django.test import Client
@@ -84,15 +89,64 @@ def parse_args() -> argparse.Namespace:
         help="print where the time of one run of each operation goes (cProfile)",
     )
     parser.add_argument(
+        "--database-url",
+        default="",
+        help="a mysql:// URL naming a database that does not exist yet (default: a "
+        "temporary SQLite file)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temporary database and print its path"
     )
     return parser.parse_args()
 
 
-def setup_django(directory: Path) -> Path:
-    """Point Django at a new database in ``directory`` before anything imports settings."""
+def mysql_database_create(url: str) -> str:
+    """Create the database ``url`` names (refusing one that exists); returns its name."""
+    from environ import Env
+
+    config = Env.db_url_config(url)
+    name = config["NAME"]
+    if not name or not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing to run: {name!r} is not a plain database name")
+    server = mysql_server(config)
+    try:
+        cursor = server.cursor()
+        if cursor.execute("SHOW DATABASES LIKE %s", [name]):
+            raise SystemExit(f"refusing to run: the database {name} exists already")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    finally:
+        server.close()
+    return name
+
+
+def mysql_database_drop(url: str) -> None:
+    from environ import Env
+
+    config = Env.db_url_config(url)
+    server = mysql_server(config)
+    try:
+        server.cursor().execute(f"DROP DATABASE IF EXISTS `{config['NAME']}`")
+    finally:
+        server.close()
+
+
+def mysql_server(config: dict):
+    import MySQLdb
+
+    return MySQLdb.connect(
+        host=config.get("HOST") or "127.0.0.1",
+        port=int(config.get("PORT") or 3306),
+        user=config.get("USER") or "root",
+        password=config.get("PASSWORD") or "",
+        charset="utf8mb4",
+    )
+
+
+def setup_django(directory: Path, url: str = "") -> str:
+    """Point Django at a new database (a file in ``directory``, or the database ``url``
+    names) before anything imports settings; returns what the report calls it."""
     database = directory / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["DATABASE_URL"] = url or f"sqlite:///{database}"
     os.environ["MEDIA_ROOT"] = str(directory / "media")
     os.environ["DJANGO_ENV_FILE"] = ""  # no .env: nothing may redirect the database
     os.environ["DJANGO_DEBUG"] = "false"
@@ -107,13 +161,19 @@ def setup_django(directory: Path) -> Path:
     from django.conf import settings
     from django.db import connection
 
-    if Path(connection.settings_dict["NAME"]).resolve() != database.resolve():
-        raise SystemExit(f"refusing to run: the database is {connection.settings_dict['NAME']}")
+    name = connection.settings_dict["NAME"]
+    if url:
+        from environ import Env
+
+        if connection.vendor != "mysql" or name != Env.db_url_config(url)["NAME"]:
+            raise SystemExit(f"refusing to run: the database is {connection.vendor} {name}")
+    elif Path(name).resolve() != database.resolve():
+        raise SystemExit(f"refusing to run: the database is {name}")
     if settings.DEBUG:
         raise SystemExit("refusing to run: DEBUG is on")
     # The probes of the write endpoints log their 400 answers; the table says enough.
     logging.getLogger("django.request").setLevel(logging.ERROR)
-    return database
+    return str(database) if not url else f"MariaDB/MySQL database {name}"
 
 
 # --- Measuring ------------------------------------------------------------------------
@@ -220,10 +280,11 @@ def print_slowest(name: str, queries: list[dict]) -> None:
     print(f"\n-- {name}: slowest of {len(queries)} queries, {float(slowest['time']) * 1000:.1f} ms")
     print(slowest["sql"][:1500])
     if slowest["sql"].lstrip().upper().startswith("SELECT"):
+        explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + slowest["sql"])
+            cursor.execute(explain + slowest["sql"])
             for row in cursor.fetchall():
-                print("   ", row[-1])
+                print("   ", row[-1] if connection.vendor == "sqlite" else row)
 
 
 def checked_get(client: Client, url: str, notes: dict[str, str]) -> Callable[[], None]:
@@ -442,11 +503,10 @@ def print_report(
     args: argparse.Namespace,
     result: LoadResult,
     migrated: float,
-    database: Path,
+    database: str,
     extra: list[str],
 ) -> None:
     import django
-    from django.db import connection
 
     print("\n| operation | median ms | p90 ms | queries | notes |")
     print("| --- | ---: | ---: | ---: | --- |")
@@ -457,22 +517,19 @@ def print_report(
     print()
     for line in extra:
         print(f"- {line}")
-    with connection.cursor() as cursor:
-        cursor.execute("select sqlite_version()")
-        sqlite_version = cursor.fetchone()[0]
     print(
         f"- dataset: {result.created} tickets, {result.comments} comments, "
-        f"{result.events} history entries, {result.search_rows} search terms; "
+        f"{result.events} history entries, {result.search_documents} search documents; "
         f"built in {result.seconds:.0f} s (+ {migrated:.0f} s migrations); "
-        f"database file {database.stat().st_size / 1e6:.0f} MB"
+        f"{database}: {database_size() / 1e6:.0f} MB"
     )
     print(
         f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, Python "
-        f"{platform.python_version()}, Django {django.get_version()}, SQLite {sqlite_version} "
-        f"(module {sqlite3.sqlite_version}), {platform.platform()}"
+        f"{platform.python_version()}, Django {django.get_version()}, {database_version()}, "
+        f"{platform.platform()}"
     )
     print(
-        f"- {args.runs} runs per operation after one warm-up (the four reads in turns); "
+        f"- {args.runs} runs per operation after one warm-up (the seven reads in turns); "
         "times are in-process; "
         f"load average {LOAD_AT_START} at the start, {load_average()} at the end; "
         f"CPU yardstick {YARDSTICK_AT_START:.0f} ms at the start, {cpu_yardstick():.0f} ms "
@@ -480,7 +537,137 @@ def print_report(
     )
 
 
-def run(args: argparse.Namespace, database: Path) -> None:
+def database_size() -> int:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return Path(connection.settings_dict["NAME"]).stat().st_size
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT SUM(data_length + index_length) FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"
+        )
+        return int(cursor.fetchone()[0] or 0)
+
+
+def database_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            return f"SQLite {cursor.fetchone()[0]} (module {sqlite3.sqlite_version})"
+        cursor.execute("select version()")
+        return f"MariaDB/MySQL {cursor.fetchone()[0]}"
+
+
+def search_index_parts() -> list[tuple[str, int]]:
+    """Bytes on disk of the documents table and of the engine's index, by table."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'tickets_search%' "
+                "GROUP BY name ORDER BY name"
+            )
+            return [(name, int(size)) for name, size in cursor.fetchall()]
+        # InnoDB keeps a FULLTEXT index in auxiliary tables (FTS_...), one file each; the
+        # documents table's file holds the normalised text. Sizes are of the files.
+        cursor.execute(
+            "SELECT name, file_size FROM information_schema.innodb_sys_tablespaces "
+            "WHERE name = CONCAT(DATABASE(), '/tickets_searchdocument') "
+            "OR name LIKE CONCAT(DATABASE(), '/FTS\\_%') ORDER BY name"
+        )
+        rows = [(name.split("/", 1)[1], int(size)) for name, size in cursor.fetchall()]
+    documents = [row for row in rows if not row[0].startswith("FTS_")]
+    engine = sum(size for name, size in rows if name.startswith("FTS_"))
+    return [*documents, (f"FULLTEXT tables ({len(rows) - len(documents)} files)", engine)]
+
+
+def searchable_text() -> int:
+    """Bytes (UTF-8) of titles, descriptions and comments: what the search covers."""
+    from django.db import connection
+
+    blob = "CAST({} AS BLOB)" if connection.vendor == "sqlite" else "{}"
+    title, description, body = (blob.format(name) for name in ("title", "description", "body"))
+    sql = (
+        f"SELECT (SELECT SUM(LENGTH({title}) + LENGTH({description})) FROM tickets_ticket)"  # noqa: S608
+        f" + (SELECT SUM(LENGTH({body})) FROM tickets_comment)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0] or 0)
+
+
+def normalised_text() -> int:
+    """Bytes (UTF-8) of the normal forms the documents hold."""
+    from django.db import connection
+
+    columns = ("title", "description", "comments", "notes")
+    blob = "CAST({} AS BLOB)" if connection.vendor == "sqlite" else "{}"
+    total = " + ".join(f"LENGTH({blob.format(name)})" for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT SUM({total}) FROM tickets_searchdocument")  # noqa: S608
+        return int(cursor.fetchone()[0] or 0)
+
+
+def search_figures(total: int) -> list[str]:
+    """The search index's size beside the text it covers, and a full rebuild's time."""
+    import io
+
+    from django.core.management import call_command
+
+    text = searchable_text()
+    normal = normalised_text()
+    parts = search_index_parts()
+    index = sum(size for _name, size in parts)
+    started = time.perf_counter()
+    call_command("search_reindex", stdout=io.StringIO())
+    seconds = time.perf_counter() - started
+    detail = ", ".join(f"{name} {size / 1e6:.1f}" for name, size in parts)
+    return [
+        f"search index {index / 1e6:.1f} MB ({detail}) for {text / 1e6:.1f} MB of "
+        f"searchable text (titles, descriptions, comments): {index / max(text, 1):.2f}x; "
+        f"the normal forms alone are {normal / 1e6:.1f} MB ({normal / max(text, 1):.2f}x)",
+        f"`search_reindex` of {total} tickets: {seconds:.1f} s",
+    ]
+
+
+def search_action(agent: User, query: str) -> Callable[[], object]:
+    """The search alone, as the list runs it: the first page of ids in rank order, then
+    the snippets of those tickets (no count, no page around it)."""
+    from django.db.models import F
+
+    from tickets.search import page_snippets
+    from tickets.selectors import search_visible_tickets
+
+    def search() -> object:
+        ids = list(
+            search_visible_tickets(agent, query)
+            .order_by(F("search_rank").desc(), F("id").desc())
+            .values_list("pk", flat=True)[:25]
+        )
+        return page_snippets(ids, query)
+
+    return search
+
+
+def three_word_query(agent, word: str) -> str:
+    """``word`` and two more words of the title of a ticket that holds it."""
+    import re
+
+    from tickets.lemmas import STOPWORDS
+    from tickets.selectors import search_visible_tickets
+
+    title = search_visible_tickets(agent, word).values_list("title", flat=True).first() or ""
+    others = [
+        w for w in re.findall(r"[^\W\d_]{4,}", title.lower()) if w not in STOPWORDS and w != word
+    ]
+    return " ".join([word, *others[:2]])
+
+
+def run(args: argparse.Namespace, database: str) -> None:
     from django.test import Client
 
     from tickets.demo import RARE_WORD
@@ -489,11 +676,12 @@ def run(args: argparse.Namespace, database: Path) -> None:
 
     print(f"Building {args.tickets} tickets with {args.comments} comments in {database} ...")
     result, migrated = build_dataset(args)
-    # Measure as a serving process would: without the loader's leftovers (its stem cache
+    search_lines = search_figures(result.total)
+    # Measure as a serving process would: without the loader's leftovers (its lemma cache
     # alone holds tens of thousands of entries that every full garbage collection walks).
-    from tickets.search import stem
+    from tickets.lemmas import lemmas
 
-    stem.cache_clear()
+    lemmas.cache_clear()
     gc.collect()
     agent = bench_agent()
     queue = Queue.objects.get(key_prefix="HD")
@@ -510,6 +698,9 @@ def run(args: argparse.Namespace, database: Path) -> None:
     client.force_login(agent)
     notes: dict[str, str] = {}
     matches = search_visible_tickets(agent, RARE_WORD).count()
+    three_words = three_word_query(agent, RARE_WORD)
+    matches_three = search_visible_tickets(agent, three_words).count()
+    search_three_url = f"/tickets/?state=all&q={quote(three_words)}"
 
     list_url = "/tickets/?state=open&sort=-priority"
     search_url = f"/tickets/?state=all&q={RARE_WORD}"
@@ -518,17 +709,25 @@ def run(args: argparse.Namespace, database: Path) -> None:
     reads = [
         (f"ticket list `{list_url}` (25 rows)", list_url),
         (f"search `{RARE_WORD}`: {matches} of {result.total} tickets", search_url),
+        (f"search `{three_words}`: {matches_three} tickets", search_three_url),
         (f"ticket page with 50 comments `{detail_url}`", detail_url),
         (f"board `{board_url}`", board_url),
     ]
+    searches = [
+        (f"search alone `{RARE_WORD}`: first 25 ids + snippets", RARE_WORD),
+        (f"search alone `{three_words}`: first 25 ids + snippets", three_words),
+    ]
     detail = {"explain": args.explain, "profile": args.profile}
     rows = measure_interleaved(
-        [(name, checked_get(client, url, notes)) for name, url in reads],
+        [(name, checked_get(client, url, notes)) for name, url in reads]
+        + [(name, search_action(agent, query)) for name, query in searches],
         runs=args.runs,
         **detail,
     )
-    for row, (_name, url) in zip(rows, reads, strict=True):
+    for row, (_name, url) in zip(rows, reads, strict=False):
         row.note = notes.get(url, "")
+    for row in rows[len(reads) :]:
+        row.note = "the queryset and `page_snippets`, without the page"
     create, create_how = create_ticket_action(client, agent, queue)
     rows.append(measure("create a ticket", create, runs=args.runs, **detail))
     rows[-1].note = create_how
@@ -550,6 +749,7 @@ def run(args: argparse.Namespace, database: Path) -> None:
         f"{query_count(client, five.get_absolute_url())} vs {query_count(client, detail_url)}",
         f"search `{RARE_WORD}` matches {matches} tickets "
         f"({100 * matches / max(result.total, 1):.2f} %)",
+        *search_lines,
     ]
     print_report(rows, args=args, result=result, migrated=migrated, database=database, extra=extra)
 
@@ -557,14 +757,21 @@ def run(args: argparse.Namespace, database: Path) -> None:
 def main() -> None:
     args = parse_args()
     directory = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    if args.database_url:
+        mysql_database_create(args.database_url)
     try:
-        database = setup_django(directory)
+        database = setup_django(directory, args.database_url)
         run(args, database)
     finally:
         if args.keep:
-            print(f"\nThe database is kept in {directory}")
+            print(f"\nThe database is kept: {args.database_url or directory}")
         else:
             shutil.rmtree(directory, ignore_errors=True)
+            if args.database_url:
+                from django.db import connections
+
+                connections.close_all()
+                mysql_database_drop(args.database_url)
 
 
 if __name__ == "__main__":

@@ -487,28 +487,22 @@ class SavedView(models.Model):
         return f"{url}?{self.query}" if self.query else url
 
 
-class SearchTerm(models.Model):
-    """One stemmed word of a ticket, for the full-text search (see docs/search.md)."""
+class SearchDocument(models.Model):
+    """A ticket's words in their normal forms (``tickets.lemmas``), which the database's
+    full-text engine indexes: SQLite FTS5 or InnoDB FULLTEXT (see docs/search.md)."""
 
-    class Field(models.TextChoices):
-        TITLE = "t", _("title")
-        DESCRIPTION = "d", _("description")
-        COMMENT = "c", _("comment")
-        INTERNAL = "i", _("internal note")
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
-    term = models.CharField(max_length=40)
-    field = models.CharField(max_length=1, choices=Field.choices)
-    weight = models.PositiveSmallIntegerField()
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    title = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    # Public comments; ``notes`` holds internal notes, read only by who works the ticket.
+    comments = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
 
     class Meta:
-        verbose_name = _("search term")
-        verbose_name_plural = _("search terms")
-        indexes = [
-            # Matching a word, then weighing it for one ticket (and deleting a ticket's words).
-            models.Index(fields=["term", "ticket"], name="tickets_search_term_idx"),
-            models.Index(fields=["ticket", "term"], name="tickets_search_ticket_idx"),
-        ]
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
 
     def __str__(self) -> str:
-        return self.term
+        return self.title

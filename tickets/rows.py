@@ -61,6 +61,8 @@ class TicketRow:
     overdue: bool
     select_label: str
     tags: list[tuple[str, str]] = field(default_factory=list)
+    # The searched words in the ticket's text, when searching (``tickets.search``).
+    snippet: SafeString = field(default_factory=SafeString)
 
 
 def _updated_label(moment: datetime, now: datetime) -> str:

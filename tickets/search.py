@@ -1,191 +1,204 @@
-"""Full-text search that understands Russian and English word forms.
+"""Full-text search on the database's own engine, with Russian and English word forms.
 
-Every word of a ticket's title, description and comments is reduced to its stem by the
-Snowball stemmers (``принтера`` and ``принтер`` both become ``принтер``) and stored once
-per ticket and field in ``SearchTerm``, indexed by (term, ticket). A query is stemmed the
-same way; each of its words must match (a stem is also matched as a prefix, so
-``сет`` finds ``сетевой``), and tickets are ranked by the weight of the fields that
-matched: the title above the description above the comments. It is plain indexed SQL, so
-it behaves the same on SQLite and MariaDB. See docs/search.md.
+Each ticket has one ``SearchDocument``: the normal forms (``tickets.lemmas``) of its title,
+description, public comments and internal notes, one column each. The database indexes
+it: an FTS5 table kept in step by triggers on SQLite, FULLTEXT indexes on MariaDB/MySQL
+(migration 0005). The services rewrite the document in the same transaction as the change.
+
+A query is normalised the same way. Every word must match (a form of it, or a prefix of
+related words), ``"..."`` is a phrase, ``-word`` excludes; internal notes are matched only
+for whom ``notes`` allows. Tickets are ranked by where the words are: title above
+description above comments. See docs/search.md.
 """
 
+import html
 import re
 from collections.abc import Iterable
-from functools import lru_cache
-from typing import Protocol
 
-import snowballstemmer
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-
-from tickets.models import Comment, SearchTerm, Ticket
-
-Field = SearchTerm.Field
-WEIGHTS: dict[str, int] = {
-    Field.TITLE: 8,
-    Field.DESCRIPTION: 3,
-    Field.COMMENT: 1,
-    Field.INTERNAL: 1,
-}
-MAX_TERM_LENGTH = SearchTerm._meta.get_field("term").max_length
-MAX_QUERY_TERMS = 8
-WORD = re.compile(r"[^\W_]+", re.UNICODE)
-CYRILLIC = re.compile(r"[а-я]")
-LATIN = re.compile(r"[a-z]")
-KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]{0,9})-(\d{1,9})\s*$")
-
-# Words too common to tell tickets apart; they are neither indexed nor searched for.
-STOPWORDS = frozenset(
-    """
-    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только
-    ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни
-    быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может они тут где
-    есть надо ней для мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж
-    тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее
-    были куда зачем всех никогда можно при наконец два об другой хоть после над больше тот
-    через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед
-    иногда лучше чуть том нельзя такой им более всегда конечно всю между это
-    a an and are as at be but by for if in into is it no not of on or such that the their
-    then there these they this to was will with i you we our your from have has had do does
-    """.split()  # noqa: SIM905 - a word list reads better as text
+from django.db.models import (
+    Case,
+    Expression,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
 )
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Concat, Trim
+from django.utils.safestring import SafeString
 
+from tickets import lemmas
+from tickets.lemmas import Unit
+from tickets.models import Comment, SearchDocument, Ticket
 
-class _Stemmer(Protocol):
-    def stemWord(self, word: str) -> str: ...
-
-
-@lru_cache(maxsize=4)
-def _stemmer(language: str) -> _Stemmer:
-    return snowballstemmer.stemmer(language)
-
-
-# PyStemmer caches too; this saves the script checks for the most frequent words.
-@lru_cache(maxsize=20_000)
-def stem(word: str) -> str:
-    """The stem of one lower-case word (Russian or English; other words as they are)."""
-    if CYRILLIC.search(word):
-        word = _stemmer("russian").stemWord(word)
-    elif LATIN.search(word) and word.isalpha():
-        word = _stemmer("english").stemWord(word)
-    return word[:MAX_TERM_LENGTH]
-
-
-def terms(text: str) -> list[str]:
-    """The stems of a text, in order, without stop words and one-letter words."""
-    found = []
-    for word in WORD.findall(text.lower().replace("ё", "е")):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        found.append(stem(word))
-    return found
-
-
-def query_terms(query: str) -> list[str]:
-    """The distinct stems of a search query, at most ``MAX_QUERY_TERMS``."""
-    return list(dict.fromkeys(terms(query)))[:MAX_QUERY_TERMS]
+KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9]{0,9})-(\d{1,9})\s*$")
+WEIGHTS = {"title": 8, "description": 3}
+SNIPPET_WORDS = 24
 
 
 # --- Indexing -------------------------------------------------------------------------
 
 
-def _rows(ticket_id: int, field: str, words: Iterable[str]) -> list[SearchTerm]:
+def _documents(ticket_ids: list[int]) -> list[SearchDocument]:
+    texts: dict[int, dict[str, list[str]]] = {}
+    for pk, title, description in Ticket.objects.filter(pk__in=ticket_ids).values_list(
+        "pk", "title", "description"
+    ):
+        texts[pk] = {"title": [title], "description": [description], "comments": [], "notes": []}
+    comments = (
+        Comment.objects.filter(ticket_id__in=ticket_ids)
+        .order_by("pk")
+        .values_list("ticket_id", "body", "is_internal")
+    )
+    for ticket_id, body, internal in comments.iterator(chunk_size=2000):
+        texts[ticket_id]["notes" if internal else "comments"].append(body)
     return [
-        SearchTerm(ticket_id=ticket_id, term=term, field=field, weight=WEIGHTS[field])
-        for term in set(words)
+        SearchDocument(
+            ticket_id=pk,
+            **{name: lemmas.normalise("\n".join(parts)) for name, parts in doc.items()},
+        )
+        for pk, doc in texts.items()
     ]
 
 
-def index_ticket(ticket: Ticket) -> None:
-    """(Re)build the search terms of one ticket: title, description and every comment."""
-    index_tickets([ticket.pk])
-
-
-def index_tickets(ticket_ids: Iterable[int], *, batch_size: int = 2000) -> int:
-    """Rebuild the search terms of many tickets; returns how many rows were written."""
+def index_tickets(ticket_ids: Iterable[int], *, batch_size: int = 500) -> int:
+    """Rebuild the search documents of many tickets; returns how many were written."""
     ids = list(ticket_ids)
     written = 0
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        SearchTerm.objects.filter(ticket_id__in=chunk).delete()
-        words: dict[tuple[int, str], set[str]] = {}
-        for pk, title, description in Ticket.objects.filter(pk__in=chunk).values_list(
-            "pk", "title", "description"
-        ):
-            words[(pk, Field.TITLE)] = set(terms(title))
-            words[(pk, Field.DESCRIPTION)] = set(terms(description))
-        comments = Comment.objects.filter(ticket_id__in=chunk).values_list(
-            "ticket_id", "body", "is_internal"
-        )
-        for ticket_id, body, internal in comments.iterator(chunk_size=2000):
-            field = Field.INTERNAL if internal else Field.COMMENT
-            words.setdefault((ticket_id, field), set()).update(terms(body))
-        rows = [row for (pk, field), found in words.items() for row in _rows(pk, field, found)]
-        SearchTerm.objects.bulk_create(rows, batch_size=batch_size)
-        written += len(rows)
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        SearchDocument.objects.filter(ticket_id__in=chunk).delete()
+        documents = _documents(chunk)
+        SearchDocument.objects.bulk_create(documents)
+        written += len(documents)
     return written
 
 
+def index_ticket(ticket: Ticket) -> None:
+    """(Re)build the search document of one ticket."""
+    index_tickets([ticket.pk])
+
+
 def index_fields(ticket: Ticket) -> None:
-    """Refresh the title and description terms after either changed."""
-    SearchTerm.objects.filter(
-        ticket_id=ticket.pk, field__in=[Field.TITLE, Field.DESCRIPTION]
-    ).delete()
-    SearchTerm.objects.bulk_create(
-        _rows(ticket.pk, Field.TITLE, terms(ticket.title))
-        + _rows(ticket.pk, Field.DESCRIPTION, terms(ticket.description))
+    """Refresh the title and description after either changed (or a new ticket)."""
+    updated = SearchDocument.objects.filter(ticket_id=ticket.pk).update(
+        title=lemmas.normalise(ticket.title), description=lemmas.normalise(ticket.description)
     )
+    if not updated:
+        index_tickets([ticket.pk])
 
 
 def index_comment(comment: Comment) -> None:
-    """Add the words of a new comment that the ticket's comments did not have yet."""
-    field = Field.INTERNAL if comment.is_internal else Field.COMMENT
-    new = set(terms(comment.body))
-    if not new:
+    """Add a new comment's words to its ticket's comments (or notes)."""
+    text = lemmas.normalise(comment.body)
+    if not text:
         return
-    known = set(
-        SearchTerm.objects.filter(
-            ticket_id=comment.ticket_id, field=field, term__in=new
-        ).values_list("term", flat=True)
+    column = "notes" if comment.is_internal else "comments"
+    updated = SearchDocument.objects.filter(ticket_id=comment.ticket_id).update(
+        **{column: Trim(Concat(F(column), Value(f" {text}"), output_field=TextField()))}
     )
-    SearchTerm.objects.bulk_create(_rows(comment.ticket_id, field, new - known))
+    if not updated:
+        index_tickets([comment.ticket_id])
 
 
 def reindex_comments(ticket_id: int) -> None:
-    """Rebuild the comment terms of a ticket after a comment was edited or removed."""
-    SearchTerm.objects.filter(
-        ticket_id=ticket_id, field__in=[Field.COMMENT, Field.INTERNAL]
-    ).delete()
-    words: dict[str, set[str]] = {Field.COMMENT: set(), Field.INTERNAL: set()}
-    for body, internal in Comment.objects.filter(ticket_id=ticket_id).values_list(
-        "body", "is_internal"
-    ):
-        words[Field.INTERNAL if internal else Field.COMMENT].update(terms(body))
-    SearchTerm.objects.bulk_create(
-        [row for field, found in words.items() for row in _rows(ticket_id, field, found)]
-    )
+    """Rebuild a ticket's comments and notes after a comment was edited or removed."""
+    index_tickets([ticket_id])
 
 
 # --- Searching ------------------------------------------------------------------------
 
 
-def _term_q(term: str) -> Q:
-    """Rows whose term is ``term`` or, for stems of 3+ letters, starts with it."""
-    if len(term) < 3:
-        return Q(term=term)
+def _quote(term: str) -> str:
+    return f'"{term}"'  # terms are letters, digits and "_": nothing to escape
+
+
+def _fts5(unit: Unit) -> str:
+    if unit.phrase:
+        return _quote(" ".join(unit.phrase))
+    options = [_quote(form) for form in unit.forms]
+    if unit.prefix:
+        options = [_quote(unit.prefix) + " *"]
+    return " OR ".join(options)
+
+
+def _innodb(unit: Unit) -> str:
+    if unit.phrase:
+        return '+"{}"'.format(" ".join(unit.phrase))
+    options = list(unit.forms)
+    if unit.prefix:
+        options = [f"{unit.prefix}*"]
+    return "+({})".format(" ".join(options))
+
+
+# The engine's match, by vendor and by which columns: the public ones or the notes.
+MATCH_SQL = {
+    ("sqlite", False): "SELECT rowid FROM tickets_search_fts WHERE tickets_search_fts MATCH %s",
+    ("sqlite", True): "SELECT rowid FROM tickets_search_fts WHERE tickets_search_fts MATCH %s",
+    ("mysql", False): "SELECT ticket_id FROM tickets_searchdocument "
+    "WHERE MATCH(title, description, comments) AGAINST (%s IN BOOLEAN MODE)",
+    ("mysql", True): "SELECT ticket_id FROM tickets_searchdocument "
+    "WHERE MATCH(notes) AGAINST (%s IN BOOLEAN MODE)",
+}
+
+
+def _matching(unit: Unit, *, notes: bool) -> Q:
+    """Tickets whose public columns (or notes) match ``unit``, by the engine's index."""
     if connection.vendor == "sqlite":
-        # SQLite compares text byte-wise: [term, next string) is an index range.
-        upper = term[:-1] + chr(ord(term[-1]) + 1)
-        return Q(term__gte=term, term__lt=upper)
-    # MySQL/MariaDB use the index for LIKE 'prefix%' in the column's collation.
-    return Q(term__istartswith=term)
+        columns = "notes" if notes else "title description comments"
+        expression = f"{{{columns}}} : ({_fts5(unit)})"
+    else:
+        expression = _innodb(unit)
+    sql = MATCH_SQL[(connection.vendor, notes)]
+    return Q(pk__in=RawSQL(sql, [expression]))  # noqa: S611 - constant SQL, bound parameter
+
+
+def _contains(field: str, unit: Unit) -> Q:
+    """``field`` (an annotation with a space at each end) holds ``unit``."""
+    if unit.phrase:
+        return Q(**{f"{field}__contains": " {} ".format(" ".join(unit.phrase))})
+    if unit.prefix:
+        return Q(**{f"{field}__contains": f" {unit.prefix}"})
+    found = Q()
+    for form in unit.forms:
+        found |= Q(**{f"{field}__contains": f" {form} "})
+    return found
+
+
+def _padded(column: str) -> Concat:
+    return Concat(Value(" "), F(f"search_document__{column}"), Value(" "), output_field=TextField())
+
+
+def _rank(units: list[Unit]) -> Expression:
+    """8 for each word in the title, else 3 in the description, else 1."""
+    weights = [
+        Case(
+            When(_contains("search_title", unit), then=Value(WEIGHTS["title"])),
+            When(_contains("search_description", unit), then=Value(WEIGHTS["description"])),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        for unit in units
+    ]
+    total: Expression = weights[0]
+    for weight in weights[1:]:
+        total = total + weight
+    return total
+
+
+def _constant_rank(value: int) -> Cast:
+    # A cast, not a bare literal: MySQL reads "ORDER BY 1000" as a column position.
+    return Cast(Value(value), output_field=IntegerField())
 
 
 def search_tickets(
     tickets: QuerySet[Ticket], query: str, *, notes: Q | bool = False
 ) -> QuerySet[Ticket]:
-    """Narrow ``tickets`` to those matching every word of ``query``, with ``search_rank``.
+    """Narrow ``tickets`` to those matching ``query``, with ``search_rank``.
 
     ``notes`` says whose internal notes are searched too: True for every ticket (managers),
     a filter of tickets (an agent's own queues), or False for none (requesters). A query
@@ -194,36 +207,84 @@ def search_tickets(
     """
     key = KEY.match(query)
     if key:
-        wanted = f"{key.group(1).upper()}-{int(key.group(2))}"
-        return tickets.filter(key=wanted).annotate(search_rank=Value(1000, IntegerField()))
-    words = query_terms(query)
-    if not words:
-        return tickets.annotate(search_rank=Value(0, IntegerField()))
-    public = [Field.TITLE, Field.DESCRIPTION, Field.COMMENT]
-    for word in words:
-        matching = SearchTerm.objects.filter(_term_q(word))
-        found = Q(pk__in=matching.filter(field__in=public).values("ticket_id"))
-        in_notes = Q(pk__in=matching.filter(field=Field.INTERNAL).values("ticket_id"))
-        if notes is True:
-            found |= in_notes
-        elif notes is not False:
-            found |= in_notes & notes
-        tickets = tickets.filter(found)
-    any_word = Q()
-    for word in words:
-        any_word |= _term_q(word)
-    rank_fields = [*public, Field.INTERNAL] if notes is True else public
-    weight = (
-        SearchTerm.objects.filter(any_word, ticket_id=OuterRef("pk"), field__in=rank_fields)
-        .order_by()
-        .values("ticket_id")
-        .annotate(total=Sum("weight"))
-        .values("total")[:1]
-    )
-    return tickets.annotate(search_rank=Coalesce(Subquery(weight), Value(0)))
+        ticket_key = f"{key.group(1).upper()}-{int(key.group(2))}"
+        return tickets.filter(key=ticket_key).annotate(search_rank=_constant_rank(1000))
+    units = lemmas.parse_query(query)
+    for unit in units:
+        found = _matching(unit, notes=False)
+        if notes is not False:
+            in_notes = _matching(unit, notes=True)
+            found |= in_notes if notes is True else in_notes & notes
+        tickets = tickets.exclude(found) if unit.exclude else tickets.filter(found)
+    wanted = [unit for unit in units if not unit.exclude]
+    if not wanted:
+        return tickets.annotate(search_rank=_constant_rank(0))
+    return tickets.annotate(
+        search_title=_padded("title"), search_description=_padded("description")
+    ).annotate(search_rank=_rank(wanted))
+
+
+# --- Snippets -------------------------------------------------------------------------
+
+
+def _hits(word: str, units: list[Unit]) -> bool:
+    forms = lemmas.lemmas(word)
+    for unit in units:
+        wanted = unit.phrase or unit.forms
+        if any(form in wanted for form in forms):
+            return True
+        if unit.prefix and any(form.startswith(unit.prefix) for form in forms):
+            return True
+    return False
+
+
+def snippet(text: str, query: str, *, size: int = SNIPPET_WORDS) -> str:
+    """HTML: the part of ``text`` around the first word ``query`` looks for, matched words
+    in ``<mark>``; ``""`` when none is there. Give it only what the reader may see."""
+    units = [unit for unit in lemmas.parse_query(query) if not unit.exclude]
+    if not units or not text:
+        return ""
+    tokens = re.split(r"([^\W_]+)", text)  # odd items are words
+    hits = [
+        index
+        for index in range(1, len(tokens), 2)
+        if tokens[index].lower().replace("ё", "е") not in lemmas.STOPWORDS
+        and _hits(tokens[index].lower().replace("ё", "е"), units)
+    ]
+    if not hits:
+        return ""
+    first = max(1, hits[0] - size // 3 * 2)
+    last = min(len(tokens), first + size * 2)
+    parts = []
+    for index in range(first if first > 1 else 0, last):
+        piece = html.escape(tokens[index])
+        parts.append(f"<mark>{piece}</mark>" if index in hits else piece)
+    body = " ".join("".join(parts).split())
+    prefix = "… " if first > 1 else ""
+    suffix = " …" if last < len(tokens) else ""
+    return f"{prefix}{body}{suffix}"
+
+
+def page_snippets(ticket_ids: list[int], query: str) -> dict[int, SafeString]:
+    """Snippets for the tickets of one list page, from the description or else the first
+    public comment that holds a searched word (never internal notes): two queries."""
+    found: dict[int, SafeString] = {}
+    if not ticket_ids or KEY.match(query):
+        return found
+    for pk, description in Ticket.objects.filter(pk__in=ticket_ids).values_list(
+        "pk", "description"
+    ):
+        if text := snippet(description, query):
+            found[pk] = SafeString(text)
+    rest = [pk for pk in ticket_ids if pk not in found]
+    if rest:
+        comments = Comment.objects.filter(ticket_id__in=rest, is_internal=False).order_by("pk")
+        for ticket_id, body in comments.values_list("ticket_id", "body").iterator():
+            if ticket_id not in found and (text := snippet(body, query)):
+                found[ticket_id] = SafeString(text)
+    return found
 
 
 def index_size() -> dict[str, int]:
-    """Rows and distinct words in the index (for operators and the benchmark)."""
-    stats = SearchTerm.objects.aggregate(rows=Count("pk"), tickets=Count("ticket", distinct=True))
-    return {"rows": stats["rows"], "tickets": stats["tickets"]}
+    """Documents in the index (for operators and the benchmark)."""
+    return {"documents": SearchDocument.objects.count()}

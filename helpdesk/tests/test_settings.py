@@ -88,12 +88,17 @@ def test_redis_url_switches_on_the_redis_stack(monkeypatch):
     [
         ("sqlite:////tmp/x.sqlite3", "django.db.backends.sqlite3"),
         ("mysql://root@127.0.0.1:3306/helpdesk", "django.db.backends.mysql"),
-        ("postgres://u:p@127.0.0.1:5432/helpdesk", "django.db.backends.postgresql"),
     ],
 )
 def test_database_url_schemes(monkeypatch, url, engine):
     values = load_settings("base", monkeypatch, DATABASE_URL=url)
     assert values["DATABASES"]["default"]["ENGINE"] == engine
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "pgsql"])
+def test_postgres_is_refused_until_the_search_is_tested_on_it(monkeypatch, scheme):
+    with pytest.raises(ImproperlyConfigured, match="PostgreSQL is not supported yet"):
+        load_settings("base", monkeypatch, DATABASE_URL=f"{scheme}://u:p@127.0.0.1:5432/helpdesk")
 
 
 def test_mysql_gets_utf8mb4(monkeypatch):

@@ -46,7 +46,7 @@ class BatchReport:
     tickets: int
     comments: int
     events: int
-    search_rows: int
+    search_documents: int
     seconds: float
 
 
@@ -56,7 +56,7 @@ class LoadResult:
     created: int = 0
     comments: int = 0
     events: int = 0
-    search_rows: int = 0
+    search_documents: int = 0
     seconds: float = 0.0
 
     @property
@@ -113,7 +113,7 @@ def demo_tickets_load(
         result.created += report.tickets
         result.comments += report.comments
         result.events += report.events
-        result.search_rows += report.search_rows
+        result.search_documents += report.search_documents
         if progress is not None:
             progress(report)
     _refresh_statistics()

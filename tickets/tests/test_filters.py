@@ -200,6 +200,8 @@ def test_a_range_that_ends_before_it_starts_is_ignored(agent, queue, requester):
 # --- Search and sort ------------------------------------------------------------------
 
 
+# InnoDB updates its full-text index on commit: the search needs committed rows.
+@pytest.mark.django_db(transaction=True)
 def test_search_finds_word_forms_and_ranks_title_first(agent, queue, requester):
     body = TicketFactory(queue=queue, requester=requester, title="Не работает", description="")
     services.comment_add(actor=requester, ticket=body, body="Сломался принтер на втором этаже")

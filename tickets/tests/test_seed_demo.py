@@ -12,18 +12,19 @@ from accounts.models import User
 from accounts.roles import Role, user_role
 from tickets import services
 from tickets.demo import DEMO_PREFIXES, comment_counts
+from tickets.lemmas import normalise
 from tickets.models import (
     Comment,
     KeyCounter,
     Queue,
-    SearchTerm,
+    SearchDocument,
     Ticket,
     TicketEvent,
     WipLimit,
 )
-from tickets.search import search_tickets, terms
+from tickets.search import search_tickets
 from tickets.selectors import visible_tickets
-from tickets.workflow import workflow
+from tickets.workflow import ensure_default_workflow, workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def counts() -> dict[str, int]:
         "tickets": Ticket.objects.count(),
         "comments": Comment.objects.count(),
         "events": TicketEvent.objects.count(),
-        "terms": SearchTerm.objects.count(),
+        "search documents": SearchDocument.objects.count(),
         "users": User.objects.count(),
         "queues": Queue.objects.count(),
     }
@@ -148,18 +149,23 @@ def test_keys_are_unique_and_sequential_per_queue_and_ranks_distinct_per_column(
     assert ticket.rank < min(columns[ticket.status_id])
 
 
+# Transactional: InnoDB applies full-text changes when the seeding transactions commit, as
+# they do in the command. Such a test starts from emptied tables, without the statuses and
+# priorities of the data migration, so it creates them as the migration does.
+@pytest.mark.django_db(transaction=True)
 def test_search_index_finds_seeded_words():
+    ensure_default_workflow()
     seed("--tickets", str(N))
     ticket = Ticket.objects.order_by("id").first()
     assert ticket is not None
     word = max(re.findall(r"[^\W\d_]{4,}", ticket.title), key=len)
     found = search_tickets(Ticket.objects.all(), word)
     assert ticket in found
-    assert SearchTerm.objects.filter(ticket=ticket, term__in=terms(ticket.title)).exists()
+    assert SearchDocument.objects.get(ticket=ticket).title == normalise(ticket.title)
     # Comment words are indexed too, internal notes apart from public replies.
     note = Comment.objects.filter(is_internal=True).select_related("ticket").first()
     assert note is not None
-    assert SearchTerm.objects.filter(ticket=note.ticket, field=SearchTerm.Field.INTERNAL).exists()
+    assert SearchDocument.objects.get(ticket=note.ticket).notes
 
 
 def test_comments_include_internal_notes_by_agents():

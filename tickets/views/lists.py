@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from tickets.forms import form_field
 from tickets.models import SavedView, Ticket
 from tickets.parsing import parse_id
 from tickets.rows import ticket_rows
+from tickets.search import KEY, page_snippets
 from tickets.selectors import (
     agent_choices,
     assignable_agents,
@@ -112,10 +113,20 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = TicketFilterForm(request.GET, user=user)
     tickets = filter_tickets(visible_tickets(user), form=form, user=user)
+    query = (form.value("q") or "") if form.searching else ""
+    if KEY.match(query) and set(request.GET) <= {"q"}:
+        # A key jumps to its ticket (when one may see it; else the empty list says so).
+        found = tickets.values_list("key", flat=True).first()
+        if found:
+            return redirect("tickets:detail", key=found)
     paginator = Paginator(tickets, form.current_per_page)
     page = paginator.get_page(request.GET.get("page"))
     # The page of a queryset is a sliced queryset.
     rows = ticket_rows(cast(QuerySet[Ticket], page.object_list), tag_url=_tag_url_maker(request))
+    if query:
+        snippets = page_snippets([row.pk for row in rows], query)
+        for row in rows:
+            row.snippet = snippets.get(row.pk, row.snippet)
     can_bulk = user_works_queues(user)
     flow = workflow()
     context = {

@@ -103,7 +103,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo tickets ready: {result.total} in the demo queues "
                 f"({result.created} added with {result.comments} comments, "
-                f"{result.events} history entries and {result.search_rows} search terms "
+                f"{result.events} history entries and {result.search_documents} search documents "
                 f"in {result.seconds:.1f} s)."
             )
         )
@@ -112,5 +112,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  batch {report.batch}/{report.batches}: {report.tickets} tickets, "
             f"{report.comments} comments, {report.events} history entries, "
-            f"{report.search_rows} search terms ({report.seconds:.1f} s)"
+            f"{report.search_documents} search documents ({report.seconds:.1f} s)"
         )
