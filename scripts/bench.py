@@ -74,6 +74,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--agents-per-queue",
+        type=int,
+        default=50,
+        help="agents in each demo queue, as a department has them (the demo has 2); "
+        "every one of them hears of a new ticket",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="print the slowest query of each operation with SQLite's query plan",
@@ -282,6 +289,45 @@ def bench_agent() -> User:
     return agent
 
 
+def queue_agents_ensure(count: int) -> dict[str, int]:
+    """Fill every queue up to ``count`` agent members (new agents with an e-mail address,
+    written in bulk); returns each queue's prefix with its number of members."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from accounts.roles import Role
+    from tickets.models import Queue
+    from tickets.workflow import agents_changed
+
+    group, _created = Group.objects.get_or_create(name=Role.AGENT.value)
+    members = Queue.members.through
+    unusable = make_password(None)
+    sizes = {}
+    for queue in Queue.objects.order_by("key_prefix"):
+        missing = count - members.objects.filter(queue=queue).count()
+        if missing > 0:
+            prefix = queue.key_prefix.lower()
+            User.objects.bulk_create(
+                User(
+                    username=f"bench-{prefix}-{number}",
+                    first_name="Agent",
+                    last_name=f"{queue.key_prefix} {number}",
+                    email=f"bench-{prefix}-{number}@example.com",
+                    password=unusable,
+                )
+                for number in range(missing)
+            )
+            people = list(User.objects.filter(username__startswith=f"bench-{prefix}-"))
+            User.groups.through.objects.bulk_create(
+                User.groups.through(user_id=person.pk, group_id=group.pk) for person in people
+            )
+            members.objects.bulk_create(members(queue=queue, user=person) for person in people)
+        sizes[queue.key_prefix] = members.objects.filter(queue=queue).count()
+    agents_changed()  # bulk writes send no signals
+    return sizes
+
+
 def ticket_with_comments(*, count: int, agent: User, queue: Queue, title: str) -> Ticket:
     """A ticket with ``count`` comments, made through the services like real ones."""
     from accounts.models import User
@@ -333,6 +379,27 @@ def create_ticket_action(
         )
 
     return service, f"services.ticket_create (the page answered {response.status_code})"
+
+
+def create_ticket_api_action(client: Client, queue: Queue) -> tuple[Callable[[], object], str]:
+    """Filing a ticket through ``POST /api/v1/tickets/`` (JSON)."""
+    import json
+
+    body = json.dumps(
+        {
+            "queue": queue.pk,
+            "title": "Не открывается 1С после обновления",
+            "description": "Ошибка **формата хранилища** при запуске.",
+        }
+    )
+
+    def post() -> None:
+        response = client.post("/api/v1/tickets/", body, content_type="application/json")
+        if response.status_code != 201:
+            raise SystemExit(f"POST /api/v1/tickets/ answered {response.status_code}")
+
+    post()
+    return post, "POST /api/v1/tickets/"
 
 
 @dataclass
@@ -496,6 +563,8 @@ def run(args: argparse.Namespace, database: Path) -> None:
     stem.cache_clear()
     gc.collect()
     agent = bench_agent()
+    sizes = queue_agents_ensure(args.agents_per_queue)
+    print("agents per queue: " + ", ".join(f"{key} {size}" for key, size in sizes.items()))
     queue = Queue.objects.get(key_prefix="HD")
     five = ticket_with_comments(
         count=5, agent=agent, queue=queue, title="Не печатает принтер в кабинете 214"
@@ -530,8 +599,11 @@ def run(args: argparse.Namespace, database: Path) -> None:
     for row, (_name, url) in zip(rows, reads, strict=True):
         row.note = notes.get(url, "")
     create, create_how = create_ticket_action(client, agent, queue)
-    rows.append(measure("create a ticket", create, runs=args.runs, **detail))
+    rows.append(measure("create a ticket (form)", create, runs=args.runs, **detail))
     rows[-1].note = create_how
+    create_api, create_api_how = create_ticket_api_action(client, queue)
+    rows.append(measure("create a ticket (API)", create_api, runs=args.runs, **detail))
+    rows[-1].note = create_api_how
     prepare, change, change_how = status_change_action(client, agent, changing)
     rows.append(
         measure(
@@ -550,6 +622,8 @@ def run(args: argparse.Namespace, database: Path) -> None:
         f"{query_count(client, five.get_absolute_url())} vs {query_count(client, detail_url)}",
         f"search `{RARE_WORD}` matches {matches} tickets "
         f"({100 * matches / max(result.total, 1):.2f} %)",
+        "agents per queue (each hears of a new ticket): "
+        + ", ".join(f"{key} {size}" for key, size in sizes.items()),
     ]
     print_report(rows, args=args, result=result, migrated=migrated, database=database, extra=extra)
 
