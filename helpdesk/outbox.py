@@ -94,27 +94,30 @@ def _takeable(now: datetime) -> Q:
     return Q(state=OutboxState.PENDING) | Q(state=OutboxState.SENDING, claimed_until__lt=now)
 
 
-def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[int]:
+def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[Item]:
     """Take every row of ``rows`` that ``claim`` would take, counting the attempt; returns
-    their ids. The rows are read under a lock (``SELECT ... FOR UPDATE SKIP LOCKED``;
-    SQLite runs the transaction alone) and updated by id in the same transaction, so two
-    workers never both get one: two queries, however many rows."""
+    them as taken. The rows are read under a lock (``SELECT ... FOR UPDATE SKIP LOCKED``,
+    with what ``rows`` selects related; SQLite runs the transaction alone) and updated by
+    id in the same transaction, so two workers never both get one: two queries, however
+    many rows."""
     now = timezone.now()
     features = connections[rows.db].features
     with transaction.atomic(using=rows.db):
-        ids = list(
+        taken = list(
             rows.filter(_takeable(now))
             .select_for_update(skip_locked=features.has_select_for_update_skip_locked)
             .order_by("pk")
-            .values_list("pk", flat=True)
         )
-        if ids:
-            rows.model._default_manager.filter(pk__in=ids).update(
+        if taken:
+            rows.model._default_manager.filter(pk__in=[row.pk for row in taken]).update(
                 state=OutboxState.SENDING,
                 claimed_until=now + lease,
                 attempts=F("attempts") + 1,
             )
-    return ids
+    for row in taken:
+        row.state, row.claimed_until = OutboxState.SENDING, now + lease
+        row.attempts += 1
+    return taken
 
 
 @dataclass(frozen=True)

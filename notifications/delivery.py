@@ -26,6 +26,7 @@ from django.conf import settings
 from helpdesk import outbox
 from helpdesk.outbox import SKIPPED, Outcome, PermanentError, TransientError, start_task
 from notifications import live
+from notifications.groups import user_group
 from notifications.models import Channel, Delivery
 from notifications.text import as_message
 
@@ -69,16 +70,25 @@ def claim(delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
 
 
-def send_ws(delivery: Delivery):
+def _ws_payload(delivery: Delivery) -> dict:
     notification = delivery.notification
-    live.to_user(
-        notification.recipient_id,
-        {
-            "type": "notification",
-            "notification": as_message(notification),
-            "sound": notification.recipient.sound_enabled,
-        },
+    return {
+        "type": "notification",
+        "notification": as_message(notification),
+        "sound": notification.recipient.sound_enabled,
+    }
+
+
+def send_ws(delivery: Delivery):
+    live.to_user(delivery.notification.recipient_id, _ws_payload(delivery))
+
+
+def _send_ws_many(rows: list[Delivery]) -> dict[int, BaseException | None]:
+    """The page messages of many deliveries, sent side by side; each one's error."""
+    errors = live.send_to_groups(
+        [(user_group(row.notification.recipient_id), _ws_payload(row)) for row in rows]
     )
+    return {row.pk: error for row, error in zip(rows, errors, strict=True)}
 
 
 def _senders() -> dict:
@@ -164,16 +174,29 @@ def fan_out(notification_ids) -> dict[int, str]:
     again (the caller retries them, or the sweep does)."""
     from notifications import web_push
 
-    taken = outbox.claim_many(
-        Delivery.objects.filter(notification_id__in=list(notification_ids)), lease=lease()
+    rows = outbox.claim_many(
+        Delivery.objects.select_related("notification__recipient").filter(
+            notification_id__in=list(notification_ids)
+        ),
+        lease=lease(),
     )
-    if not taken:
+    if not rows:
         return {}
-    rows = list(Delivery.objects.select_related("notification__recipient").filter(pk__in=taken))
-    pushed = [row.notification.recipient for row in rows if row.channel == Channel.PUSH]
-    if pushed and web_push.push_configured():
-        web_push.prefetch_subscriptions(pushed)
     senders = _senders()
+    pages = _send_ws_many([row for row in rows if row.channel == Channel.WS])
+
+    def sent_page(row: Delivery) -> None:
+        error = pages[row.pk]
+        if error is not None:
+            raise error
+
+    senders[Channel.WS] = sent_page
+    pushed = [row for row in rows if row.channel == Channel.PUSH]
+    if pushed and not web_push.push_configured():
+        log.warning("push not configured (VAPID keys missing); %s deliveries skipped", len(pushed))
+        senders[Channel.PUSH] = lambda row: SKIPPED
+    elif pushed:
+        web_push.prefetch_subscriptions(row.notification.recipient for row in pushed)
     outcomes = {row.pk: _outcome(row, senders[row.channel]) for row in rows}
     outbox.settle(Delivery, outcomes)
     return {pk: outcome.state for pk, outcome in outcomes.items()}

@@ -27,7 +27,7 @@ from notifications.models import Channel, Delivery, Event, Notification
 from notifications.preferences import choices_for, wanted
 from tickets import signals
 from tickets.models import Comment, Ticket
-from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.selectors import users_who_work_ticket
 from tickets.workflow import agents, workflow
 
 MENTION = re.compile(r"(?<![\w@.])@([\w.\-]{1,150})", re.UNICODE)
@@ -104,16 +104,44 @@ def notify(
         channels_of.append(channels)
     if not created:
         return []
-    with transaction.atomic():
+    # Inside the change's savepoint (the receivers') no second one is needed.
+    with transaction.atomic(savepoint=False):
         _insert(created)
         Delivery.objects.bulk_create(
             Delivery(notification=notification, channel=channel)
             for notification, channels in zip(created, channels_of, strict=True)
             for channel in channels
         )
-    ids = [n.pk for n in created]
-    transaction.on_commit(lambda: delivery.dispatch(ids))
+    _start_on_commit([n.pk for n in created])
     return created
+
+
+class _Batch:
+    """The notifications written in one transaction, started by one task once it commits
+    (a status change with a comment writes two sets)."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.started = False
+
+    def start(self) -> None:
+        if not self.started:
+            self.started = True
+            delivery.dispatch(self.ids)
+
+
+_BATCH_ATTR = "_helpdesk_notifications_batch"
+
+
+def _start_on_commit(ids: list[int]) -> None:
+    # Every set registers the start, so the batch starts even if the savepoint of one
+    # set rolled back (ids of rolled-back rows find no delivery to claim).
+    batch = getattr(connection, _BATCH_ATTR, None)
+    if batch is None or batch.started or not connection.in_atomic_block:
+        batch = _Batch()
+        setattr(connection, _BATCH_ATTR, batch)
+    batch.ids.extend(ids)
+    transaction.on_commit(batch.start)
 
 
 def _insert(notifications: list[Notification]) -> None:
@@ -161,13 +189,15 @@ def _on_comment(ticket: Ticket, actor, comment: Comment, **kwargs) -> None:
         else set()
     )
     people = _people(audience | mentioned)
-    # The requester and the watchers see the ticket: only internal notes and mentioned
-    # outsiders need the visibility rules (each check costs queries).
+    # The requester and the watchers see the ticket; the others (internal notes: everyone)
+    # must work it.
     sees = {ticket.requester_id, *watchers}
-    may_read = user_can_work_ticket if comment.is_internal else user_can_see_ticket
+    workers = users_who_work_ticket(
+        [user for pk, user in people.items() if comment.is_internal or pk not in sees], ticket
+    )
     plan: dict[int, tuple[str, dict]] = {}
-    for user_id, user in people.items():
-        if (comment.is_internal or user_id not in sees) and not may_read(user, ticket):
+    for user_id in people:
+        if (comment.is_internal or user_id not in sees) and user_id not in workers:
             continue  # requesters never hear of internal notes, outsiders of anything
         plan[user_id] = (Event.MENTIONED if user_id in mentioned else Event.COMMENTED, params)
     notify(ticket, actor, plan, people=people)
