@@ -141,11 +141,17 @@ def outcome_after_failure(
 
 
 def _per_row(values: dict[int, Any], field: models.Field) -> Value | Case:
-    """One value for all the rows when they agree, else one per row."""
-    distinct = set(values.values())
-    if len(distinct) == 1:
-        return Value(distinct.pop(), output_field=field)
-    whens = [When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()]
+    """One value for all the rows when they agree, else one ``WHEN pk IN (...)`` per
+    distinct value."""
+    rows_of_value: dict[Any, list[int]] = {}
+    for pk, value in values.items():
+        rows_of_value.setdefault(value, []).append(pk)
+    if len(rows_of_value) == 1:
+        return Value(next(iter(rows_of_value)), output_field=field)
+    whens = [
+        When(pk__in=pks, then=Value(value, output_field=field))
+        for value, pks in rows_of_value.items()
+    ]
     return Case(*whens, output_field=field)
 
 
@@ -167,8 +173,9 @@ def settle(model: type[OutboxItem], outcomes: dict[int, Outcome]) -> int:
     }
     pending = {pk: o.retry_at for pk, o in outcomes.items() if o.retry_at is not None}
     if pending:
+        retry_at = _per_row(pending, models.DateTimeField())
         changes["next_attempt_at"] = Case(
-            *(When(pk=pk, then=Value(at)) for pk, at in pending.items()),
+            When(pk__in=list(pending), then=retry_at),
             default=F("next_attempt_at"),
             output_field=models.DateTimeField(),
         )

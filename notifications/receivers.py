@@ -116,34 +116,6 @@ def notify(
     return created
 
 
-class _Batch:
-    """The notifications written in one transaction, started by one task once it commits
-    (a status change with a comment writes two sets)."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self.started = False
-
-    def start(self) -> None:
-        if not self.started:
-            self.started = True
-            delivery.dispatch(self.ids)
-
-
-_BATCH_ATTR = "_helpdesk_notifications_batch"
-
-
-def _start_on_commit(ids: list[int]) -> None:
-    # Every set registers the start, so the batch starts even if the savepoint of one
-    # set rolled back (ids of rolled-back rows find no delivery to claim).
-    batch = getattr(connection, _BATCH_ATTR, None)
-    if batch is None or batch.started or not connection.in_atomic_block:
-        batch = _Batch()
-        setattr(connection, _BATCH_ATTR, batch)
-    batch.ids.extend(ids)
-    transaction.on_commit(batch.start)
-
-
 def _insert(notifications: list[Notification]) -> None:
     """One INSERT for all, where the database returns the new ids (SQLite, MariaDB 10.5+,
     PostgreSQL); one each elsewhere."""
@@ -152,6 +124,48 @@ def _insert(notifications: list[Notification]) -> None:
     else:
         for notification in notifications:
             notification.save(force_insert=True)
+
+
+class _Part:
+    """The notifications of one ``notify`` call, waiting for their transaction to commit."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        self.taken = False
+        self.callback = self.start  # one bound method, to find it among the hooks
+
+    def start(self) -> None:
+        # The first part of a transaction to run takes the parts written after it in
+        # that transaction: a status change with a comment starts one task, not two.
+        parts = _parts()
+        if self.taken or self not in parts:
+            return
+        later = parts[parts.index(self) :]
+        for part in later:
+            part.taken = True
+        parts[:] = [part for part in parts if not part.taken]
+        delivery.dispatch([pk for part in later for pk in part.ids])
+
+
+_PARTS_ATTR = "_helpdesk_notification_parts"
+
+
+def _parts() -> list[_Part]:
+    parts = getattr(connection, _PARTS_ATTR, None)
+    if parts is None:
+        parts = []
+        setattr(connection, _PARTS_ATTR, parts)
+    return parts
+
+
+def _start_on_commit(ids: list[int]) -> None:
+    parts = _parts()
+    # Forget parts whose transaction (or savepoint) rolled back: their start is gone.
+    waiting = {id(hook[1]) for hook in connection.run_on_commit}  # (savepoints, callback, robust)
+    parts[:] = [part for part in parts if id(part.callback) in waiting]
+    part = _Part(ids)
+    parts.append(part)
+    transaction.on_commit(part.callback)
 
 
 def _on_created(ticket: Ticket, actor, **kwargs) -> None:

@@ -1,14 +1,16 @@
 """Benchmark the main pages on a large SQLite database, in-process.
 
     .venv/bin/python scripts/bench.py [--tickets 20000 --comments 100000 --runs 20]
+                                      [--agents-per-queue 50]
 
 Builds a fresh SQLite database in a temporary directory (never ``var/``), migrates it,
-loads the demo data in bulk (``tickets.demo``), adds one ticket with 5 and one with 50
-comments through the services, then signs in an agent of every demo queue with Django's
-test client and measures, over ``--runs`` repetitions, the median and 90th percentile
-wall time and the SQL query count of the ticket list, a search matching about 1 % of
-the tickets, a ticket page, a board, filing a ticket and a status change with a comment.
-Prints a Markdown table (see docs/performance.md).
+loads the demo data in bulk (``tickets.demo``), fills every queue up to
+``--agents-per-queue`` agents, adds one ticket with 5 and one with 50 comments through
+the services, then signs in an agent of every demo queue with Django's test client and
+measures, over ``--runs`` repetitions, the median and 90th percentile wall time and the
+SQL query count of the ticket list, a search matching about 1 % of the tickets, a ticket
+page, a board, filing a ticket (the form and the API) and a status change with a
+comment. Prints a Markdown table (see docs/performance.md).
 """
 
 from __future__ import annotations

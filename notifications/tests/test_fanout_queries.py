@@ -133,3 +133,25 @@ FORM_CREATE = 25
 API_CREATE = 28
 STATUS_AND_COMMENT = 35
 MOVE = 23
+
+
+def test_a_status_change_with_a_comment_starts_one_fan_out(
+    agent, queue, requester, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications import delivery
+    from tickets import services
+    from tickets.tests.factories import TicketFactory
+
+    ticket = TicketFactory(queue=queue, requester=requester, actor=requester)
+    started: list[list[int]] = []
+    monkeypatch.setattr(delivery, "dispatch", lambda ids: started.append(list(ids)))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_change_status(
+            actor=agent, ticket=ticket, status=status("in_progress"), comment="Смотрю"
+        )
+    events = Notification.objects.filter(ticket=ticket, recipient=requester)
+    assert set(events.values_list("event", flat=True)) == {
+        Event.STATUS_CHANGED,
+        Event.COMMENTED,
+    }
+    assert started == [sorted(events.values_list("pk", flat=True))]
