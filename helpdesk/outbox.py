@@ -10,6 +10,8 @@ functions over it:
   worker died is due again once its lease has run out.
 - ``finish``: sent, failed or skipped, with the error that ended it.
 - ``retry_later``: back to pending, due after a backoff, or failed once out of attempts.
+- ``claim_many`` and ``settle``: the same for a batch (one event's rows for all its
+  recipients) in a fixed number of queries, whatever its size.
 - ``due`` and ``sweep``: the rows to (re)start, and starting them.
 - ``requeue``: an operator's "send again", from the first attempt.
 
@@ -20,11 +22,12 @@ the reverse.
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db import connections, models, transaction
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -80,12 +83,104 @@ def claim(rows: QuerySet[Item], *, lease: timedelta) -> bool:
     pending, or sending under a lease that ran out (its worker died). One conditional
     UPDATE, so two workers never both get it. Whether it was taken."""
     now = timezone.now()
-    takeable = Q(state=OutboxState.PENDING) | Q(state=OutboxState.SENDING, claimed_until__lt=now)
     return bool(
-        rows.filter(takeable).update(
+        rows.filter(_takeable(now)).update(
             state=OutboxState.SENDING, claimed_until=now + lease, attempts=F("attempts") + 1
         )
     )
+
+
+def _takeable(now: datetime) -> Q:
+    return Q(state=OutboxState.PENDING) | Q(state=OutboxState.SENDING, claimed_until__lt=now)
+
+
+def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[Item]:
+    """Take every row of ``rows`` that ``claim`` would take, counting the attempt; returns
+    them as taken. The rows are read under a lock (``SELECT ... FOR UPDATE SKIP LOCKED``,
+    with what ``rows`` selects related; SQLite runs the transaction alone) and updated by
+    id in the same transaction, so two workers never both get one: two queries, however
+    many rows."""
+    now = timezone.now()
+    features = connections[rows.db].features
+    with transaction.atomic(using=rows.db):
+        taken = list(
+            rows.filter(_takeable(now))
+            .select_for_update(skip_locked=features.has_select_for_update_skip_locked)
+            .order_by("pk")
+        )
+        if taken:
+            rows.model._default_manager.filter(pk__in=[row.pk for row in taken]).update(
+                state=OutboxState.SENDING,
+                claimed_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
+    for row in taken:
+        row.state, row.claimed_until = OutboxState.SENDING, now + lease
+        row.attempts += 1
+    return taken
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a claimed row ends: its new state and error; ``retry_at`` when it goes back to
+    pending."""
+
+    state: str
+    error: str = ""
+    retry_at: datetime | None = None
+
+
+def outcome_after_failure(
+    row: OutboxItem, error: str, *, wait: timedelta, max_attempts: int
+) -> Outcome:
+    """``retry_later``'s decision for a batch: pending again after ``wait``, or failed
+    once out of attempts."""
+    if row.attempts >= max_attempts:
+        return Outcome(OutboxState.FAILED, error)
+    return Outcome(OutboxState.PENDING, error, retry_at=timezone.now() + wait)
+
+
+def _per_row(values: dict[int, Any], field: models.Field) -> Value | Case:
+    """One value for all the rows when they agree, else one ``WHEN pk IN (...)`` per
+    distinct value."""
+    rows_of_value: dict[Any, list[int]] = {}
+    for pk, value in values.items():
+        rows_of_value.setdefault(value, []).append(pk)
+    if len(rows_of_value) == 1:
+        return Value(next(iter(rows_of_value)), output_field=field)
+    whens = [
+        When(pk__in=pks, then=Value(value, output_field=field))
+        for value, pks in rows_of_value.items()
+    ]
+    return Case(*whens, output_field=field)
+
+
+def settle(model: type[OutboxItem], outcomes: dict[int, Outcome]) -> int:
+    """End a batch of claimed rows (``finish`` or ``retry_later`` each) in one UPDATE; a
+    row no longer claimed (an operator put it back) is left alone. Returns how many."""
+    if not outcomes:
+        return 0
+    now = timezone.now()
+    changes: dict[str, Value | Case] = {
+        "state": _per_row({pk: o.state for pk, o in outcomes.items()}, models.CharField()),
+        "last_error": _per_row(
+            {pk: o.error[:ERROR_KEPT] for pk, o in outcomes.items()}, models.TextField()
+        ),
+        "sent_at": _per_row(
+            {pk: now if o.state == OutboxState.SENT else None for pk, o in outcomes.items()},
+            models.DateTimeField(),
+        ),
+    }
+    pending = {pk: o.retry_at for pk, o in outcomes.items() if o.retry_at is not None}
+    if pending:
+        retry_at = _per_row(pending, models.DateTimeField())
+        changes["next_attempt_at"] = Case(
+            When(pk__in=list(pending), then=retry_at),
+            default=F("next_attempt_at"),
+            output_field=models.DateTimeField(),
+        )
+    rows = model._default_manager.filter(pk__in=list(outcomes), state=OutboxState.SENDING)
+    return rows.update(claimed_until=None, **changes)
 
 
 def _rows_of(row: OutboxItem) -> QuerySet[OutboxItem]:

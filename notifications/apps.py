@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.signals import sign_in_paused
         from notifications import live_access, live_updates, profile, receivers
+        from notifications import tasks as _tasks  # noqa: F401 (queued by name from the web)
         from tickets import signals
 
         signals.change_recorded.connect(receivers.change_recorded, dispatch_uid="notifications")

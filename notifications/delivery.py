@@ -10,23 +10,38 @@ pending (Redis, the broker or SMTP was down) and what a dead worker left half do
 Channels register a sender: ``SENDERS[channel](delivery)`` sends or raises
 ``TransientError`` / ``PermanentError``, or returns ``SKIPPED`` (nothing to send to, e.g.
 no push subscription).
+
+A change's notifications are delivered together: ``dispatch`` queues one task for all
+of them (``fan_out``), which claims every delivery at once, reads the recipients and
+their push devices once, sends each and records the outcomes in one UPDATE, so the
+queries do not grow with the number of recipients. Single deliveries (the sweep, an
+operator's retry) go through ``deliver``.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 
 from helpdesk import outbox
-from helpdesk.outbox import SKIPPED, PermanentError, TransientError, start_task
+from helpdesk.outbox import SKIPPED, Outcome, PermanentError, TransientError, start_task
 from notifications import live
+from notifications.groups import user_group
 from notifications.models import Channel, Delivery
 from notifications.text import as_message
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SKIPPED", "PermanentError", "TransientError", "deliver", "dispatch", "sweep"]
+__all__ = [
+    "SKIPPED",
+    "PermanentError",
+    "TransientError",
+    "deliver",
+    "dispatch",
+    "fan_out",
+    "sweep",
+]
 
 # Retries wait 10 s, 20 s, 40 s ... at most 10 minutes.
 RETRY_FIRST_SECONDS = 10
@@ -56,16 +71,25 @@ def claim(delivery_id: int) -> Delivery | None:
     return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
 
 
-def send_ws(delivery: Delivery) -> None:
+def _ws_payload(delivery: Delivery) -> dict:
     notification = delivery.notification
-    live.to_user(
-        notification.recipient_id,
-        {
-            "type": "notification",
-            "notification": as_message(notification),
-            "sound": notification.recipient.sound_enabled,
-        },
+    return {
+        "type": "notification",
+        "notification": as_message(notification),
+        "sound": notification.recipient.sound_enabled,
+    }
+
+
+def send_ws(delivery: Delivery) -> None:
+    live.to_user(delivery.notification.recipient_id, _ws_payload(delivery))
+
+
+def _send_ws_many(rows: list[Delivery]) -> dict[int, BaseException | None]:
+    """The page messages of many deliveries, sent side by side; each one's error."""
+    errors = live.send_to_groups(
+        [(user_group(row.notification.recipient_id), _ws_payload(row)) for row in rows]
     )
+    return {row.pk: error for row, error in zip(rows, errors, strict=True)}
 
 
 def _senders() -> dict:
@@ -123,12 +147,69 @@ def enqueue(delivery: Delivery) -> None:
         log.warning("delivery %s not started (the sweep will): %s", delivery.pk, exc)
 
 
+def _outcome(delivery: Delivery, send: Callable[[Delivery], object]) -> Outcome:
+    try:
+        result = send(delivery)
+    except PermanentError as exc:
+        log.warning("delivery %s failed for good: %s", delivery.pk, exc)
+        return Outcome(Delivery.State.FAILED, str(exc))
+    except Exception as exc:
+        outcome = outbox.outcome_after_failure(
+            delivery,
+            f"{type(exc).__name__}: {exc}",
+            wait=RETRY_DUE_AFTER,
+            max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
+        )
+        if outcome.state == Delivery.State.FAILED:
+            log.warning(
+                "delivery %s gave up after %s attempts: %s", delivery.pk, delivery.attempts, exc
+            )
+        return outcome
+    return Outcome(Delivery.State.SKIPPED if result == SKIPPED else Delivery.State.SENT)
+
+
+def fan_out(notification_ids: Iterable[int]) -> dict[int, str]:
+    """Claim and send every pending delivery of these notifications, in a fixed number of
+    queries: the claim, the recipients, their push devices and one UPDATE for all the
+    outcomes. Returns ``{delivery_id: new state}``; those that failed for now are pending
+    again (the caller retries them, or the sweep does)."""
+    from notifications import web_push
+
+    rows = outbox.claim_many(
+        Delivery.objects.select_related("notification__recipient").filter(
+            notification_id__in=list(notification_ids)
+        ),
+        lease=lease(),
+    )
+    if not rows:
+        return {}
+    senders = _senders()
+    pages = _send_ws_many([row for row in rows if row.channel == Channel.WS])
+
+    def sent_page(row: Delivery) -> None:
+        error = pages[row.pk]
+        if error is not None:
+            raise error
+
+    senders[Channel.WS] = sent_page
+    pushed = [row for row in rows if row.channel == Channel.PUSH]
+    if pushed and not web_push.push_configured():
+        log.warning("push not configured (VAPID keys missing); %s deliveries skipped", len(pushed))
+        senders[Channel.PUSH] = lambda row: SKIPPED
+    elif pushed:
+        web_push.prefetch_subscriptions(row.notification.recipient for row in pushed)
+    outcomes = {row.pk: _outcome(row, senders[row.channel]) for row in rows}
+    outbox.settle(Delivery, outcomes)
+    return {pk: outcome.state for pk, outcome in outcomes.items()}
+
+
 def dispatch(notification_ids: Iterable[int]) -> None:
-    """After the change committed: start every delivery of these notifications."""
-    for delivery in Delivery.objects.filter(
-        notification_id__in=list(notification_ids), state=Delivery.State.PENDING
-    ).order_by("pk"):
-        enqueue(delivery)
+    """After the change committed: one task delivers these notifications on every
+    channel (in this process when tasks run eagerly). A failure to queue it leaves the
+    deliveries pending for the sweep."""
+    ids = list(notification_ids)
+    if ids:
+        start_task("notifications.fan_out", ids)
 
 
 def _restart(delivery: Delivery) -> bool:

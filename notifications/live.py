@@ -1,5 +1,6 @@
 """Sending to the pages over Channels: a person, a board (queue) or an open ticket."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,6 +22,24 @@ def _group_send(group: str, message: dict) -> None:
 def send_to_group(group: str, payload: dict) -> None:
     """Send ``payload`` to every socket in ``group``; raises when the layer is down."""
     _group_send(group, {"type": "live.event", "payload": payload})
+
+
+def send_to_groups(payloads: list[tuple[str, dict]]) -> list[BaseException | None]:
+    """Send each ``(group, payload)`` in one go (one event loop for all, the sends side by
+    side); returns, in the same order, None or the error of each."""
+    layer = get_channel_layer()
+    if layer is None or not payloads:
+        return [None] * len(payloads)
+
+    async def send_all() -> list:
+        sends = (
+            layer.group_send(group, {"type": "live.event", "payload": payload})
+            for group, payload in payloads
+        )
+        return await asyncio.gather(*sends, return_exceptions=True)
+
+    results = async_to_sync(send_all)()
+    return [result if isinstance(result, BaseException) else None for result in results]
 
 
 def tell_sockets(group: str, message_type: str, **data: Any) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from notifications.models import Channel, Delivery, Event, Notification
 from notifications.preferences import choices_for, wanted
 from tickets import signals
 from tickets.models import Comment, Ticket
-from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.selectors import users_who_work_ticket
 from tickets.workflow import agents, workflow
 
 MENTION = re.compile(r"(?<![\w@.])@([\w.\-]{1,150})", re.UNICODE)
@@ -74,8 +74,9 @@ def notify(
     people: dict[int, User] | None = None,
 ) -> list[Notification]:
     """Write the notifications of ``plan`` ({user_id: (event, params)}) and their deliveries
-    for the channels each person wants; deliveries start once the transaction commits.
-    ``people`` are the recipients when the caller has loaded them already."""
+    for the channels each person wants, each kind in one INSERT; deliveries start once the
+    transaction commits, all in one task. ``people`` are the recipients when the caller
+    has loaded them already."""
     plan = {uid: entry for uid, entry in plan.items() if not actor or uid != actor.pk}
     if once_key and plan:
         reminded = Notification.objects.filter(recipient_id__in=plan, once_key=once_key)
@@ -85,14 +86,14 @@ def notify(
         return []
     people = people if people is not None else _people(plan)
     saved = choices_for(plan)
-    created, deliveries = [], []
-    with transaction.atomic():
-        for user_id, (event, params) in plan.items():
-            user = people.get(user_id)
-            channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
-            if user is None or not channels:
-                continue
-            notification = Notification.objects.create(
+    created, channels_of = [], []
+    for user_id, (event, params) in plan.items():
+        user = people.get(user_id)
+        channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
+        if user is None or not channels:
+            continue
+        created.append(
+            Notification(
                 recipient=user,
                 event=event,
                 ticket=ticket,
@@ -100,13 +101,72 @@ def notify(
                 params=params,
                 once_key=once_key,
             )
-            deliveries += [Delivery(notification=notification, channel=c) for c in channels]
-            created.append(notification)
-        Delivery.objects.bulk_create(deliveries)
-    if created:
-        ids = [n.pk for n in created]
-        transaction.on_commit(lambda: delivery.dispatch(ids))
+        )
+        channels_of.append(channels)
+    if not created:
+        return []
+    # Inside the change's savepoint (the receivers') no second one is needed.
+    with transaction.atomic(savepoint=False):
+        _insert(created)
+        Delivery.objects.bulk_create(
+            Delivery(notification=notification, channel=channel)
+            for notification, channels in zip(created, channels_of, strict=True)
+            for channel in channels
+        )
+    _start_on_commit([n.pk for n in created])
     return created
+
+
+def _insert(notifications: list[Notification]) -> None:
+    """One INSERT for all, where the database returns the new ids (SQLite, MariaDB 10.5+,
+    PostgreSQL); one each elsewhere."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        Notification.objects.bulk_create(notifications)
+    else:
+        for notification in notifications:
+            notification.save(force_insert=True)
+
+
+class _Part:
+    """The notifications of one ``notify`` call, waiting for their transaction to commit."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        self.taken = False
+        self.callback = self.start  # one bound method, to find it among the hooks
+
+    def start(self) -> None:
+        # The first part of a transaction to run takes the parts written after it in
+        # that transaction: a status change with a comment starts one task, not two.
+        parts = _parts()
+        if self.taken or self not in parts:
+            return
+        later = parts[parts.index(self) :]
+        for part in later:
+            part.taken = True
+        parts[:] = [part for part in parts if not part.taken]
+        delivery.dispatch([pk for part in later for pk in part.ids])
+
+
+_PARTS_ATTR = "_helpdesk_notification_parts"
+
+
+def _parts() -> list[_Part]:
+    parts = getattr(connection, _PARTS_ATTR, None)
+    if parts is None:
+        parts = []
+        setattr(connection, _PARTS_ATTR, parts)
+    return parts
+
+
+def _start_on_commit(ids: list[int]) -> None:
+    parts = _parts()
+    # Forget parts whose transaction (or savepoint) rolled back: their start is gone.
+    waiting = {id(hook[1]) for hook in connection.run_on_commit}  # (savepoints, callback, robust)
+    parts[:] = [part for part in parts if id(part.callback) in waiting]
+    part = _Part(ids)
+    parts.append(part)
+    transaction.on_commit(part.callback)
 
 
 def _on_created(ticket: Ticket, actor: User | None, **kwargs: Any) -> None:
@@ -150,13 +210,15 @@ def _on_comment(ticket: Ticket, actor: User | None, comment: Comment, **kwargs: 
         else set()
     )
     people = _people(audience | mentioned)
-    # The requester and the watchers see the ticket: only internal notes and mentioned
-    # outsiders need the visibility rules (each check costs queries).
+    # The requester and the watchers see the ticket; the others (internal notes: everyone)
+    # must work it.
     sees = {ticket.requester_id, *watchers}
-    may_read = user_can_work_ticket if comment.is_internal else user_can_see_ticket
+    workers = users_who_work_ticket(
+        [user for pk, user in people.items() if comment.is_internal or pk not in sees], ticket
+    )
     plan: dict[int, tuple[str, dict]] = {}
-    for user_id, user in people.items():
-        if (comment.is_internal or user_id not in sees) and not may_read(user, ticket):
+    for user_id in people:
+        if (comment.is_internal or user_id not in sees) and user_id not in workers:
             continue  # requesters never hear of internal notes, outsiders of anything
         plan[user_id] = (Event.MENTIONED if user_id in mentioned else Event.COMMENTED, params)
     notify(ticket, actor, plan, people=people)

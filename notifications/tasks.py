@@ -1,5 +1,6 @@
-"""Celery tasks of the notifications, thin adapters of the services: one delivery, the
-sweep, the deadline reminders."""
+"""Celery tasks of the notifications, thin adapters of the services: a change's
+deliveries (one task for all its recipients), one delivery, the sweep, the deadline
+reminders."""
 
 from celery import Task, shared_task
 from django.core.cache import cache
@@ -7,6 +8,7 @@ from django.core.cache import cache
 from helpdesk.outbox import TransientError
 from notifications import delivery
 from notifications.deadlines import remind_deadlines
+from notifications.models import Delivery
 
 
 @shared_task(
@@ -23,6 +25,24 @@ def deliver_task(self: Task, delivery_id: int) -> str:
         # The delivery counts its attempts and is due again after the same wait.
         countdown = delivery.backoff(self.request.retries + 1).total_seconds()
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(
+    name="notifications.fan_out",
+    bind=True,
+    max_retries=None,
+    acks_late=True,
+    ignore_result=True,
+)
+def fan_out_task(self: Task, notification_ids: list[int]) -> int:
+    states = delivery.fan_out(notification_ids)
+    retried = [pk for pk, state in states.items() if state == Delivery.State.PENDING]
+    if retried and not self.request.is_eager:
+        # Those failed for now and count their attempts; the next run takes only them.
+        # Run eagerly (no broker) it would retry at once: the sweep takes them instead.
+        countdown = delivery.backoff(self.request.retries + 1).total_seconds()
+        raise self.retry(countdown=countdown)
+    return len(states)
 
 
 @shared_task(name="notifications.sweep", ignore_result=True)

@@ -23,6 +23,7 @@ browser replaces a shown notification of the same tag) keep that from showing tw
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -94,9 +95,10 @@ def push_payload(notification: Notification) -> str:
 # --- Subscriptions ----------------------------------------------------------------------
 
 
-def user_subscriptions(user: User) -> list[SubscriptionInfo]:
-    """The user's devices, one per endpoint (of duplicates, the newest row: its keys)."""
-    rows = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct().order_by("-pk")
+_SUBSCRIPTIONS_ATTR = "_helpdesk_push_subscriptions"
+
+
+def _unique(rows: Iterable[SubscriptionInfo]) -> list[SubscriptionInfo]:
     seen: set[str] = set()
     unique = []
     for row in rows:
@@ -104,6 +106,31 @@ def user_subscriptions(user: User) -> list[SubscriptionInfo]:
             seen.add(row.endpoint)
             unique.append(row)
     return unique
+
+
+def user_subscriptions(user: User) -> list[SubscriptionInfo]:
+    """The user's devices, one per endpoint (of duplicates, the newest row: its keys)."""
+    cached = getattr(user, _SUBSCRIPTIONS_ATTR, None)
+    if cached is not None:
+        return cached
+    rows = SubscriptionInfo.objects.filter(webpush_info__user=user).distinct().order_by("-pk")
+    return _unique(rows)
+
+
+def prefetch_subscriptions(users: Iterable[User]) -> None:
+    """Read the devices of many users in one query, for ``user_subscriptions`` of each
+    of these user objects (a batch of deliveries)."""
+    users = list(users)
+    links = (
+        PushInformation.objects.filter(user_id__in={user.pk for user in users})
+        .select_related("subscription")
+        .order_by("-subscription_id")
+    )
+    found: dict[int, list[SubscriptionInfo]] = {user.pk: [] for user in users}
+    for link in links:
+        found[link.user_id].append(link.subscription)
+    for user in users:
+        setattr(user, _SUBSCRIPTIONS_ATTR, _unique(found[user.pk]))
 
 
 @transaction.atomic

@@ -2,17 +2,19 @@
 
     .venv/bin/python scripts/bench.py [--tickets 20000 --comments 100000 --runs 20]
     .venv/bin/python scripts/bench.py --database-url mysql://root@127.0.0.1:3306/hd_bench
+                                      [--agents-per-queue 50]
 
 Builds a fresh SQLite database in a temporary directory (never ``var/``), or with
 ``--database-url`` a new MariaDB/MySQL database (refused if the name exists; dropped at
 the end unless ``--keep``), migrates it, loads the demo data in bulk (``tickets.demo``),
-adds one ticket with 5 and one with 50 comments through the services, then signs in an
-agent of every demo queue with Django's test client and measures, over ``--runs``
-repetitions, the median and 90th percentile wall time and the SQL query count of the
-ticket list, a search matching about 1 % of the tickets, a ticket page, a board, filing a
-ticket and a status change with a comment. The search is also timed on its own (the
-first page of ranked ids and their snippets, without the page around it), with one and
-with three words. Prints a Markdown table (see docs/performance.md and docs/search.md).
+fills every queue up to ``--agents-per-queue`` agents, adds one ticket with 5 and one
+with 50 comments through the services, then signs in an agent of every demo queue with
+Django's test client and measures, over ``--runs`` repetitions, the median and 90th
+percentile wall time and the SQL query count of the ticket list, a search matching about
+1 % of the tickets, a ticket page, a board, filing a ticket (the form and the API) and a
+status change with a comment. The search is also timed on its own (the first page of
+ranked ids and their snippets, without the page around it), with one and with three
+words. Prints a Markdown table (see docs/performance.md and docs/search.md).
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--agents-per-queue",
+        type=int,
+        default=50,
+        help="agents in each demo queue, as a department has them (the demo has 2); "
+        "every one of them hears of a new ticket",
+    )
     parser.add_argument(
         "--explain",
         action="store_true",
@@ -343,6 +352,45 @@ def bench_agent() -> User:
     return agent
 
 
+def queue_agents_ensure(count: int) -> dict[str, int]:
+    """Fill every queue up to ``count`` agent members (new agents with an e-mail address,
+    written in bulk); returns each queue's prefix with its number of members."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+    from accounts.roles import Role
+    from tickets.models import Queue
+    from tickets.workflow import agents_changed
+
+    group, _created = Group.objects.get_or_create(name=Role.AGENT.value)
+    members = Queue.members.through
+    unusable = make_password(None)
+    sizes = {}
+    for queue in Queue.objects.order_by("key_prefix"):
+        missing = count - members.objects.filter(queue=queue).count()
+        if missing > 0:
+            prefix = queue.key_prefix.lower()
+            User.objects.bulk_create(
+                User(
+                    username=f"bench-{prefix}-{number}",
+                    first_name="Agent",
+                    last_name=f"{queue.key_prefix} {number}",
+                    email=f"bench-{prefix}-{number}@example.com",
+                    password=unusable,
+                )
+                for number in range(missing)
+            )
+            people = list(User.objects.filter(username__startswith=f"bench-{prefix}-"))
+            User.groups.through.objects.bulk_create(
+                User.groups.through(user_id=person.pk, group_id=group.pk) for person in people
+            )
+            members.objects.bulk_create(members(queue=queue, user=person) for person in people)
+        sizes[queue.key_prefix] = members.objects.filter(queue=queue).count()
+    agents_changed()  # bulk writes send no signals
+    return sizes
+
+
 def ticket_with_comments(*, count: int, agent: User, queue: Queue, title: str) -> Ticket:
     """A ticket with ``count`` comments, made through the services like real ones."""
     from accounts.models import User
@@ -394,6 +442,27 @@ def create_ticket_action(
         )
 
     return service, f"services.ticket_create (the page answered {response.status_code})"
+
+
+def create_ticket_api_action(client: Client, queue: Queue) -> tuple[Callable[[], object], str]:
+    """Filing a ticket through ``POST /api/v1/tickets/`` (JSON)."""
+    import json
+
+    body = json.dumps(
+        {
+            "queue": queue.pk,
+            "title": "Не открывается 1С после обновления",
+            "description": "Ошибка **формата хранилища** при запуске.",
+        }
+    )
+
+    def post() -> None:
+        response = client.post("/api/v1/tickets/", body, content_type="application/json")
+        if response.status_code != 201:
+            raise SystemExit(f"POST /api/v1/tickets/ answered {response.status_code}")
+
+    post()
+    return post, "POST /api/v1/tickets/"
 
 
 @dataclass
@@ -684,6 +753,8 @@ def run(args: argparse.Namespace, database: str) -> None:
     lemmas.cache_clear()
     gc.collect()
     agent = bench_agent()
+    sizes = queue_agents_ensure(args.agents_per_queue)
+    print("agents per queue: " + ", ".join(f"{key} {size}" for key, size in sizes.items()))
     queue = Queue.objects.get(key_prefix="HD")
     five = ticket_with_comments(
         count=5, agent=agent, queue=queue, title="Не печатает принтер в кабинете 214"
@@ -729,8 +800,11 @@ def run(args: argparse.Namespace, database: str) -> None:
     for row in rows[len(reads) :]:
         row.note = "the queryset and `page_snippets`, without the page"
     create, create_how = create_ticket_action(client, agent, queue)
-    rows.append(measure("create a ticket", create, runs=args.runs, **detail))
+    rows.append(measure("create a ticket (form)", create, runs=args.runs, **detail))
     rows[-1].note = create_how
+    create_api, create_api_how = create_ticket_api_action(client, queue)
+    rows.append(measure("create a ticket (API)", create_api, runs=args.runs, **detail))
+    rows[-1].note = create_api_how
     prepare, change, change_how = status_change_action(client, agent, changing)
     rows.append(
         measure(
@@ -750,6 +824,8 @@ def run(args: argparse.Namespace, database: str) -> None:
         f"search `{RARE_WORD}` matches {matches} tickets "
         f"({100 * matches / max(result.total, 1):.2f} %)",
         *search_lines,
+        "agents per queue (each hears of a new ticket): "
+        + ", ".join(f"{key} {size}" for key, size in sizes.items()),
     ]
     print_report(rows, args=args, result=result, migrated=migrated, database=database, extra=extra)
 

@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, Viewer
-from accounts.roles import user_is_agent, user_is_manager
+from accounts.roles import prefetch_role_codes, user_is_agent, user_is_manager
 from tickets.models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
 from tickets.workflow import agents, workflow
 
@@ -112,6 +112,27 @@ def user_can_work_ticket(user: Viewer, ticket: TicketPlace) -> bool:
     if not user_is_agent(user):
         return False
     return ticket.assignee_id == user.pk or ticket.queue_id in agent_queue_ids(user)
+
+
+def users_who_work_ticket(users: Iterable[User], ticket: TicketPlace) -> set[int]:
+    """The ids of those of ``users`` for whom ``user_can_work_ticket`` holds, for many
+    people at once: the cached agents answer for the ticket's queue and assignee; only
+    agents of other queues have their roles read (one query), to find the managers."""
+    entries = {entry.pk: entry for entry in agents()}
+    found: set[int] = set()
+    others = []
+    for user in users:
+        entry = entries.get(user.pk)
+        if entry is None or not _active(user):
+            continue  # neither an agent, a manager nor an administrator
+        if ticket.queue_id in entry.queue_ids or ticket.assignee_id == user.pk:
+            found.add(user.pk)
+        else:
+            others.append(user)
+    if others:
+        prefetch_role_codes(others)
+        found.update(user.pk for user in others if user_is_manager(user))
+    return found
 
 
 def user_can_see_ticket(user: Viewer, ticket: Ticket) -> bool:

@@ -153,3 +153,52 @@ def test_the_sweep_starts_due_rows_oldest_first_and_stops_when_the_service_is_do
 def test_backoff_doubles_up_to_its_cap():
     waits = [outbox.backoff(n, first=10, cap=60).total_seconds() for n in range(6)]
     assert waits == [10, 10, 20, 40, 60, 60]
+
+
+def test_a_batch_is_claimed_once_and_settled_in_one_update(make, django_assert_num_queries):
+    rows = [make(), make(), make()]
+    model = type(rows[0])
+    batch = model._default_manager.filter(pk__in=[row.pk for row in rows])
+    rows_of(rows[2]).update(state=OutboxState.SENT)  # done already: not taken
+
+    taken = outbox.claim_many(batch, lease=LEASE)
+    assert [row.pk for row in taken] == [rows[0].pk, rows[1].pk]
+    assert {(row.state, row.attempts) for row in taken} == {(OutboxState.SENDING, 1)}
+    assert outbox.claim_many(batch, lease=LEASE) == [], "a second worker gets none of them"
+
+    outcomes = {
+        rows[0].pk: outbox.Outcome(OutboxState.SENT),
+        rows[1].pk: outbox.outcome_after_failure(
+            taken[1], "timed out", wait=timedelta(minutes=1), max_attempts=3
+        ),
+    }
+    with django_assert_num_queries(1):
+        assert outbox.settle(model, outcomes) == 2
+    sent, later = fresh(rows[0]), fresh(rows[1])
+    assert (sent.state, sent.last_error, sent.claimed_until) == (OutboxState.SENT, "", None)
+    assert sent.sent_at is not None
+    assert (later.state, later.last_error, later.sent_at) == (
+        OutboxState.PENDING,
+        "timed out",
+        None,
+    )
+    assert later.next_attempt_at > timezone.now()
+    assert [row.pk for row in outbox.claim_many(batch, lease=LEASE)] == [later.pk]
+
+
+def test_settling_leaves_a_row_an_operator_put_back(make):
+    row = make()
+    assert outbox.claim_many(rows_of(row), lease=LEASE)
+    outbox.requeue(rows_of(row))
+    assert outbox.settle(type(row), {row.pk: outbox.Outcome(OutboxState.SENT)}) == 0
+    assert fresh(row).state == OutboxState.PENDING
+
+
+def test_out_of_attempts_a_batch_row_fails_for_good(make):
+    row = make()
+    rows_of(row).update(attempts=2)
+    (taken,) = outbox.claim_many(rows_of(row), lease=LEASE)
+    outcome = outbox.outcome_after_failure(taken, "down", wait=LEASE, max_attempts=3)
+    outbox.settle(type(row), {row.pk: outcome})
+    row = fresh(row)
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.FAILED, 3, "down")

@@ -153,3 +153,53 @@ def test_a_channel_layer_failure_leaves_the_page_delivery_for_the_sweep(note, mo
     delivery.enqueue(row)  # does not raise: the change that caused it stays saved
     row.refresh_from_db()
     assert row.state == Delivery.State.PENDING and "redis down" in row.last_error
+
+
+def test_a_change_s_deliveries_go_out_together_and_once(note, monkeypatch):
+    """``fan_out``: every channel of every notification, one claim, one outcome each; a
+    second run (a retry, the sweep) sends nothing again."""
+    from notifications import live
+
+    pages = []
+
+    def send_to_groups(sends):
+        pages.extend(sends)
+        return [None] * len(sends)
+
+    monkeypatch.setattr(live, "send_to_groups", send_to_groups)
+    other = Notification.objects.create(
+        recipient=UserFactory(username="carol"), event=Event.ASSIGNED, ticket=note.ticket,
+        params=note.params,
+    )  # fmt: skip
+    rows = [make(n, channel) for n in (note, other) for channel in (Channel.WS, Channel.PUSH)]
+
+    states = delivery.fan_out([note.pk, other.pk])
+
+    assert states == {
+        rows[0].pk: Delivery.State.SENT,
+        rows[1].pk: Delivery.State.SKIPPED,  # push is not configured here
+        rows[2].pk: Delivery.State.SENT,
+        rows[3].pk: Delivery.State.SKIPPED,
+    }
+    assert [group for group, _payload in pages] == [
+        user_group(note.recipient_id),
+        user_group(other.recipient_id),
+    ]
+    assert delivery.fan_out([note.pk, other.pk]) == {}
+    assert delivery.sweep(older_than=timedelta(0)) == 0
+
+
+def test_a_page_that_failed_in_a_batch_waits_for_the_retry(note, monkeypatch):
+    from notifications import live
+
+    monkeypatch.setattr(
+        live, "send_to_groups", lambda sends: [ConnectionError("redis down")] * len(sends)
+    )
+    row = make(note, Channel.WS)
+    assert delivery.fan_out([note.pk]) == {row.pk: Delivery.State.PENDING}
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (Delivery.State.PENDING, 1)
+    assert "redis down" in row.last_error
+
+    monkeypatch.setattr(live, "send_to_groups", lambda sends: [None] * len(sends))
+    assert delivery.fan_out([note.pk]) == {row.pk: Delivery.State.SENT}
