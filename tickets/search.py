@@ -238,13 +238,27 @@ def _hits(word: str, units: list[Unit]) -> bool:
     return False
 
 
+# Markdown's marks, dropped from a snippet: a link or an image becomes its text, emphasis
+# and code marks go, and so do the marks that open a heading, a quote or a list item.
+MARKDOWN_MARKS = re.compile(
+    r"!?\[([^\]]*)\]\([^)]*\)|\*\*|__|\*|`+|~~|^[ \t]*(?:#{1,6}|>|[-+]|\d+\.)[ \t]+",
+    re.MULTILINE,
+)
+
+
+def plain_text(markdown: str) -> str:
+    """The words of a Markdown text without its marks (for snippets)."""
+    return MARKDOWN_MARKS.sub(lambda match: match.group(1) or "", markdown)
+
+
 def snippet(text: str, query: str, *, size: int = SNIPPET_WORDS) -> str:
-    """HTML: the part of ``text`` around the first word ``query`` looks for, matched words
-    in ``<mark>``; ``""`` when none is there. Give it only what the reader may see."""
+    """HTML: the part of ``text`` (Markdown) around the first word ``query`` looks for,
+    without Markdown's marks, matched words in ``<mark>``; ``""`` when none is there. Give
+    it only what the reader may see."""
     units = [unit for unit in lemmas.parse_query(query) if not unit.exclude]
     if not units or not text:
         return ""
-    tokens = re.split(r"([^\W_]+)", text)  # odd items are words
+    tokens = re.split(r"([^\W_]+)", plain_text(text))  # odd items are words
     hits = [
         index
         for index in range(1, len(tokens), 2)

@@ -96,3 +96,18 @@ def test_a_snippet_is_cut_around_the_first_match():
     assert "<mark>принтер</mark>" in result
     assert len(result) < 400
     assert search.snippet("Нет совпадений", "принтер") == ""
+
+
+def test_a_snippet_shows_the_words_without_markdown_marks():
+    text = (
+        "# Принтер\n> Добрый день! **Pantum M6700DW** в `каб. 311`, см. "
+        "[инструкцию](https://wiki/printers) и ![фото](/media/p.png)\n- *не печатает*"
+    )
+    found = search.snippet(text, "pantum инструкция")
+    assert "<mark>Pantum</mark> M6700DW" in found
+    assert "<mark>инструкцию</mark> и фото" in found
+    words = found.replace("<mark>", "").replace("</mark>", "")
+    assert (
+        words == "Принтер Добрый день! Pantum M6700DW в каб. 311, см. инструкцию и фото не печатает"
+    )
+    assert search.plain_text("snake_case и 2*3") == "snake_case и 23"
