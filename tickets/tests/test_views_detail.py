@@ -319,6 +319,26 @@ def test_agent_takes_the_ticket(client, ticket, agent):
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
 
 
+def test_take_from_a_stale_page_is_refused(client, ticket, agent, queue):
+    """agent2's page was rendered before agent took the ticket: it stays agent's."""
+    agent2 = UserFactory(username="agent2", roles=[Role.AGENT])
+    queue.members.add(agent2)
+    client.force_login(agent2)
+    html = client.get(detail_url(ticket)).content.decode()
+    take_url = reverse("tickets:take", kwargs={"key": ticket.key})
+    shown = re.search(rf'action="{take_url}">.*?name="version" value="(\d+)"', html, re.S)
+    assert shown is not None and int(shown.group(1)) == ticket.version
+    services.ticket_take(actor=agent, ticket=ticket, version=ticket.version)
+    english(client)
+    response = client.post(take_url, {"version": shown.group(1)}, follow=True)
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    messages = list(response.context["messages"])
+    assert [m.level_tag for m in messages] == ["warning"]
+    assert agent.get_display_name() in messages[0].message
+    assert "was not saved" in messages[0].message
+
+
 def test_watch_and_stop_watching(client, ticket, requester):
     watch_url = reverse("tickets:watch", kwargs={"key": ticket.key})
     client.force_login(requester)
