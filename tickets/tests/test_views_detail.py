@@ -228,6 +228,23 @@ def test_agent_changes_fields_in_place(client, ticket, agent):
     assert sorted(tag.name for tag in ticket.tags.all()) == ["vpn", "принтер"]
 
 
+def test_side_panel_names_people_never_by_login(client, queue, agent):
+    """People appear by their display name in the side panel, as everywhere else."""
+    person = UserFactory(
+        username="i.morozov", first_name="Иван", last_name="Морозов", roles=[Role.REQUESTER]
+    )
+    ticket = TicketFactory(queue=queue, requester=person, actor=person)
+    services.ticket_take(actor=agent, ticket=ticket)
+    for viewer in (agent, person):
+        client.force_login(viewer)
+        html = client.get(detail_url(ticket)).content.decode()
+        panel = re.search(r'data-testid="ticket-fields".*?</section>', html, re.S)
+        assert panel is not None
+        assert "Иван Морозов" in panel.group(0)
+        assert agent.get_display_name() in panel.group(0)
+        assert "i.morozov" not in panel.group(0), viewer
+
+
 def test_requester_can_be_changed_by_user_name(client, ticket, agent):
     other = UserFactory(username="boss", roles=[Role.REQUESTER])
     client.force_login(agent)
