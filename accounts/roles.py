@@ -76,6 +76,13 @@ def user_is_at_least(user: "Viewer | None", role: Role) -> bool:
     return current is not None and ROLE_RANK[current] >= ROLE_RANK[role]
 
 
+def at_least_q(role: Role) -> models.Q:
+    """Users holding ``role`` or a higher one, superusers included (may repeat a user: a
+    join on the groups, so take ``distinct()``)."""
+    names = [held for held in Role if ROLE_RANK[held] >= ROLE_RANK[role]]
+    return models.Q(is_superuser=True) | models.Q(groups__name__in=names)
+
+
 def user_is_agent(user: "Viewer | None") -> bool:
     """Agents, managers and administrators work tickets."""
     return user_is_at_least(user, Role.AGENT)

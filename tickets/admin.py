@@ -34,11 +34,12 @@ from tickets.models import (
     Transition,
     WipLimit,
 )
-from tickets.selectors import user_can_work_ticket, visible_tickets
+from tickets.selectors import assignable_agents, user_can_work_ticket, visible_tickets
 from tickets.workflow import workflow
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts, _FieldsetSpec
+    from django.db.models import ForeignKey, ManyToManyField
     from django_stubs_ext import StrOrPromise, WithAnnotations
 
 
@@ -79,8 +80,22 @@ class QueueAdmin(admin.ModelAdmin):
     search_fields = ("name", "key_prefix", "slug")
     prepopulated_fields = {"slug": ("key_prefix",)}
     filter_horizontal = ("members",)
-    autocomplete_fields = ("default_assignee",)
     inlines = [WipLimitInline, TransitionInline]
+
+    # Only active agents (managers, administrators) work queues: requesters are not offered.
+    def formfield_for_manytomany(
+        self, db_field: "ManyToManyField[Any, Any]", request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
+        if db_field.name == "members":
+            kwargs["queryset"] = assignable_agents()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(
+        self, db_field: "ForeignKey[Any, Any]", request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        if db_field.name == "default_assignee":
+            kwargs["queryset"] = assignable_agents()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> "QuerySet[Queue]":
         return (

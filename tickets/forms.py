@@ -379,6 +379,12 @@ class AttachmentForm(BootstrapForm):
         self.fields["files"].help_text = attachment_hint()
 
 
+class TakeForm(forms.Form):
+    """“Take it” with the version the page was rendered with (none: taken whatever it is)."""
+
+    version = forms.IntegerField(min_value=1, required=False)
+
+
 class WatchForm(forms.Form):
     """Start or stop watching; agents may name someone else."""
 

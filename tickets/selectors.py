@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, Viewer
-from accounts.roles import prefetch_role_codes, user_is_agent, user_is_manager
+from accounts.roles import Role, at_least_q, prefetch_role_codes, user_is_agent, user_is_manager
 from tickets.models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
 from tickets.workflow import agents, workflow
 
@@ -242,9 +242,7 @@ def visible_events(user: Viewer, ticket: Ticket) -> QuerySet[TicketEvent]:
 
 def assignable_agents(queue: Queue | None = None) -> QuerySet[User]:
     """Agents who may be given tickets (of ``queue``, or of any queue)."""
-    agents = User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True) | Q(groups__name__in=["agent", "manager"])
-    )
+    agents = User.objects.filter(is_active=True).filter(at_least_q(Role.AGENT))
     if queue is not None:
         members = Queue.members.through.objects.filter(queue_id=queue.pk, user_id=OuterRef("pk"))
         agents = agents.filter(Exists(members))

@@ -217,6 +217,15 @@ class AssignSerializer(serializers.Serializer):
     version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
+class TakeSerializer(serializers.Serializer):
+    version = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        help_text=_("The ticket's version you saw; if it changed since, nothing is saved (409)."),
+    )
+
+
 def _tickets_queryset(user: Viewer) -> QuerySet[Ticket]:
     return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
 
@@ -325,13 +334,21 @@ class TicketAssignView(TicketRefMixin, generics.GenericAPIView):
         return _ticket_response(request, ticket)
 
 
-class TicketTakeView(TicketRefMixin, APIView):
-    """“Take it”: you become the assignee."""
+class TicketTakeView(TicketRefMixin, generics.GenericAPIView):
+    """“Take it”: you become the assignee. Send the ``version`` you saw so that a ticket
+    someone took or changed since is refused (409) rather than taken over."""
 
-    @extend_schema(request=None, responses={200: TicketDetailSerializer, **ERRORS})
+    serializer_class = TakeSerializer
+
+    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
     def post(self, request: Request, ref: str) -> Response:
+        serializer = TakeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
         ticket = services.ticket_take(
-            actor=api_user(request), ticket=self.ticket, source=Source.API
+            actor=api_user(request),
+            ticket=self.ticket,
+            version=serializer.validated_data.get("version"),
+            source=Source.API,
         )
         return _ticket_response(request, ticket)
 

@@ -341,9 +341,13 @@ def ticket_assign(
     )
 
 
-def ticket_take(*, actor: User, ticket: Ticket, source: str = Source.WEB) -> Ticket:
-    """“Take it”: the acting agent becomes the assignee."""
-    return ticket_update(actor=actor, ticket=ticket, assignee=actor, source=source)
+def ticket_take(
+    *, actor: User, ticket: Ticket, source: str = Source.WEB, version: int | None = None
+) -> Ticket:
+    """“Take it”: the acting agent becomes the assignee. ``version`` is the version the
+    actor saw: a ticket taken or changed since is refused (``TicketConflict``), never
+    taken over silently."""
+    return ticket_update(actor=actor, ticket=ticket, assignee=actor, source=source, version=version)
 
 
 @transaction.atomic

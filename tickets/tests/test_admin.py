@@ -5,6 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.roles import Role
+from accounts.tests.factories import UserFactory
 from tickets import services
 from tickets.models import Comment, Source, Ticket, TicketEvent, Transition
 from tickets.tests.factories import TicketFactory, priority, status
@@ -157,3 +159,38 @@ def test_configuration_pages_open(client, admin, queue, name):
     client.force_login(admin)
     assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:{name}_add")).status_code == 200
+
+
+def test_queue_form_offers_only_active_agents(client, admin, queue, agent, manager, requester):
+    """Members and the default assignee are chosen among people who work tickets."""
+    former = UserFactory(username="former", roles=[Role.AGENT], is_active=False)
+    client.force_login(admin)
+    form = (
+        client.get(reverse("admin:tickets_queue_change", args=[queue.pk])).context["adminform"].form
+    )
+    for name in ("members", "default_assignee"):
+        offered = set(form.fields[name].queryset)
+        assert {agent, manager, admin} <= offered, name
+        assert requester not in offered and former not in offered, name
+    offered_members = [str(value) for value, _label in form.fields["members"].choices]
+    assert len(offered_members) == len(set(offered_members))
+
+    response = client.post(
+        reverse("admin:tickets_queue_change", args=[queue.pk]),
+        {
+            "name": queue.name,
+            "key_prefix": queue.key_prefix,
+            "slug": queue.slug,
+            "members": [agent.pk, requester.pk],
+            "default_assignee": requester.pk,
+            "is_active": "on",
+            "wip_limits-TOTAL_FORMS": "0",
+            "wip_limits-INITIAL_FORMS": "0",
+            "transitions-TOTAL_FORMS": "0",
+            "transitions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"members", "default_assignee"}
+    assert not queue.members.filter(pk=requester.pk).exists()

@@ -414,6 +414,22 @@ def test_assigning_a_requester_is_400(client, agent, requester, ticket):
     assert response.status_code == 400
 
 
+def test_take_with_a_stale_version_is_409(client, agent, ticket, queue):
+    agent2 = UserFactory(username="agent2", roles=[Role.AGENT])
+    queue.members.add(agent2)
+    seen = ticket.version
+    first = post(api(client, agent), f"{LIST}{ticket.key}/take/", {"version": seen})
+    assert first.status_code == 200, first.content
+    second = post(api(client, agent2), f"{LIST}{ticket.key}/take/", {"version": seen})
+    assert second.status_code == 409
+    body = second.json()
+    assert set(body) == {"detail", "changed_by", "version"}
+    assert body["changed_by"]["id"] == agent.pk
+    assert body["version"] == seen + 1
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+
+
 def test_requesters_cannot_take(client, requester, ticket):
     assert post(api(client, requester), f"{LIST}{ticket.key}/take/").status_code == 403
 

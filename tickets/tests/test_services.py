@@ -256,6 +256,20 @@ def test_assign_and_take(ticket, agent, manager):
     assert ticket.assignee == manager
 
 
+def test_take_on_a_stale_version_is_refused(ticket, agent, queue):
+    """Two agents open the ticket; the second to take it is told who did, not given it."""
+    second = UserFactory(username="agent2", roles=[Role.AGENT])
+    queue.members.add(second)
+    seen = ticket.version
+    services.ticket_take(actor=agent, ticket=ticket, version=seen)
+    with translation.override("en"), pytest.raises(services.TicketConflict) as conflict:
+        services.ticket_take(actor=second, ticket=ticket, version=seen)
+    assert conflict.value.changed_by == agent
+    assert agent.get_display_name() in conflict.value.message
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+
+
 # --- Signals --------------------------------------------------------------------------
 
 

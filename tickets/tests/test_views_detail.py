@@ -228,6 +228,23 @@ def test_agent_changes_fields_in_place(client, ticket, agent):
     assert sorted(tag.name for tag in ticket.tags.all()) == ["vpn", "принтер"]
 
 
+def test_side_panel_names_people_never_by_login(client, queue, agent):
+    """People appear by their display name in the side panel, as everywhere else."""
+    person = UserFactory(
+        username="i.morozov", first_name="Иван", last_name="Морозов", roles=[Role.REQUESTER]
+    )
+    ticket = TicketFactory(queue=queue, requester=person, actor=person)
+    services.ticket_take(actor=agent, ticket=ticket)
+    for viewer in (agent, person):
+        client.force_login(viewer)
+        html = client.get(detail_url(ticket)).content.decode()
+        panel = re.search(r'data-testid="ticket-fields".*?</section>', html, re.S)
+        assert panel is not None
+        assert "Иван Морозов" in panel.group(0)
+        assert agent.get_display_name() in panel.group(0)
+        assert "i.morozov" not in panel.group(0), viewer
+
+
 def test_requester_can_be_changed_by_user_name(client, ticket, agent):
     other = UserFactory(username="boss", roles=[Role.REQUESTER])
     client.force_login(agent)
@@ -317,6 +334,26 @@ def test_agent_takes_the_ticket(client, ticket, agent):
     assert ticket.assignee == agent
     assert 'data-testid="take-ticket"' not in response.content.decode()
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
+
+
+def test_take_from_a_stale_page_is_refused(client, ticket, agent, queue):
+    """agent2's page was rendered before agent took the ticket: it stays agent's."""
+    agent2 = UserFactory(username="agent2", roles=[Role.AGENT])
+    queue.members.add(agent2)
+    client.force_login(agent2)
+    html = client.get(detail_url(ticket)).content.decode()
+    take_url = reverse("tickets:take", kwargs={"key": ticket.key})
+    shown = re.search(rf'action="{take_url}">.*?name="version" value="(\d+)"', html, re.S)
+    assert shown is not None and int(shown.group(1)) == ticket.version
+    services.ticket_take(actor=agent, ticket=ticket, version=ticket.version)
+    english(client)
+    response = client.post(take_url, {"version": shown.group(1)}, follow=True)
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+    messages = list(response.context["messages"])
+    assert [m.level_tag for m in messages] == ["warning"]
+    assert agent.get_display_name() in messages[0].message
+    assert "was not saved" in messages[0].message
 
 
 def test_watch_and_stop_watching(client, ticket, requester):

@@ -28,6 +28,7 @@ from tickets.forms import (
     CommentEditForm,
     CommentForm,
     MarkdownPreviewForm,
+    TakeForm,
     TicketCreateForm,
     TicketFieldForm,
     WatchForm,
@@ -203,9 +204,20 @@ def ticket_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_take(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
+    """The page sends the version it showed: a ticket taken or changed since is refused."""
     ticket = _visible(request, key)
+    form = TakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back(ticket)
     try:
-        services.ticket_take(actor=request.user, ticket=ticket)
+        services.ticket_take(
+            actor=request.user, ticket=ticket, version=form.cleaned_data["version"]
+        )
+    except TicketConflict as exc:
+        messages.warning(request, exc.message)
+    except TicketError as exc:
+        messages.error(request, exc.message)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
