@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import MeView
+from helpdesk.api_root import ApiRootView
 from helpdesk.health import healthz
 from helpdesk.views import home
 
@@ -21,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("accounts.urls")),
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/users/me/", MeView.as_view(), name="api-users-me"),
     path("api/v1/", include("tickets.api.urls")),

@@ -2,9 +2,13 @@
 
 Whatever the text contains, only the tags and attributes below survive; links get
 ``rel="noopener noreferrer nofollow"`` and only http(s) and mailto addresses.
+
+Windows paths (``\\\\print01\\HP-LJ-305``, ``C:\\Users\\_old``) are shown as written:
+Markdown would read their ``\\\\`` or ``\\_`` as escapes and drop a backslash.
 """
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 
@@ -12,8 +16,18 @@ import markdown as markdown_lib
 import nh3
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
+from markdown.inlinepatterns import InlineProcessor
 
 EXTENSIONS = ["extra", "sane_lists", "nl2br"]
+# A UNC path (\\server\share\...) or a drive path (C:\...): parts of a name are what
+# Windows allows in one, less Markdown's brackets and backticks; the path ends at a space.
+_NAME = r"[^\s\\/:*?\"<>|`\[\]]"
+WINDOWS_PATH = (
+    rf"(?<![\w\\])(?:\\\\{_NAME}+|[A-Za-z]:(?=\\))(?:\\{_NAME}*)*"
+    # A full stop, a comma or a closing bracket after a path belongs to the sentence.
+    r"(?<![.,;!)])"
+)
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
@@ -30,10 +44,17 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 # Rendered HTML is cached by the text's digest: a page of 50 comments renders none again.
-CACHE_PREFIX = "md:2:"
+CACHE_PREFIX = "md:3:"
 CACHE_SECONDS = 7 * 24 * 3600
 # Building a Markdown converter costs more than using one: one per thread, reset per text.
 _local = threading.local()
+
+
+class WindowsPathProcessor(InlineProcessor):
+    """A Windows path as plain text, before Markdown's escapes take its backslashes."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str, int, int]:
+        return m.group(0), m.start(0), m.end(0)
 
 
 def _converter() -> markdown_lib.Markdown:
@@ -41,6 +62,10 @@ def _converter() -> markdown_lib.Markdown:
     if converter is None:
         converter = _local.converter = markdown_lib.Markdown(
             extensions=EXTENSIONS, output_format="html"
+        )
+        # After code spans (190), which keep their text anyway, before escapes (180).
+        converter.inlinePatterns.register(
+            WindowsPathProcessor(WINDOWS_PATH, converter), "windows_path", 185
         )
     return converter
 

@@ -28,6 +28,7 @@ def setup(client, settings, tmp_path):
 
 
 PAGES = [
+    ("/api/v1/", None),
     ("/api/v1/tickets/", "title"),
     ("/api/v1/tickets/{key}/", "version"),
     ("/api/v1/tickets/{key}/assign/", "assignee"),

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tickets.colours import stylesheet
+from tickets.colours import contrast_ratio, on_colour, stylesheet
 from tickets.models import Status
 from tickets.templatetags.ticket_tags import priority_badge, status_badge
 from tickets.tests.factories import QueueFactory, TicketFactory, priority, status
@@ -18,7 +18,8 @@ def test_each_status_and_priority_has_a_class_with_its_colour_and_a_readable_tex
 
     css, _digest = stylesheet()
 
-    assert f".hd-status-{new.pk}{{--hd-colour:#0d6efd;--hd-on-colour:#fff}}" in css
+    # Black has the higher contrast on Bootstrap's blue (4.67:1 against white's 4.50:1).
+    assert f".hd-status-{new.pk}{{--hd-colour:#0d6efd;--hd-on-colour:#000}}" in css
     assert f".hd-priority-{high.pk}{{--hd-colour:#ffc107;--hd-on-colour:#000}}" in css
 
 
@@ -76,3 +77,38 @@ def test_a_colour_that_is_not_one_never_reaches_the_stylesheet():
 
     assert f"hd-status-{new.pk}" not in css
     assert "}*{" not in css
+
+
+@pytest.mark.parametrize(
+    ("background", "text"),
+    [
+        ("#0dcaf0", "#000"),  # the default priority «Обычный»: white on it is 1.95:1
+        ("#ffc107", "#000"),
+        ("#20c997", "#000"),
+        ("#ffffff", "#000"),
+        ("#fd7e14", "#000"),
+        ("#0d6efd", "#000"),  # 4.67:1 against white's 4.50:1
+        ("#6c757d", "#fff"),  # 4.69:1 against black's 4.48:1
+        ("#6f42c1", "#fff"),
+        ("#212529", "#fff"),
+        ("#000080", "#fff"),
+        ("#000000", "#fff"),
+    ],
+)
+def test_the_text_colour_is_the_one_with_the_higher_wcag_contrast(background, text):
+    other = "#fff" if text == "#000" else "#000"
+
+    assert on_colour(background) == text
+    assert contrast_ratio(background, text) > contrast_ratio(background, other)
+
+
+def test_the_default_priority_badge_text_reaches_aa_contrast():
+    assert on_colour("#0dcaf0") == "#000"
+    assert contrast_ratio("#0dcaf0", "#000") >= 4.5
+    assert contrast_ratio("#0dcaf0", "#fff") < 2  # the white it had
+
+
+def test_contrast_ratios_follow_wcag():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast_ratio("#fff", "#fff") == pytest.approx(1)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)

@@ -201,3 +201,18 @@ def test_comment_counts_vary_but_keep_the_average():
     assert sum(found) == 1000
     assert min(found) < 3 and max(found) > 7
     assert comment_counts(seed=1, start=50, stop=60, per_ticket=5) == found[50:60]
+
+
+def test_the_demo_ticket_about_a_network_folder_shows_its_path_with_both_backslashes(client):
+    seed("--tickets", str(N))
+    restored = Comment.objects.filter(body="Доступ к \\\\fs02\\scan восстановлен.")
+    ticket = Ticket.objects.filter(comments__in=restored).first()
+    assert ticket is not None
+    client.force_login(User.objects.get(username="agent1"))
+
+    html = client.get(ticket.get_absolute_url()).content.decode()
+
+    assert ticket.queue.key_prefix == "HD"
+    assert "<p>Доступ к \\\\fs02\\scan восстановлен.</p>" in html
+    assert "<code>\\\\fs02\\scan</code>" in html  # the description's code span, as before
+    assert "к \\fs02" not in html
