@@ -136,9 +136,9 @@ def _innodb(unit: Unit) -> str:
 
 
 # The engine's match, by vendor and by which columns: the public ones or the notes.
+# (SQLite has one FTS5 table; the query names the columns.)
 MATCH_SQL = {
     ("sqlite", False): "SELECT rowid FROM tickets_search_fts WHERE tickets_search_fts MATCH %s",
-    ("sqlite", True): "SELECT rowid FROM tickets_search_fts WHERE tickets_search_fts MATCH %s",
     ("mysql", False): "SELECT ticket_id FROM tickets_searchdocument "
     "WHERE MATCH(title, description, comments) AGAINST (%s IN BOOLEAN MODE)",
     ("mysql", True): "SELECT ticket_id FROM tickets_searchdocument "
@@ -153,7 +153,7 @@ def _matching(unit: Unit, *, notes: bool) -> Q:
         expression = f"{{{columns}}} : ({_fts5(unit)})"
     else:
         expression = _innodb(unit)
-    sql = MATCH_SQL[(connection.vendor, notes)]
+    sql = MATCH_SQL[(connection.vendor, notes and connection.vendor != "sqlite")]
     return Q(pk__in=RawSQL(sql, [expression]))  # noqa: S611 - constant SQL, bound parameter
 
 

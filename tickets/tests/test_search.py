@@ -12,24 +12,9 @@ from accounts.tests.factories import UserFactory
 from tickets import lemmas, search, services
 from tickets.models import SearchDocument
 from tickets.selectors import search_visible_tickets
-from tickets.tests.factories import TicketFactory, comment
+from tickets.tests.factories import comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def make(queue, requester):
-    def make(title, description="", **kwargs):
-        return TicketFactory(
-            queue=queue,
-            requester=requester,
-            actor=requester,
-            title=title,
-            description=description,
-            **kwargs,
-        )
-
-    return make
 
 
 def found(user, query):

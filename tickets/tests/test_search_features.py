@@ -11,26 +11,11 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from tickets import search
 from tickets.selectors import search_visible_tickets
-from tickets.tests.factories import TicketFactory, comment
+from tickets.tests.factories import comment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST = reverse("tickets:list")
-
-
-@pytest.fixture
-def make(queue, requester):
-    def make(title, description="", **kwargs):
-        return TicketFactory(
-            queue=queue,
-            requester=requester,
-            actor=requester,
-            title=title,
-            description=description,
-            **kwargs,
-        )
-
-    return make
 
 
 def found(user, query):
