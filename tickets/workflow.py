@@ -1,9 +1,12 @@
 """Statuses, priorities and queues change rarely and are read on every page: cache them.
 
-The cache holds plain model instances under a version number that any save or delete
-of these models bumps, so every process sees an edit made in the admin at once.
+The cache holds plain model instances under a version that any save or delete of these
+models replaces, so every process sees an edit made in the admin at once. A version is
+never used twice: a version key lost (evicted, or dropped after a Redis outage) cannot
+bring back values cached under an earlier one.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -113,7 +116,7 @@ def _load() -> Workflow:
 
 def _cached(name: str, load: Callable[[], T]) -> T:
     """``load()``'s value, kept in the cache under the current version of ``name``."""
-    version = cache.get_or_set(f"tickets:{name}:version", 1, timeout=None)
+    version = cache.get_or_set(f"tickets:{name}:version", _new_version, timeout=None)
     key = f"tickets:{name}:{version}"
     value = cache.get(key)
     if value is None:
@@ -122,16 +125,17 @@ def _cached(name: str, load: Callable[[], T]) -> T:
     return value
 
 
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
 def _forget(name: str) -> None:
-    """Bump ``name``'s version now, for the rest of this transaction, and again once it
-    commits: a request that read the old rows in between must not keep them cached
+    """Replace ``name``'s version now, for the rest of this transaction, and again once
+    it commits: a request that read the old rows in between must not keep them cached
     under the new version."""
 
     def bump() -> None:
-        try:
-            cache.incr(f"tickets:{name}:version")
-        except ValueError:
-            cache.set(f"tickets:{name}:version", 1, timeout=None)
+        cache.set(f"tickets:{name}:version", _new_version(), timeout=None)
 
     bump()
     transaction.on_commit(bump)

@@ -217,12 +217,18 @@ CHANNEL_LAYER_REDIS_OPTIONS = {"socket_timeout": 10, "socket_connect_timeout": 2
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, and a per-process cache while Redis is away (helpdesk/cache.py).
+            "BACKEND": "helpdesk.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="helpdesk"),
             "TIMEOUT": 300,
-            # Fail fast when Redis is away instead of hanging a request.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                # Fail fast when Redis is away instead of hanging a request.
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                "FALLBACK_TIMEOUT": env_positive_int("CACHE_FALLBACK_SECONDS", default=10),
+                "RETRY_AFTER": env_positive_int("CACHE_RETRY_SECONDS", default=5),
+            },
         }
     }
     CHANNEL_LAYERS = {
