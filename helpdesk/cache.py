@@ -202,6 +202,16 @@ class TolerantRedisCache(RedisCache):
             return self.fallback_timeout
         return min(float(timeout), self.fallback_timeout)
 
+    def redis_round_trip(self, key: str) -> None:
+        """Write, read and delete ``key`` in Redis itself, never in the fallback (the
+        health check); raises when Redis is away."""
+        super().set(key, "1", 10)
+        try:
+            if super().get(key) != "1":
+                raise RuntimeError("value written to Redis could not be read back")
+        finally:
+            super().delete(key)
+
     # --- the operations ------------------------------------------------------------------
 
     def add(

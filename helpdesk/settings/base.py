@@ -278,6 +278,19 @@ CELERY_BEAT_SCHEDULER = "integrations.schedule:Scheduler"
 # change the interval there (integrations/schedule.py).
 CELERY_BEAT_SCHEDULE = {}
 
+# --- Health (/healthz, helpdesk/health.py) --------------------------------------------
+
+# A static file every page links: /healthz checks it is in the manifest (production).
+HEALTHZ_STATIC_ENTRY = env.str("HEALTHZ_STATIC_ENTRY", default="css/app.css")
+# A notification delivery due this long means no worker works (the sweep restarts due
+# ones every minute after 30 s). Redmine pushes are not counted: they wait out a Redmine
+# outage, which /healthz reports under "integrations".
+HEALTHZ_WORKER_LAG_SECONDS = env_positive_int("HEALTHZ_WORKER_LAG_SECONDS", default=120)
+HEALTHZ_WORKER_OUTBOXES = ["notifications.Delivery"]
+# Beat has not run this every-minute job for this long: beat is down.
+HEALTHZ_BEAT_TASK = "notifications-sweep"
+HEALTHZ_BEAT_LAG_SECONDS = env_positive_int("HEALTHZ_BEAT_LAG_SECONDS", default=180)
+
 # --- Auth -----------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

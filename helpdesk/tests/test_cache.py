@@ -139,9 +139,7 @@ def partition(monkeypatch):
 
 
 @pytest.mark.redis
-def test_keys_written_during_an_outage_are_dropped_from_redis_on_its_return(
-    redis_url, partition
-):
+def test_keys_written_during_an_outage_are_dropped_from_redis_on_its_return(redis_url, partition):
     cache = backend(redis_url, RETRY_AFTER=0)
     cache.set("edited", "old")
     cache.set("deleted", "old")
@@ -164,9 +162,7 @@ def test_keys_written_during_an_outage_are_dropped_from_redis_on_its_return(
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_the_workflow_edited_during_an_outage_is_not_stale_after_it(
-    settings, redis_url, partition
-):
+def test_the_workflow_edited_during_an_outage_is_not_stale_after_it(settings, redis_url, partition):
     from tickets.models import Status
     from tickets.workflow import workflow
 
