@@ -214,8 +214,17 @@ class CommentInline(admin.StackedInline):
     model = Comment
     form = CommentAdminForm
     extra = 0
-    fields = ("author", "created_at", "is_internal", "body", "edited_at", "source")
-    readonly_fields = ("author", "created_at", "edited_at", "source")
+    fields = (
+        "author",
+        "created_at",
+        "is_internal",
+        "body",
+        "edit_reason",
+        "edited_at",
+        "edited_by",
+        "source",
+    )
+    readonly_fields = ("author", "created_at", "edited_at", "edited_by", "source")
     can_delete = False
     show_change_link = False
 
@@ -399,12 +408,18 @@ class TicketAdmin(admin.ModelAdmin):
                 continue
             data = comment_form.cleaned_data
             if comment_form.instance.pk:
-                edited = services.comment_edit(
-                    actor=_operator(request),
-                    comment=comment_form.instance,
-                    body=data["body"],
-                    source=Source.ADMIN,
-                )
+                try:
+                    edited = services.comment_edit(
+                        actor=_operator(request),
+                        comment=comment_form.instance,
+                        body=data["body"],
+                        reason=data.get("edit_reason", ""),
+                        source=Source.ADMIN,
+                    )
+                except (PermissionDenied, ValidationError) as exc:
+                    # The rule of the ticket page: a reason to redact, authors for a while.
+                    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                    continue
                 formset.changed_objects.append((edited, comment_form.changed_data))
             else:
                 added = services.comment_add(

@@ -369,6 +369,14 @@ class CommentForm(BootstrapForm):
 
 class CommentEditForm(BootstrapForm):
     body = forms.CharField(label=_("Comment"), max_length=MAX_MARKDOWN_LENGTH)
+    # Required of staff redacting someone's comment; the service decides who that is.
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class RequesterDecisionForm(forms.Form):
+    """“The problem is solved” or “Open again”, with the version the page showed."""
+
+    version = forms.IntegerField(min_value=1, required=False)
 
 
 class AttachmentForm(BootstrapForm):

@@ -130,6 +130,11 @@ class Queue(models.Model):
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Only active queues accept new tickets.")
     )
+    reopen_on_reply = models.BooleanField(
+        _("reopen on the requester's reply"),
+        default=True,
+        help_text=_("A reply from the requester on a resolved or closed ticket opens it again."),
+    )
 
     class Meta:
         verbose_name = _("queue")
@@ -325,9 +330,12 @@ class Comment(models.Model):
     created_exact: str
     created_ago: str
     edited_exact: str
+    edited_label: str
     source_label: str
     can_edit: bool
+    edit_needs_reason: bool
     edit_url: str
+    revision_list: "list[CommentRevision]"
 
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="comments"
@@ -347,6 +355,16 @@ class Comment(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.WEB)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("edited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    edit_reason = models.CharField(_("reason for the edit"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("comment")
@@ -356,6 +374,36 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.body[:40]}"
+
+
+class CommentRevision(models.Model):
+    """A comment's text before one of its edits: the history staff read."""
+
+    # Set for display by ``tickets.timeline``.
+    edited_exact: str
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    body = models.TextField(_("previous text"))
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("edited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    edited_at = models.DateTimeField(_("edited"), default=timezone.now, editable=False)
+    reason = models.CharField(_("reason for the edit"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("comment revision")
+        verbose_name_plural = _("comment revisions")
+        ordering = ["edited_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id}: {self.body[:40]}"
 
 
 def attachment_path(attachment: "Attachment", filename: str) -> str:

@@ -11,15 +11,26 @@ all go through these functions. A ticket someone may not see does not exist for 
 (404), it is never "forbidden".
 """
 
+import enum
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, Viewer
 from accounts.roles import Role, at_least_q, prefetch_role_codes, user_is_agent, user_is_manager
-from tickets.models import Attachment, Comment, Queue, Tag, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Comment,
+    CommentRevision,
+    Queue,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
 from tickets.workflow import agents, workflow
 
 _QUEUES_ATTR = "_helpdesk_queue_ids"
@@ -135,6 +146,41 @@ def users_who_work_ticket(users: Iterable[User], ticket: TicketPlace) -> set[int
     return found
 
 
+class CommentEditRight(enum.Enum):
+    """How a user may change a comment: not at all, as its author while the edit window
+    lasts, or as staff redacting it (with a reason)."""
+
+    NONE = "none"
+    OWN = "own"
+    REDACT = "redact"
+
+
+def comment_edit_window() -> timedelta:
+    return timedelta(minutes=settings.COMMENT_EDIT_MINUTES)
+
+
+def comment_edit_right(
+    user: Viewer, comment: Comment, *, can_work: bool, now: datetime
+) -> CommentEditRight:
+    """The one rule for changing comments and internal notes: authors change their own
+    for ``COMMENT_EDIT_MINUTES`` after writing them; those who work the ticket
+    (``can_work``: its queue's agents, its assignee, managers, administrators) may
+    redact any of them, saying why; a redacted comment stays as they left it.
+    ``can_work`` is ``user_can_work_ticket`` of the comment's ticket, which callers
+    already know."""
+    if not _active(user):
+        return CommentEditRight.NONE
+    # A comment staff redacted is no longer its author's to change (nor to undo).
+    own = (
+        comment.author_id == user.pk
+        and comment.edited_by_id in (None, user.pk)
+        and (can_work or not comment.is_internal)
+    )
+    if own and now - comment.created_at < comment_edit_window():
+        return CommentEditRight.OWN
+    return CommentEditRight.REDACT if can_work else CommentEditRight.NONE
+
+
 def user_can_see_ticket(user: Viewer, ticket: Ticket) -> bool:
     if not _active(user):
         return False
@@ -210,12 +256,27 @@ def ticket_people(
 
 
 def visible_comments(user: Viewer, ticket: Ticket) -> QuerySet[Comment]:
-    comments = ticket.comments.select_related("author").prefetch_related(
+    comments = ticket.comments.select_related("author", "edited_by").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("created_at", "id"))
     )
     if not user_can_work_ticket(user, ticket):
         comments = comments.filter(is_internal=False)
     return comments
+
+
+def comment_revisions(
+    user: Viewer, ticket: Ticket, comments: Iterable[Comment]
+) -> dict[int, list[CommentRevision]]:
+    """The earlier texts of the edited ones of ``comments``, oldest first, for those who
+    work the ticket (nobody else reads them); no query when none was edited."""
+    edited = [comment.pk for comment in comments if comment.edited_at is not None]
+    if not edited or not user_can_work_ticket(user, ticket):
+        return {}
+    found: dict[int, list[CommentRevision]] = {}
+    revisions = CommentRevision.objects.filter(comment_id__in=edited).select_related("edited_by")
+    for revision in revisions.order_by("edited_at", "id"):
+        found.setdefault(revision.comment_id, []).append(revision)
+    return found
 
 
 def visible_attachments(user: Viewer, ticket: Ticket) -> QuerySet[Attachment]:

@@ -25,6 +25,9 @@ from accounts.models import User, Viewer
 from tickets.markdown import render_markdown_many
 from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
 from tickets.selectors import (
+    CommentEditRight,
+    comment_edit_right,
+    comment_revisions,
     ticket_people,
     user_can_work_ticket,
     visible_attachments,
@@ -150,6 +153,8 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
     """What each comment card shows, worked out here: a ticket may have hundreds of them,
     and template tags and filters per card would cost most of the page's time."""
     can_work = user_can_work_ticket(user, ticket)
+    now = timezone.now()
+    revisions = comment_revisions(user, ticket, comments)
     # Keys and ids hold no characters that need quoting: one reversed URL serves all.
     edit_pattern = reverse("tickets:comment_edit", kwargs={"key": ticket.key, "comment_id": 0})
     edit_pattern = edit_pattern.replace("/0/", "/{}/")
@@ -172,9 +177,26 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
             if comment.edited_at
             else ""
         )
+        comment.edited_label = _edited_label(comment) if comment.edited_at else ""
         comment.source_label = "" if comment.source == Source.WEB else comment.get_source_display()
-        comment.can_edit = can_work or (user.pk is not None and comment.author_id == user.pk)
+        right = comment_edit_right(user, comment, can_work=can_work, now=now)
+        comment.can_edit = right is not CommentEditRight.NONE
+        comment.edit_needs_reason = right is CommentEditRight.REDACT
         comment.edit_url = edit_pattern.format(comment.pk)
+        comment.revision_list = revisions.get(comment.pk, [])
+        for revision in comment.revision_list:
+            revision.edited_exact = dateformat.format(timezone.localtime(revision.edited_at), exact)
+
+
+def _edited_label(comment: Comment) -> str:
+    """«edited: Name, time» on the comment for everyone to see."""
+    moment = dateformat.format(
+        timezone.localtime(comment.edited_at), get_format("SHORT_DATETIME_FORMAT")
+    )
+    editor = comment.edited_by
+    if editor is None:
+        return _("edited: %(time)s") % {"time": moment}
+    return _("edited: %(name)s, %(time)s") % {"name": editor.get_display_name(), "time": moment}
 
 
 def _int(value: str) -> int | None:

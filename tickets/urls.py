@@ -31,6 +31,8 @@ urlpatterns = [
     path("tickets/<ticketkey:key>/", pages.ticket_detail, name="detail"),
     path("tickets/<ticketkey:key>/update/", pages.ticket_update, name="update"),
     path("tickets/<ticketkey:key>/take/", pages.ticket_take, name="take"),
+    path("tickets/<ticketkey:key>/confirm/", pages.ticket_confirm, name="confirm"),
+    path("tickets/<ticketkey:key>/reopen/", pages.ticket_reopen, name="reopen"),
     path("tickets/<ticketkey:key>/watch/", pages.ticket_watch, name="watch"),
     path("tickets/<ticketkey:key>/comment/", pages.comment_create, name="comment"),
     path(

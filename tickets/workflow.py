@@ -82,6 +82,24 @@ class Workflow:
         closed = [s for s in self.statuses if s.is_closed]
         return closed[-1] if closed else None
 
+    def is_resolved(self, status: Status) -> bool:
+        """Resolved, not yet closed: a closed status before ``close_status``, where the
+        requester may confirm the work (close) or say it is not done (reopen)."""
+        close = self.close_status
+        return status.is_closed and close is not None and status.pk != close.pk
+
+    def reopen_status(self, queue_id: int, from_id: int) -> Status | None:
+        """Where "open again" puts a ticket: the first open status the queue's rules
+        allow from ``from_id`` (None when they allow none)."""
+        return next(
+            (
+                s
+                for s in self.statuses
+                if not s.is_closed and self.transition_allowed(queue_id, from_id, s.pk)
+            ),
+            None,
+        )
+
     @property
     def high_priority_ids(self) -> list[int]:
         return [p.pk for p in self.priorities if p.is_high]

@@ -501,6 +501,8 @@ TICKETS_PER_PAGE = env_value("TICKETS_PER_PAGE", env.int, default=25)
 # per column (the list has the rest).
 BOARD_CLOSED_DAYS = env_value("BOARD_CLOSED_DAYS", env.int, default=14)
 BOARD_COLUMN_LIMIT = env_value("BOARD_COLUMN_LIMIT", env.int, default=50)
+# Authors may change their own comments for this long; later only staff redact, with a reason.
+COMMENT_EDIT_MINUTES = env_positive_int("COMMENT_EDIT_MINUTES", default=15)
 
 # --- E-mail ---------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
@@ -58,14 +59,16 @@ from tickets.api.common import (
 )
 from tickets.forms import MAX_MARKDOWN_LENGTH
 from tickets.markdown import render_markdown_many
-from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, CommentRevision, Source, Ticket, TicketEvent
 from tickets.parsing import parse_id
 from tickets.selectors import (
     ticket_people,
+    user_can_work_ticket,
     visible_attachments,
     visible_comments,
     visible_events,
 )
+from tickets.services.comments import REASON_MAX_LENGTH
 from tickets.timeline import _EventRenderer
 from tickets.uploads import content_type_for
 
@@ -133,6 +136,7 @@ class CommentSerializer(serializers.ModelSerializer):
         help_text=gettext_lazy("An internal note, seen only by those who work the ticket."),
     )
     author = serializers.SerializerMethodField()
+    edited_by = serializers.SerializerMethodField()
     body_html = serializers.CharField(read_only=True)
     attachments = AttachmentBriefSerializer(many=True, read_only=True)
     status = StatusCodeField(
@@ -164,15 +168,50 @@ class CommentSerializer(serializers.ModelSerializer):
             "source",
             "created_at",
             "edited_at",
+            "edited_by",
+            "edit_reason",
             "attachments",
             "status",
             "version",
         )
-        read_only_fields = ("id", "source", "created_at", "edited_at")
+        read_only_fields = ("id", "source", "created_at", "edited_at", "edit_reason")
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_author(self, comment: Comment) -> dict | None:
         return person(comment.author)
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_edited_by(self, comment: Comment) -> dict | None:
+        return person(comment.edited_by)
+
+
+class CommentEditSerializer(serializers.Serializer):
+    body = StrictCharField(max_length=MAX_MARKDOWN_LENGTH)
+    reason = StrictCharField(
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy(
+            "Why the text changes: required of those who work the ticket when they redact "
+            "someone else's comment, or their own after the edit window; shown to readers."
+        ),
+    )
+
+
+class CommentRevisionSerializer(serializers.ModelSerializer):
+    """A comment's text before one of its edits."""
+
+    edited_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CommentRevision
+        fields = ("id", "body", "edited_by", "edited_at", "reason")
+        read_only_fields = fields
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_edited_by(self, revision: CommentRevision) -> dict | None:
+        return person(revision.edited_by)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -307,6 +346,81 @@ class CommentListView(TicketRefMixin, generics.ListCreateAPIView):
         comment = visible_comments(request.user, ticket).get(pk=cast(Comment, added).pk)
         _add_body_html([comment])
         return Response(self.get_serializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailView(TicketRefMixin, generics.GenericAPIView):
+    """One comment; PATCH ``{"body": "<Markdown>", "reason": "..."}`` changes its text.
+
+    Authors change their own comments and notes for ``COMMENT_EDIT_MINUTES`` after
+    writing them; later, and anyone else's, only those who work the ticket, with a
+    ``reason`` (400 without it). Anyone else is refused with 403 and a message. The text
+    before is kept: ``revisions/`` lists it for those who work the ticket.
+    """
+
+    serializer_class = CommentSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_comment(self) -> Comment:
+        comment = (
+            visible_comments(self.request.user, self.ticket)
+            .filter(pk=parse_id(str(self.kwargs["comment_id"])) or 0)
+            .first()
+        )
+        if comment is None:
+            raise Http404
+        return comment
+
+    @extend_schema(responses={200: CommentSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        comment = self.get_comment()
+        _add_body_html([comment])
+        return Response(CommentSerializer(comment, context={"request": request}).data)
+
+    @extend_schema(
+        request=CommentEditSerializer,
+        responses={
+            200: CommentSerializer,
+            400: BAD_INPUT,
+            403: OpenApiResponse(description="Not yours to change, or the edit window closed."),
+            404: NOT_FOUND,
+        },
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        comment = self.get_comment()
+        serializer = CommentEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.comment_edit(
+            actor=api_user(request),
+            comment=comment,
+            body=serializer.validated_data["body"],
+            reason=serializer.validated_data["reason"],
+            source=Source.API,
+        )
+        comment = self.get_comment()
+        _add_body_html([comment])
+        return Response(CommentSerializer(comment, context={"request": request}).data)
+
+
+class CommentRevisionListView(TicketRefMixin, generics.ListAPIView):
+    """The earlier texts of a comment, oldest first: for those who work the ticket
+    (403 for anyone else who sees it)."""
+
+    serializer_class = CommentRevisionSerializer
+
+    def get_queryset(self) -> QuerySet[CommentRevision]:
+        if getattr(self, "swagger_fake_view", False):
+            return CommentRevision.objects.none()
+        user = self.request.user
+        comment = (
+            visible_comments(user, self.ticket)
+            .filter(pk=parse_id(str(self.kwargs["comment_id"])) or 0)
+            .first()
+        )
+        if comment is None:
+            raise Http404
+        if not user_can_work_ticket(user, self.ticket):
+            raise PermissionDenied(_("Only those who work the ticket read earlier versions."))
+        return comment.revisions.select_related("edited_by").order_by("edited_at", "id")
 
 
 def _add_body_html(comments: list[Comment]) -> None:
@@ -485,6 +599,16 @@ class AttachmentDownloadView(TicketRefMixin, APIView):
 
 urlpatterns = [
     path("tickets/<str:ref>/comments/", CommentListView.as_view(), name="api-ticket-comments"),
+    path(
+        "tickets/<str:ref>/comments/<int:comment_id>/",
+        CommentDetailView.as_view(),
+        name="api-ticket-comment",
+    ),
+    path(
+        "tickets/<str:ref>/comments/<int:comment_id>/revisions/",
+        CommentRevisionListView.as_view(),
+        name="api-ticket-comment-revisions",
+    ),
     path("tickets/<str:ref>/events/", EventListView.as_view(), name="api-ticket-events"),
     path(
         "tickets/<str:ref>/attachments/",

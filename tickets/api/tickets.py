@@ -1,5 +1,5 @@
 """``/api/v1/tickets/``: list (the web list's filters, search and sorts), file, read,
-change, assign and take tickets.
+change, assign and take tickets; requesters confirm or reopen their resolved ones.
 
 A ticket is named by id or key (``/api/v1/tickets/42/`` or ``/api/v1/tickets/HD-42/``).
 Changes must send the ``version`` they were based on; a newer version on the server is a
@@ -353,8 +353,48 @@ class TicketTakeView(TicketRefMixin, generics.GenericAPIView):
         return _ticket_response(request, ticket)
 
 
+class TicketConfirmView(TicketRefMixin, generics.GenericAPIView):
+    """“The problem is solved”: the requester confirms a resolved ticket, which is closed.
+    A ticket that is not resolved is 400; someone else's ticket 403."""
+
+    serializer_class = TakeSerializer
+
+    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
+    def post(self, request: Request, ref: str) -> Response:
+        serializer = TakeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_confirm_resolved(
+            actor=api_user(request),
+            ticket=self.ticket,
+            version=serializer.validated_data.get("version"),
+            source=Source.API,
+        )
+        return _ticket_response(request, ticket)
+
+
+class TicketReopenView(TicketRefMixin, generics.GenericAPIView):
+    """“Open again”: the requester says a resolved or closed ticket is not done; it goes
+    back to the first open status its queue allows. An open ticket is 400."""
+
+    serializer_class = TakeSerializer
+
+    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
+    def post(self, request: Request, ref: str) -> Response:
+        serializer = TakeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_reopen(
+            actor=api_user(request),
+            ticket=self.ticket,
+            version=serializer.validated_data.get("version"),
+            source=Source.API,
+        )
+        return _ticket_response(request, ticket)
+
+
 urlpatterns = [
     path("tickets/", TicketListView.as_view(), name="api-tickets"),
+    path("tickets/<str:ref>/confirm/", TicketConfirmView.as_view(), name="api-ticket-confirm"),
+    path("tickets/<str:ref>/reopen/", TicketReopenView.as_view(), name="api-ticket-reopen"),
     path("tickets/<str:ref>/", TicketDetailView.as_view(), name="api-ticket"),
     path("tickets/<str:ref>/assign/", TicketAssignView.as_view(), name="api-ticket-assign"),
     path("tickets/<str:ref>/take/", TicketTakeView.as_view(), name="api-ticket-take"),

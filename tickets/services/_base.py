@@ -230,6 +230,47 @@ def apply_status(ticket: Ticket, status: Status, now: datetime, *, enforce: bool
     ticket.status = status
 
 
+def reply_reopens(actor: User | None, ticket: Ticket) -> bool:
+    """Does a public reply of ``actor`` open the ticket again: its requester answers on a
+    resolved or closed ticket of a queue that reopens on reply, and the queue's rules
+    allow an open status to go to?"""
+    return (
+        actor is not None
+        and actor.pk == ticket.requester_id
+        and ticket.status.is_closed
+        and ticket.queue.reopen_on_reply
+        and workflow().reopen_status(ticket.queue_id, ticket.status_id) is not None
+    )
+
+
+def reopen_on_reply(
+    *, actor: User | None, ticket: Ticket, is_internal: bool, source: str, now: datetime
+) -> dict[str, tuple[Any, Any]]:
+    """Before the requester's reply is stored on the locked ``ticket``: move it to the
+    workflow's ``reopen_status`` when ``reply_reopens``. Returns the change, to be
+    announced with ``announce_change`` once the reply is written too."""
+    old = ticket.status
+    target = workflow().reopen_status(ticket.queue_id, old.pk)
+    if is_internal or target is None or not reply_reopens(actor, ticket):
+        return {}
+    apply_status(ticket, target, now)
+    ticket.rank = top_rank(target.pk, exclude=ticket.pk)
+    ticket.version += 1
+    ticket.updated_at = now
+    ticket.save()
+    TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        source=source,
+        kind=TicketEvent.Kind.CHANGED,
+        created_at=now,
+        field="status",
+        old_value=raw_value(old),
+        new_value=raw_value(target),
+    )
+    return {"status": (old, target)}
+
+
 def validate_assignee(assignee: User | None) -> None:
     if assignee is not None and not (assignee.is_active and user_is_agent(assignee)):
         raise ValidationError(

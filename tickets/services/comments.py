@@ -3,30 +3,42 @@
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from tickets import search, signals
 from tickets.models import (
     Attachment,
     Comment,
+    CommentRevision,
     Source,
     Ticket,
     TicketEvent,
 )
-from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.selectors import (
+    CommentEditRight,
+    comment_edit_right,
+    user_can_see_ticket,
+    user_can_work_ticket,
+)
 from tickets.services._base import (
-    check_can_work,
+    announce_change,
     lock_ticket,
     new_event,
     raw_value,
+    reopen_on_reply,
     send_on_commit,
     store_files,
 )
 from tickets.uploads import Upload, removes_files_on_error, validate_uploads
+
+# The longest reason for an edit (``Comment.edit_reason``).
+REASON_MAX_LENGTH = 500
 
 # --- Comments and files ---------------------------------------------------------------
 
@@ -107,33 +119,53 @@ def comment_add(
     if author is not None and actor is not None and author != actor:
         raise ValueError("only the system writes comments on someone else's behalf")
     locked = lock_ticket(ticket)
-    return _comment_locked(
+    now = created_at or timezone.now()
+    reopened = reopen_on_reply(
+        actor=actor, ticket=locked, is_internal=is_internal, source=source, now=now
+    )
+    comment = _comment_locked(
         actor=actor,
         ticket=locked,
         body=body,
         is_internal=is_internal,
         source=source,
-        now=created_at or timezone.now(),
+        now=now,
         files=files,
         author=author,
     )
+    announce_change(locked, actor, source, reopened)
+    return comment
 
 
 @transaction.atomic
 def comment_edit(
-    *, actor: User | None, comment: Comment, body: str, source: str = Source.WEB
+    *,
+    actor: User | None,
+    comment: Comment,
+    body: str,
+    reason: str = "",
+    source: str = Source.WEB,
 ) -> Comment:
-    """Change a comment's text: its author may, and those who work the ticket."""
+    """Change a comment's (or internal note's) text, by the rule of
+    ``selectors.comment_edit_right``: its author within ``COMMENT_EDIT_MINUTES``, or
+    those who work the ticket with a ``reason``. The text before is kept as a
+    ``CommentRevision``; the comment records who changed it, when and why."""
     locked = lock_ticket(comment.ticket_id)
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
-    if actor is not None and actor.pk != comment.author_id:
-        check_can_work(actor, locked)
+    now = timezone.now()
+    reason = (reason or "").strip()
+    if actor is not None:
+        _check_edit_right(actor, locked, comment, reason=reason, now=now)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("A comment cannot be empty.")})
     if body == comment.body:
         return comment
-    now = timezone.now()
+    CommentRevision.objects.create(
+        comment=comment, body=comment.body, edited_by=actor, edited_at=now, reason=reason
+    )
+    # The history row names the comment, never its text: the earlier text may be what
+    # was redacted, and only those who work the ticket read it (the revisions).
     TicketEvent.objects.create(
         ticket=locked,
         actor=actor,
@@ -141,13 +173,14 @@ def comment_edit(
         kind=TicketEvent.Kind.CHANGED,
         created_at=now,
         field="comment",
-        old_value=comment.body,
-        new_value=body,
+        new_value=str(comment.pk),
         is_internal=comment.is_internal,
     )
     comment.body = body
     comment.edited_at = now
-    comment.save(update_fields=["body", "edited_at"])
+    comment.edited_by = actor
+    comment.edit_reason = reason
+    comment.save(update_fields=["body", "edited_at", "edited_by", "edit_reason"])
     search.reindex_comments(locked.pk)
     send_on_commit(
         signals.ticket_changed,
@@ -159,6 +192,38 @@ def comment_edit(
         comment=comment,
     )
     return comment
+
+
+def _check_edit_right(
+    actor: User, ticket: Ticket, comment: Comment, *, reason: str, now: datetime
+) -> None:
+    can_work = user_can_work_ticket(actor, ticket)
+    if not (can_work or user_can_see_ticket(actor, ticket)):
+        raise PermissionDenied(_("You cannot change this comment."))
+    right = comment_edit_right(actor, comment, can_work=can_work, now=now)
+    if right is CommentEditRight.NONE:
+        if comment.author_id == actor.pk:
+            minutes = settings.COMMENT_EDIT_MINUTES
+            raise PermissionDenied(
+                ngettext(
+                    "A comment can be changed only within %(minutes)d minute of writing it.",
+                    "A comment can be changed only within %(minutes)d minutes of writing it.",
+                    minutes,
+                )
+                % {"minutes": minutes}
+            )
+        raise PermissionDenied(_("You cannot change someone else's comment."))
+    if right is CommentEditRight.REDACT and not reason:
+        raise ValidationError(
+            {"reason": _("Say why you are changing this comment: its author and readers see it.")}
+        )
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("The reason is longer than %(count)d characters.")
+                % {"count": REASON_MAX_LENGTH}
+            }
+        )
 
 
 @removes_files_on_error

@@ -27,6 +27,7 @@ from tickets.services._base import (
     UNSET,
     UPDATABLE_FIELDS,
     TicketError,
+    TransitionNotAllowed,
     _Unset,
     announce_change,
     apply_status,
@@ -36,6 +37,7 @@ from tickets.services._base import (
     new_event,
     next_key,
     raw_value,
+    reopen_on_reply,
     send_on_commit,
     store_files,
     tags_named,
@@ -160,9 +162,12 @@ def _update_locked(
     now: datetime,
     version: int | None = None,
     closed_at: datetime | None = None,
+    authorised: bool = False,
 ) -> dict[str, tuple[Any, Any]]:
-    """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here."""
-    check_can_work(actor, ticket)
+    """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here.
+    ``authorised``: the caller has checked the actor's right (a requester reopening)."""
+    if not authorised:
+        check_can_work(actor, ticket)
     check_version(ticket, version, actor=actor)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -313,6 +318,10 @@ def _reply(
             now=now,
             version=version,
         )
+    if status is None:
+        changed = reopen_on_reply(
+            actor=actor, ticket=locked, is_internal=is_internal, source=source, now=now
+        )
     comment = None
     if status is None or (body or "").strip() or files:
         comment = _comment_locked(
@@ -326,6 +335,62 @@ def _reply(
         )
     announce_change(locked, actor, source, changed)
     return locked, comment
+
+
+def _requester_decision(
+    *, actor: User | None, ticket: Ticket, reopen: bool, version: int | None, source: str
+) -> Ticket:
+    locked = lock_ticket(ticket)
+    if actor is not None and not (
+        actor.pk == locked.requester_id or user_can_work_ticket(actor, locked)
+    ):
+        raise PermissionDenied(_("Only the ticket's requester can confirm or reopen it."))
+    check_version(locked, version, actor=actor)
+    flow = workflow()
+    if not flow.is_resolved(locked.status) and not (reopen and locked.status.is_closed):
+        raise TransitionNotAllowed(
+            _("%(key)s is not resolved: there is nothing to confirm.") % {"key": locked.key}
+            if not reopen
+            else _("%(key)s is open already.") % {"key": locked.key}
+        )
+    target = flow.reopen_status(locked.queue_id, locked.status_id) if reopen else flow.close_status
+    if target is None:
+        raise TransitionNotAllowed(
+            _("In queue %(queue)s a ticket cannot leave “%(status)s”.")
+            % {"queue": locked.queue.name, "status": locked.status.name}
+        )
+    changed = _update_locked(
+        actor=actor,
+        ticket=locked,
+        changes={"status": target},
+        source=source,
+        now=timezone.now(),
+        authorised=True,
+    )
+    announce_change(locked, actor, source, changed)
+    return locked
+
+
+@transaction.atomic
+def ticket_confirm_resolved(
+    *, actor: User | None, ticket: Ticket, version: int | None = None, source: str = Source.WEB
+) -> Ticket:
+    """“The problem is solved”: the requester confirms a resolved ticket, which moves to
+    the workflow's ``close_status``."""
+    return _requester_decision(
+        actor=actor, ticket=ticket, reopen=False, version=version, source=source
+    )
+
+
+@transaction.atomic
+def ticket_reopen(
+    *, actor: User | None, ticket: Ticket, version: int | None = None, source: str = Source.WEB
+) -> Ticket:
+    """“Open again”: the requester says a resolved (or closed) ticket is not done; it
+    goes to the workflow's ``reopen_status``."""
+    return _requester_decision(
+        actor=actor, ticket=ticket, reopen=True, version=version, source=source
+    )
 
 
 def ticket_assign(

@@ -116,6 +116,8 @@ def test_requester_lists_public_comments_oldest_first(client, ticket, requester,
             "source": "web",
             "created_at": body["results"][0]["created_at"],
             "edited_at": None,
+            "edited_by": None,
+            "edit_reason": "",
             "attachments": [
                 {
                     "id": scan.pk,
@@ -189,6 +191,8 @@ def test_requester_replies(client, ticket, requester):
         "source": "api",
         "created_at": response.json()["created_at"],
         "edited_at": None,
+        "edited_by": None,
+        "edit_reason": "",
         "attachments": [],
     }
     assert (created.author, created.source, created.is_internal) == (

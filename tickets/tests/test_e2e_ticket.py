@@ -67,3 +67,32 @@ def test_agent_changes_the_status_and_comments_with_a_preview(live_daphne, page:
     page.get_by_role("button", name="History").click()
     expect(card).to_be_hidden()
     expect(status_entry).to_be_visible()
+
+
+def test_requester_sees_a_redacted_comment_and_confirms_the_solution(live_daphne, page: Page):
+    from tickets import services
+
+    agent = UserFactory(username="e2e-agent", roles=[Role.AGENT], first_name="Ольга")
+    requester = UserFactory(username="e2e-requester", roles=[Role.REQUESTER])
+    queue = QueueFactory(name="Сервис-деск", key_prefix="HD", slug="hd", members=[agent])
+    ticket = TicketFactory(queue=queue, requester=requester, actor=requester, title="Нет VPN")
+    note = services.comment_add(actor=requester, ticket=ticket, body="Мой пароль: hunter2")
+    services.comment_edit(actor=agent, comment=note, body="Мой пароль: ***", reason="Убран пароль")
+    services.ticket_reply(
+        actor=agent, ticket=ticket, body="Перевыпустили сертификат.", status=status("resolved")
+    )
+
+    sign_in(page, live_daphne, "e2e-requester")
+    page.goto(f"{live_daphne}/tickets/{ticket.key}/")
+    card = page.locator(f"#comment-{note.pk}")
+    expect(card.get_by_test_id("comment-edited")).to_contain_text("изменено: Ольга")
+    expect(card.get_by_test_id("comment-edit-reason")).to_contain_text("Убран пароль")
+    expect(card.get_by_test_id("comment-history")).to_have_count(0)
+    expect(card.get_by_test_id("comment-edit-form")).to_have_count(0)
+    expect(page.get_by_test_id("reopen-ticket")).to_have_text(re.compile("Открыть снова"))
+    confirm = page.get_by_test_id("confirm-resolved")
+    expect(confirm).to_have_text(re.compile("Проблема решена"))
+    with page.expect_navigation():
+        confirm.click()
+    expect(page.get_by_test_id("ticket-status")).to_contain_text("Закрыта")
+    expect(page.get_by_test_id("confirm-resolved")).to_have_count(0)

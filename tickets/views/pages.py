@@ -7,7 +7,7 @@ refusal by the rules is a message, never a server error.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     FileResponse,
     Http404,
@@ -22,12 +22,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import User
 from tickets import selectors, services
 from tickets.forms import (
     AttachmentForm,
     CommentEditForm,
     CommentForm,
     MarkdownPreviewForm,
+    RequesterDecisionForm,
     TakeForm,
     TicketCreateForm,
     TicketFieldForm,
@@ -121,6 +123,7 @@ def _detail_response(
     page = ticket_page(user=request.user, ticket=ticket)
     ticket.viewer_is_watching = any(w.pk == request.user.pk for w in page.watchers)
     can_work = ticket.viewer_can_work
+    is_requester = ticket.requester_id == request.user.pk
     context = {
         "ticket": ticket,
         "created_ago": ago(ticket.created_at),
@@ -134,6 +137,10 @@ def _detail_response(
         "comment_form": comment_form or CommentForm(ticket=ticket, can_work=can_work),
         "attachment_form": AttachmentForm(),
         "panels": panels_for(request, ticket),
+        # The requester's «The problem is solved» / «Open again» on a resolved ticket.
+        "requester_decides": is_requester and workflow().is_resolved(ticket.status),
+        "reply_reopens": isinstance(request.user, User)
+        and services.reply_reopens(request.user, ticket),
     }
     if can_work:
         flow = workflow()
@@ -307,12 +314,60 @@ def comment_edit(request: AuthenticatedHttpRequest, key: str, comment_id: int) -
         messages.error(request, first_error(form))
         return _back(ticket, f"comment-{comment.pk}")
     try:
-        services.comment_edit(actor=request.user, comment=comment, body=form.cleaned_data["body"])
+        services.comment_edit(
+            actor=request.user,
+            comment=comment,
+            body=form.cleaned_data["body"],
+            reason=form.cleaned_data["reason"],
+        )
+    except PermissionDenied as exc:
+        # The page offered the form a while ago: the edit window may have closed since.
+        messages.error(request, str(exc) or _("You cannot change this comment."))
+        return _detail_response(request, ticket.key, status=403)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("The comment has been changed."))
     return _back(ticket, f"comment-{comment.pk}")
+
+
+@login_required
+@require_POST
+def ticket_confirm(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
+    """The requester's “The problem is solved” on a resolved ticket."""
+    return _requester_decision(request, key, reopen=False)
+
+
+@login_required
+@require_POST
+def ticket_reopen(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
+    """The requester's “Open again” on a resolved ticket."""
+    return _requester_decision(request, key, reopen=True)
+
+
+def _requester_decision(
+    request: AuthenticatedHttpRequest, key: str, *, reopen: bool
+) -> HttpResponse:
+    ticket = _visible(request, key)
+    form = RequesterDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back(ticket)
+    decide = services.ticket_reopen if reopen else services.ticket_confirm_resolved
+    try:
+        decide(actor=request.user, ticket=ticket, version=form.cleaned_data["version"])
+    except TicketConflict as exc:
+        messages.warning(request, exc.message)
+    except TicketError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = (
+            _("%(key)s is open again: the agents will look at it once more.")
+            if reopen
+            else _("Thank you! %(key)s is closed.")
+        )
+        messages.success(request, text % {"key": ticket.key})
+    return _back(ticket)
 
 
 @login_required
