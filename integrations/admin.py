@@ -10,6 +10,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.erp import ERPError, get_gateway
 from integrations.models import (
@@ -31,6 +32,8 @@ from integrations.tasks import erp_directory_sync, redmine_pull
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     """The run log of every integration job, and the operators' buttons."""
+
+    count_phrase = ngettext_lazy("%(count)s sync run", "%(count)s sync runs", "count")
 
     list_display = (
         "started_at",
@@ -246,6 +249,7 @@ class RedmineUserAdmin(admin.ModelAdmin):
 
 @admin.register(RedmineLink)
 class RedmineLinkAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)s Redmine link", "%(count)s Redmine links", "count")
     list_display = (
         "issue_id",
         "ticket",
@@ -278,6 +282,9 @@ class RedmineLinkAdmin(admin.ModelAdmin):
 
 @admin.register(RedminePush)
 class RedminePushAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy(
+        "%(count)s push to Redmine", "%(count)s pushes to Redmine", "count"
+    )
     list_display = ("created_at", "link", "fields", "comment", "state", "attempts", "last_error")
     list_filter = ("state",)
     list_select_related = ("link", "comment")
