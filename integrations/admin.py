@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.erp import ERPError, get_gateway
+from integrations.connection_advice import as_message, erp_advice, redmine_advice
 from integrations.models import (
     RedmineLink,
     RedminePriority,
@@ -129,12 +130,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         try:
             facts = get_gateway().check()
         except ERPError as exc:
-            self.message_user(
-                request,
-                _("The ERP did not answer: %(error)s (%(code)s)")
-                % {"error": exc, "code": exc.code or "-"},
-                messages.ERROR,
-            )
+            detail = f"{exc} ({exc.code})" if exc.code else str(exc)
+            self.message_user(request, as_message(erp_advice(exc), detail), messages.ERROR)
             return self._back()
         missing = facts.pop("missing", [])
         warnings = facts.pop("warnings", [])
@@ -161,11 +158,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         return self._back()
 
     def _redmine_failed(self, request: HttpRequest, exc: RedmineError) -> None:
-        self.message_user(
-            request,
-            _("Redmine did not answer as expected: %(error)s") % {"error": exc.message},
-            messages.ERROR,
-        )
+        self.message_user(request, as_message(redmine_advice(exc), exc.message), messages.ERROR)
 
     def redmine_test(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
