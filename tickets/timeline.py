@@ -15,7 +15,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -55,7 +55,7 @@ class TimelineEntry:
 
     @property
     def ago(self) -> str:
-        return ago(self.at)
+        return moment_label(self.at)
 
     @property
     def anchor(self) -> str:
@@ -81,6 +81,21 @@ def ago(moment: datetime) -> str:
         return _("just now")
     # humanize has whole phrases per number form ("1 минуту назад", "3 минуты назад").
     return naturaltime(moment)
+
+
+# Up to a day ago a relative time says the most ("3 hours ago"); past that, eleven
+# comments written hours apart would all read "1 month, 3 weeks ago": a date says more.
+RELATIVE_FOR = timedelta(days=1)
+
+
+def moment_label(moment: datetime, *, now: datetime | None = None, with_time: bool = True) -> str:
+    """When something happened, for a list or a timeline: relative under a day, else the
+    date (and time) in the reader's short format. The exact time goes in a tooltip."""
+    if (now or timezone.now()) - moment < RELATIVE_FOR:
+        return ago(moment)
+    return date_format(
+        timezone.localtime(moment), "SHORT_DATETIME_FORMAT" if with_time else "SHORT_DATE_FORMAT"
+    )
 
 
 def attachment_icon(content_type: str) -> str:
@@ -155,6 +170,7 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
     edit_pattern = edit_pattern.replace("/0/", "/{}/")
     faces: dict[int, SafeString] = {}
     exact = get_format("DATETIME_FORMAT")  # looked up once, not once per comment
+    now = timezone.now()
     bodies = render_markdown_many([comment.body for comment in comments])
     for comment, html in zip(comments, bodies, strict=True):
         author = comment.author
@@ -166,7 +182,7 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
         comment.author_avatar = faces[author.pk] if author is not None else ""
         comment.created_iso = created.isoformat()
         comment.created_exact = dateformat.format(created, exact)
-        comment.created_ago = ago(comment.created_at)
+        comment.created_ago = moment_label(comment.created_at, now=now)
         comment.edited_exact = (
             dateformat.format(timezone.localtime(comment.edited_at), exact)
             if comment.edited_at
