@@ -9,14 +9,16 @@ same whatever the number of comments and entries.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from html import unescape
 from typing import Any
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import dateformat, timezone, translation
 from django.utils.formats import date_format, get_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -35,6 +37,12 @@ from tickets.templatetags.ticket_tags import avatar
 from tickets.workflow import workflow
 
 USER_FIELDS = ("assignee", "requester", "conflict_assignee")
+# The changes a live ticket page describes (``change_sentences``): what everyone who may
+# open the ticket sees on it anyway.
+SUMMARISED_FIELDS = frozenset(
+    {"status", "priority", "queue", "assignee", "requester", "due_date", "tags", "title"}
+    | {"description", "comment"}
+)
 Kind = TicketEvent.Kind
 
 
@@ -96,6 +104,36 @@ def moment_label(moment: datetime, *, now: datetime | None = None, with_time: bo
     return date_format(
         timezone.localtime(moment), "SHORT_DATETIME_FORMAT" if with_time else "SHORT_DATE_FORMAT"
     )
+
+
+def change_sentences(
+    *, actor: User | None, changes: dict[str, tuple[str, str]]
+) -> dict[str, list[str]]:
+    """What a change did, as plain sentences in each language of the site, for pages
+    that have the ticket open ("… changed the status from New to In progress").
+
+    ``changes`` are the raw values of the ``ticket_changed`` signal. Fields outside
+    ``SUMMARISED_FIELDS`` are left out; no sentence at all gives ``{}``.
+    """
+    events = [
+        TicketEvent(kind=Kind.CHANGED, field=name, old_value=old, new_value=new, actor=actor)
+        for name, (old, new) in changes.items()
+        if name in SUMMARISED_FIELDS
+    ]
+    if not events:
+        return {}
+    wanted = _EventRenderer.mentioned_ids(events)
+    people = User.objects.in_bulk(wanted) if wanted else {}
+    renderer = _EventRenderer(events=events, comment_ids=set(), attachments={}, people=people)
+    sentences: dict[str, list[str]] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            sentences[language] = [
+                unescape(strip_tags(rendered[1]))
+                for rendered in map(renderer.render, events)
+                if rendered is not None
+            ]
+    return sentences
 
 
 def attachment_icon(content_type: str) -> str:
