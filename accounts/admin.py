@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.lockout import PairState, memory
 
@@ -31,6 +31,7 @@ from accounts.services import api_token_revoke, sign_in_lockouts_clear
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    count_phrase = ngettext_lazy("%(count)s user", "%(count)s users", "count")
     list_display = (
         "username",
         "display_name",

@@ -10,8 +10,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.erp import ERPError, get_gateway
+from integrations.connection_advice import as_message, erp_advice, redmine_advice
 from integrations.models import (
     RedmineLink,
     RedminePriority,
@@ -31,6 +33,8 @@ from integrations.tasks import erp_directory_sync, redmine_pull
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     """The run log of every integration job, and the operators' buttons."""
+
+    count_phrase = ngettext_lazy("%(count)s sync run", "%(count)s sync runs", "count")
 
     list_display = (
         "started_at",
@@ -126,12 +130,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         try:
             facts = get_gateway().check()
         except ERPError as exc:
-            self.message_user(
-                request,
-                _("The ERP did not answer: %(error)s (%(code)s)")
-                % {"error": exc, "code": exc.code or "-"},
-                messages.ERROR,
-            )
+            detail = f"{exc} ({exc.code})" if exc.code else str(exc)
+            self.message_user(request, as_message(erp_advice(exc), detail), messages.ERROR)
             return self._back()
         missing = facts.pop("missing", [])
         warnings = facts.pop("warnings", [])
@@ -158,11 +158,7 @@ class SyncRunAdmin(admin.ModelAdmin):
         return self._back()
 
     def _redmine_failed(self, request: HttpRequest, exc: RedmineError) -> None:
-        self.message_user(
-            request,
-            _("Redmine did not answer as expected: %(error)s") % {"error": exc.message},
-            messages.ERROR,
-        )
+        self.message_user(request, as_message(redmine_advice(exc), exc.message), messages.ERROR)
 
     def redmine_test(self, request: HttpRequest) -> HttpResponse:
         if refused := self._refused(request):
@@ -246,6 +242,7 @@ class RedmineUserAdmin(admin.ModelAdmin):
 
 @admin.register(RedmineLink)
 class RedmineLinkAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)s Redmine link", "%(count)s Redmine links", "count")
     list_display = (
         "issue_id",
         "ticket",
@@ -278,6 +275,9 @@ class RedmineLinkAdmin(admin.ModelAdmin):
 
 @admin.register(RedminePush)
 class RedminePushAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy(
+        "%(count)s push to Redmine", "%(count)s pushes to Redmine", "count"
+    )
     list_display = ("created_at", "link", "fields", "comment", "state", "attempts", "last_error")
     list_filter = ("state",)
     list_select_related = ("link", "comment")

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from notifications import services
 from notifications.models import Delivery, Notification
@@ -68,6 +68,7 @@ def _ticket_key(notification: Notification) -> str:
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
+    count_phrase = ngettext_lazy("%(count)s notification", "%(count)s notifications", "count")
     list_display = ("id", "recipient", "event", "ticket_key", "created_at", "is_read")
     list_filter = ("event", ReadFilter, "created_at")
     list_select_related = ("recipient",)
@@ -102,6 +103,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
+    count_phrase = ngettext_lazy("%(count)s delivery", "%(count)s deliveries", "count")
     list_display = (
         "id",
         "notification_link",

@@ -13,6 +13,7 @@ from notifications import live
 from notifications.groups import ticket_staff_group
 from tickets import signals
 from tickets.models import Comment, Ticket
+from tickets.timeline import change_sentences
 from tickets.workflow import workflow
 
 
@@ -63,6 +64,8 @@ def _changed_payload(ticket: Ticket, actor: User | None, fields: Iterable[str]) 
 def on_changed(ticket: Ticket, actor: User | None, fields: list[str], **kwargs: Any) -> None:
     comment = kwargs.get("comment")
     payload = _changed_payload(ticket, actor, fields)
+    # What changed, in each language: an open ticket page says it, not only who.
+    payload["summary"] = change_sentences(actor=actor, changes=kwargs.get("changes", {}))
     if comment is not None and comment.is_internal:
         live.send_quietly(ticket_staff_group(ticket.pk), payload)
         return

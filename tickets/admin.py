@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import User
 from accounts.roles import user_is_manager
@@ -75,6 +75,7 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)s queue", "%(count)s queues", "count")
     list_display = ("name", "key_prefix", "slug", "default_assignee", "agent_count", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "key_prefix", "slug")
@@ -122,16 +123,19 @@ class WorkflowAdmin(admin.ModelAdmin):
 
 @admin.register(Status)
 class StatusAdmin(WorkflowAdmin):
+    count_phrase = ngettext_lazy("%(count)s status", "%(count)s statuses", "count")
     list_display = (*WorkflowAdmin.list_display, "is_closed")
 
 
 @admin.register(Priority)
 class PriorityAdmin(WorkflowAdmin):
+    count_phrase = ngettext_lazy("%(count)s priority", "%(count)s priorities", "count")
     list_display = (*WorkflowAdmin.list_display, "is_default", "is_high")
 
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)s tag", "%(count)s tags", "count")
     list_display = ("name",)
     search_fields = ("name",)
 
@@ -252,6 +256,7 @@ class TicketEventInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    count_phrase = ngettext_lazy("%(count)s ticket", "%(count)s tickets", "count")
     form = TicketAdminForm
     list_display = (
         "key",

@@ -297,6 +297,15 @@ class TicketFilterForm(forms.Form):
         return STATE_ALL if KEY.match(self.value("q") or "") else STATE_OPEN
 
     @property
+    def hides_closed(self) -> bool:
+        """Is the list limited to open tickets (the default, or chosen), not to statuses?"""
+        return (
+            not self.value("status")
+            and self.value("state") is None
+            and (self.default_state == STATE_OPEN)
+        )
+
+    @property
     def has_filters(self) -> bool:
         """Does the URL narrow the list beyond the default (open tickets)?"""
         return any(
@@ -414,6 +423,36 @@ def filter_tickets(
 
 
 # --- Describing the active filters (chips) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HiddenClosed:
+    """The default narrowed the list to open tickets: how many the list would show
+    without it, and the query string that shows them (from the first page)."""
+
+    total: int
+    show_all_query: str
+
+
+def hidden_closed(
+    visible: QuerySet[Ticket],
+    params: QueryDict,
+    *,
+    form: TicketFilterForm,
+    user: Viewer,
+    shown: int,
+) -> HiddenClosed | None:
+    """None unless the default (open tickets only) hides some of the ``visible`` tickets
+    that the other filters would show: then the list says so, and how to see them all."""
+    if not form.hides_closed:
+        return None
+    everything = params.copy()
+    everything.pop("page", None)
+    everything["state"] = STATE_ALL
+    total = filter_tickets(visible, form=TicketFilterForm(everything, user=user), user=user).count()
+    if total <= shown:
+        return None
+    return HiddenClosed(total=total, show_all_query=f"?{everything.urlencode()}")
 
 
 @dataclass(frozen=True)

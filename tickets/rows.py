@@ -7,7 +7,6 @@ row). Badges and avatars are built once per status, priority and person and shar
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -19,11 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from tickets.models import Ticket
 from tickets.templatetags.ticket_tags import avatar, priority_badge, status_badge
-from tickets.timeline import ago
+from tickets.timeline import moment_label
 from tickets.workflow import workflow
-
-RECENT = timedelta(days=7)
-
 
 # What a row shows, read as plain values: no model instances, no joins but the people.
 ROW_VALUES = (
@@ -63,12 +59,6 @@ class TicketRow:
     tags: list[tuple[str, str]] = field(default_factory=list)
     # The searched words in the ticket's text, when searching (``tickets.search``).
     snippet: SafeString = field(default_factory=SafeString)
-
-
-def _updated_label(moment: datetime, now: datetime) -> str:
-    if now - moment >= RECENT:
-        return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
-    return ago(moment)
 
 
 def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> list[TicketRow]:
@@ -138,7 +128,7 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> 
                 assignee_avatar=face,
                 updated_iso=updated.isoformat(),
                 updated_exact=dateformat.format(updated, exact_format),
-                updated_label=_updated_label(updated_at, now),
+                updated_label=moment_label(updated_at, now=now, with_time=False),
                 due_label=dates.get(due, ""),
                 overdue=Ticket.overdue(due, status, today),
                 select_label=select_label % {"key": key},

@@ -9,14 +9,16 @@ same whatever the number of comments and entries.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from html import unescape
 from typing import Any
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as format_date
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
-from django.utils.html import conditional_escape, format_html
+from django.utils import dateformat, timezone, translation
+from django.utils.formats import date_format, get_format
+from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -38,6 +40,12 @@ from tickets.templatetags.ticket_tags import avatar
 from tickets.workflow import workflow
 
 USER_FIELDS = ("assignee", "requester", "conflict_assignee")
+# The changes a live ticket page describes (``change_sentences``): what everyone who may
+# open the ticket sees on it anyway.
+SUMMARISED_FIELDS = frozenset(
+    {"status", "priority", "queue", "assignee", "requester", "due_date", "tags", "title"}
+    | {"description", "comment"}
+)
 Kind = TicketEvent.Kind
 
 
@@ -58,7 +66,7 @@ class TimelineEntry:
 
     @property
     def ago(self) -> str:
-        return ago(self.at)
+        return moment_label(self.at)
 
     @property
     def anchor(self) -> str:
@@ -84,6 +92,51 @@ def ago(moment: datetime) -> str:
         return _("just now")
     # humanize has whole phrases per number form ("1 минуту назад", "3 минуты назад").
     return naturaltime(moment)
+
+
+# Up to a day ago a relative time says the most ("3 hours ago"); past that, eleven
+# comments written hours apart would all read "1 month, 3 weeks ago": a date says more.
+RELATIVE_FOR = timedelta(days=1)
+
+
+def moment_label(moment: datetime, *, now: datetime | None = None, with_time: bool = True) -> str:
+    """When something happened, for a list or a timeline: relative under a day, else the
+    date (and time) in the reader's short format. The exact time goes in a tooltip."""
+    if (now or timezone.now()) - moment < RELATIVE_FOR:
+        return ago(moment)
+    return date_format(
+        timezone.localtime(moment), "SHORT_DATETIME_FORMAT" if with_time else "SHORT_DATE_FORMAT"
+    )
+
+
+def change_sentences(
+    *, actor: User | None, changes: dict[str, tuple[str, str]]
+) -> dict[str, list[str]]:
+    """What a change did, as plain sentences in each language of the site, for pages
+    that have the ticket open ("… changed the status from New to In progress").
+
+    ``changes`` are the raw values of the ``ticket_changed`` signal. Fields outside
+    ``SUMMARISED_FIELDS`` are left out; no sentence at all gives ``{}``.
+    """
+    events = [
+        TicketEvent(kind=Kind.CHANGED, field=name, old_value=old, new_value=new, actor=actor)
+        for name, (old, new) in changes.items()
+        if name in SUMMARISED_FIELDS
+    ]
+    if not events:
+        return {}
+    wanted = _EventRenderer.mentioned_ids(events)
+    people = User.objects.in_bulk(wanted) if wanted else {}
+    renderer = _EventRenderer(events=events, comment_ids=set(), attachments={}, people=people)
+    sentences: dict[str, list[str]] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            sentences[language] = [
+                unescape(strip_tags(rendered[1]))
+                for rendered in map(renderer.render, events)
+                if rendered is not None
+            ]
+    return sentences
 
 
 def attachment_icon(content_type: str) -> str:
@@ -160,6 +213,7 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
     edit_pattern = edit_pattern.replace("/0/", "/{}/")
     faces: dict[int, SafeString] = {}
     exact = get_format("DATETIME_FORMAT")  # looked up once, not once per comment
+    now = timezone.now()
     bodies = render_markdown_many([comment.body for comment in comments])
     for comment, html in zip(comments, bodies, strict=True):
         author = comment.author
@@ -171,7 +225,7 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
         comment.author_avatar = faces[author.pk] if author is not None else ""
         comment.created_iso = created.isoformat()
         comment.created_exact = dateformat.format(created, exact)
-        comment.created_ago = ago(comment.created_at)
+        comment.created_ago = moment_label(comment.created_at, now=now)
         comment.edited_exact = (
             dateformat.format(timezone.localtime(comment.edited_at), exact)
             if comment.edited_at

@@ -150,9 +150,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "django_celery_beat",
-    "webpush",
-    "axes",
+    # Their own app configurations under translated names (helpdesk/third_party_apps.py).
+    "helpdesk.third_party_apps.BeatConfig",
+    "helpdesk.third_party_apps.WebPushConfig",
+    "helpdesk.third_party_apps.AxesConfig",
     "accounts",
     "tickets",
     "notifications",

@@ -189,6 +189,10 @@ def test_agents_on_the_same_ticket_see_each_other(live_daphne, two_pages, desk):
     banner = boris_page.get_by_test_id("live-banner")
     expect(banner).to_be_visible(timeout=LIVE)
     expect(banner).to_contain_text("Анна Петрова")
+    # ... and told what changed, not only who changed it.
+    expect(banner.get_by_test_id("live-changes")).to_contain_text(
+        "Анна Петрова: приоритет изменён с Обычный на"
+    )
     expect(anna_page.get_by_test_id("live-banner")).to_be_hidden()
     # Anna's page was reloaded by the change; she is still (again) seen by Boris.
     expect(boris_sees).to_contain_text("Анна Петрова", timeout=LIVE)

@@ -57,29 +57,51 @@ function safeUrl(url) {
   }
 }
 
+// When, as the ticket pages say it (tickets/timeline.py, moment_label): relative up to a
+// day ago, the date and time past that; the exact time goes in the title.
+const DAY_MS = 24 * 60 * 60 * 1000;
 const relativeTime = (() => {
   const language = document.documentElement.lang || undefined;
   const format = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+  const absolute = new Intl.DateTimeFormat(language, { dateStyle: "short", timeStyle: "short" });
   const steps = [
     ["second", 60],
     ["minute", 60],
     ["hour", 24],
-    ["day", 7],
-    ["week", 4.35],
-    ["month", 12],
-    ["year", Infinity],
   ];
   return (iso) => {
     const time = Date.parse(iso);
     if (Number.isNaN(time)) return "";
+    if (Date.now() - time >= DAY_MS) return absolute.format(new Date(time));
     let amount = (time - Date.now()) / 1000;
     for (const [unit, size] of steps) {
       if (Math.abs(amount) < size) return format.format(Math.round(amount), unit);
       amount /= size;
     }
-    return "";
+    return format.format(Math.round(amount), "day");
   };
 })();
+const exactTime = (() => {
+  const language = document.documentElement.lang || undefined;
+  const format = new Intl.DateTimeFormat(language, { dateStyle: "long", timeStyle: "short" });
+  return (iso) => {
+    const time = Date.parse(iso);
+    return Number.isNaN(time) ? "" : format.format(new Date(time));
+  };
+})();
+
+/** A <time> element: the label by relativeTime, the exact moment on hover. */
+function timeElement(tag, className, iso) {
+  const wrapper = element(tag, className);
+  const time = document.createElement("time");
+  time.textContent = relativeTime(iso);
+  if (iso) {
+    time.dateTime = iso;
+    wrapper.title = exactTime(iso);
+  }
+  wrapper.append(time);
+  return wrapper;
+}
 
 // --- The badge --------------------------------------------------------------------------
 
@@ -133,8 +155,7 @@ function itemFor(notification) {
   if (notification.body) {
     text.append(element("div", "small text-body-secondary text-truncate", notification.body));
   }
-  const when = element("div", "small text-body-tertiary", relativeTime(notification.created_at));
-  if (notification.created_at) when.title = new Date(notification.created_at).toLocaleString();
+  const when = timeElement("div", "small text-body-tertiary", notification.created_at);
   text.append(when);
   link.append(dot, text);
   markItem(link, Boolean(notification.read));
@@ -242,7 +263,7 @@ function toastFor(notification) {
   const icon = element("i", "bi bi-bell-fill text-primary me-2");
   icon.setAttribute("aria-hidden", "true");
   const key = element("strong", "me-auto", notification.ticket || label("labelBell"));
-  const when = element("small", "text-body-secondary", relativeTime(notification.created_at));
+  const when = timeElement("small", "text-body-secondary", notification.created_at);
   const close = element("button", "btn-close ms-2");
   close.type = "button";
   close.dataset.bsDismiss = "toast";

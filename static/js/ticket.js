@@ -89,6 +89,7 @@ if (ticketPage) {
   const banner = ticketPage.querySelector("[data-live-banner]");
   const presence = ticketPage.querySelector("[data-presence]");
   const language = document.documentElement.lang || undefined;
+  const MAX_CHANGES_SHOWN = 6;
   // Per person, how many of their tabs have the ticket open (a tab closing is one "leave").
   const viewers = new Map();
 
@@ -106,14 +107,24 @@ if (ticketPage) {
       const unversioned = fields.some((name) => name === "comment" || name === "attachments");
       if (!unversioned && detail.version != null && Number(detail.version) <= pageVersion) return;
     }
+    // What changed, in this page's language (notifications/live_updates.py sends each
+    // language's sentences); else at least who changed it.
     const name = detail.actor?.name;
-    let message = ticketPage.dataset.msgChanged;
-    if (name && detail.type === "ticket.commented") {
-      message = format(ticketPage.dataset.msgCommentedBy, { name });
-    } else if (name) {
-      message = format(ticketPage.dataset.msgChangedBy, { name });
+    const messages = ticketPage.dataset;
+    let lines = detail.summary?.[language?.slice(0, 2)] || [];
+    if (detail.type === "ticket.commented") {
+      lines = [name ? format(messages.msgCommentedBy, { name }) : messages.msgChanged];
+    } else if (!lines.length) {
+      lines = [name ? format(messages.msgChangedBy, { name }) : messages.msgChanged];
     }
-    banner.querySelector("[data-live-banner-text]").textContent = message;
+    const list = banner.querySelector("[data-live-banner-changes]");
+    for (const line of lines) {
+      const item = document.createElement("li");
+      item.textContent = line;
+      list.append(item);
+    }
+    // The latest few are enough: the reload shows everything.
+    while (list.children.length > MAX_CHANGES_SHOWN) list.firstElementChild.remove();
     banner.hidden = false;
   };
 

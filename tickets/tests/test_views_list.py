@@ -397,3 +397,35 @@ def test_people_lookup_returns_at_most_20(client, agent):
         UserFactory(username=f"person{n:02d}", roles=[Role.REQUESTER])
     results = signed_in(client, agent).get(PEOPLE, {"q": "person"}).json()["results"]
     assert len(results) == 20
+
+
+# --- Which tickets the default hides --------------------------------------------------------
+
+
+def test_the_list_says_closed_tickets_are_hidden_and_how_to_see_them(client, agent, queue):
+    for _number in range(2):
+        TicketFactory(queue=queue, requester=agent, actor=agent)
+    for _number in range(3):
+        TicketFactory(queue=queue, requester=agent, actor=agent, status=status("closed"))
+    html = signed_in(client, agent, language="ru").get(LIST).content.decode()
+    note = re.search(r'data-testid="list-scope">(.*?)</p>', html, re.S)
+    assert note is not None
+    text = " ".join(re.sub(r"<[^>]+>", " ", note.group(1)).split())
+    assert text == "Показаны открытые заявки · 2 из 5 · Показать все"
+    assert 'href="?state=all"' in note.group(1)
+
+    shown_all = client.get(LIST, {"state": "all"}).content.decode()
+    assert 'data-testid="list-scope"' not in shown_all
+    assert 'data-count="5"' in shown_all
+
+
+def test_the_note_keeps_the_other_filters_and_is_absent_when_nothing_is_hidden(
+    client, agent, queue
+):
+    TicketFactory(queue=queue, requester=agent, actor=agent, title="Принтер")
+    signed_in(client, agent)
+    assert 'data-testid="list-scope"' not in client.get(LIST).content.decode()
+    TicketFactory(queue=queue, requester=agent, actor=agent, status=status("closed"))
+    html = client.get(LIST, {"assignee": "none", "page": "1"}).content.decode()
+    assert "Showing open tickets · 1 of 2" in html
+    assert 'href="?assignee=none&amp;state=all"' in html

@@ -26,7 +26,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from tickets import services
-from tickets.filters import DEFAULT_SORT, TicketFilterForm, filter_chips, filter_tickets
+from tickets.filters import (
+    DEFAULT_SORT,
+    TicketFilterForm,
+    filter_chips,
+    filter_tickets,
+    hidden_closed,
+)
 from tickets.forms import form_field
 from tickets.models import SavedView, Ticket
 from tickets.parsing import parse_id
@@ -112,7 +118,8 @@ def _tag_url_maker(request: HttpRequest) -> Callable[[str], str]:
 def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = TicketFilterForm(request.GET, user=user)
-    tickets = filter_tickets(visible_tickets(user), form=form, user=user)
+    visible = visible_tickets(user)
+    tickets = filter_tickets(visible, form=form, user=user)
     query = (form.value("q") or "") if form.searching else ""
     if KEY.match(query) and set(request.GET) <= {"q"}:
         # A key jumps to its ticket (when one may see it; else the empty list says so).
@@ -139,6 +146,9 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "sort_options": _sort_options(),
         "chips": filter_chips(form, request.GET),
         "has_filters": form.has_filters,
+        "hidden_closed": hidden_closed(
+            visible, request.GET, form=form, user=user, shown=paginator.count
+        ),
         "saved_views": list(SavedView.objects.filter(user=user).only("pk", "name", "query")),
         "saved_query": services.normalised_query(request.GET),
         "can_bulk": can_bulk,

@@ -42,7 +42,7 @@ from tickets.models import Source, Ticket
 from tickets.panels import panels_for
 from tickets.parsing import parse_id
 from tickets.services import TicketConflict, TicketError
-from tickets.timeline import ago, ticket_page
+from tickets.timeline import moment_label, ticket_page
 from tickets.uploads import INLINE_TYPES
 from tickets.workflow import workflow
 
@@ -126,8 +126,8 @@ def _detail_response(
     is_requester = ticket.requester_id == request.user.pk
     context = {
         "ticket": ticket,
-        "created_ago": ago(ticket.created_at),
-        "updated_ago": ago(ticket.updated_at),
+        "created_ago": moment_label(ticket.created_at),
+        "updated_ago": moment_label(ticket.updated_at),
         "entries": page.entries,
         "attachments": page.attachments,
         "watchers": page.watchers,

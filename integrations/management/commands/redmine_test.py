@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.connection_advice import redmine_advice
 from integrations.redmine.check import check
 from integrations.redmine.client import RedmineError
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         try:
             report = check()
         except RedmineError as exc:
-            raise CommandError(f"Redmine: {exc.message}") from exc
+            raise CommandError(f"{redmine_advice(exc)}\n({exc.message})") from exc
         for line in report.lines:
             self.stdout.write(line)
         for problem in report.problems:
