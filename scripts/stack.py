@@ -18,6 +18,7 @@ stopped. The test of the stack (helpdesk/tests/test_stack.py) and the benchmark 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import getpass
 import ipaddress
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 
 from check_service import probe
 
@@ -411,9 +413,8 @@ class Stack:
     def fail_if_exited(self) -> None:
         for process in self.processes.values():
             if process.popen is not None and process.popen.poll() is not None:
-                raise SystemExit(
-                    f"{process.name} exited ({process.popen.returncode}):\n{self.log_tail(process.name)}"
-                )
+                code, tail = process.popen.returncode, self.log_tail(process.name)
+                raise SystemExit(f"{process.name} exited ({code}):\n{tail}")
 
     def log_tail(self, name: str, lines: int = 15) -> str:
         log = self.config.logs / f"{name}.log"
@@ -425,10 +426,8 @@ class Stack:
         """Send ``signum`` to the process and its children (its process group)."""
         process = self.processes[name]
         if process.popen is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signum)
-            except ProcessLookupError:
-                pass
 
     def kill(self, name: str) -> None:
         """SIGKILL, as the OOM killer or a lost host would: no clean-up at all."""
@@ -447,10 +446,8 @@ class Stack:
         for process in stopping:
             if process.popen is None:
                 continue
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             self.signal(process.name, signal.SIGKILL)
             process.popen.wait()
 
