@@ -338,10 +338,9 @@ class Stack:
         self.manage(
             f"Loading the demo users, queues and {self.config.tickets} tickets",
             "seed_demo",
-            "--tickets",
-            str(self.config.tickets),
-            "--password",
-            self.config.demo_password,
+            f"--tickets={self.config.tickets}",
+            # One argument: a password may begin with "-".
+            f"--password={self.config.demo_password}",
         )
 
     # --- processes ----------------------------------------------------------------------
