@@ -13,10 +13,16 @@ MARIADB_URL ?= mysql://root@127.0.0.1:3306/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 STACK_DATABASE_URL ?= $(MARIADB_URL)
 STACK_REDIS_URL ?= redis://127.0.0.1:6379/0
+# nginx serves https://127.0.0.1:$(STACK_HTTPS_PORT)/ (self-signed) in front of two daphne.
+STACK_HTTP_PORT ?= 8080
+STACK_HTTPS_PORT ?= 8443
+STACK_DAPHNE_PORTS ?= 8001,8002
 # What serving needs (mysqlclient is built from source; gettext compiles the messages) ...
 RUN_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext
+# ... what the production stack adds (`make stack`; its test needs it too) ...
+STACK_PACKAGES := nginx
 # ... and what only the tests need (MariaDB and Redis are installed when none answers).
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium $(STACK_PACKAGES)
 PYTEST_FLAGS ?=
 STEP := scripts/step.sh
 
@@ -24,12 +30,12 @@ export MARIADB_URL TEST_REDIS_URL
 
 .PHONY: help run test types setup test-setup run-packages test-packages python-deps test-deps \
 	frontend messages migrate seed serve messages-update lint format test-passes \
-	test-sqlite test-mariadb test-clock-ahead stack clean
+	test-sqlite test-mariadb test-clock-ahead stack stack-packages clean
 
 help:
 	@echo "make run    - set up and serve the app on http://$(HOST):$(PORT) (SQLite, no other server)"
 	@echo "make test   - set up and run the whole test suite (SQLite pass, then MariaDB pass)"
-	@echo "make stack  - daphne + Celery worker + beat against local Redis and MariaDB"
+	@echo "make stack  - the production stack: nginx, two daphne, two Celery workers, beat (Redis, MariaDB)"
 	@echo "make lint   - ruff, import contracts, django-upgrade, mypy;  make types - mypy alone;  make format - apply ruff format"
 
 # --- setup ----------------------------------------------------------------------------
@@ -153,19 +159,19 @@ format: run-packages $(VENV)/.deps-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# --- full stack: daphne + worker + beat on Redis and MariaDB --------------------------
+# --- the production stack on one machine ----------------------------------------------
+# Production settings, collectstatic, migrations, the demo users with DEMO_PASSWORD (asked
+# for when unset), then nginx (docker/nginx/helpdesk.conf.template rendered for the ports
+# below) in front of two daphne --proxy-headers, two Celery workers and beat; everything
+# of its own under var/stack/. Ctrl-C stops all (scripts/stack.py, docs/deployment.md).
 
-stack: setup
-	@$(PY) scripts/check_service.py "$(STACK_DATABASE_URL)" --create
-	@$(PY) scripts/check_service.py "$(STACK_REDIS_URL)"
-	@export DATABASE_URL="$(STACK_DATABASE_URL)" REDIS_URL="$(STACK_REDIS_URL)"; \
-	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py seed_demo --tickets 60 || exit 1; \
-	echo "Full stack on http://$(HOST):$(PORT)/ (Ctrl-C stops all three)"; \
-	trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(VENV)/bin/celery -A helpdesk worker --loglevel=INFO & \
-	$(VENV)/bin/celery -A helpdesk beat --loglevel=INFO & \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application & \
-	wait -n; echo "a process of the stack stopped; stopping the others"
+stack-packages:
+	@scripts/system-packages.sh "the web server of the stack" $(STACK_PACKAGES)
+
+stack: setup stack-packages
+	@$(PY) scripts/stack.py --database-url "$(STACK_DATABASE_URL)" --redis-url "$(STACK_REDIS_URL)" \
+		--http-port $(STACK_HTTP_PORT) --https-port $(STACK_HTTPS_PORT) \
+		--daphne-ports $(STACK_DAPHNE_PORTS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles test-results var/test*.sqlite3

@@ -9,6 +9,8 @@
 - ``redmine``: the real Redmine server (``redmine_server``, ``redmine_project``).
 - ``browser``: ``live_daphne`` (the app under daphne), Chromium for Playwright, its clock
   moved with ``CLOCK_AHEAD_DAYS``; browser tests run last.
+- ``live_stack``: the production stack of `make stack` (nginx, two daphne, two Celery
+  workers, beat) on a MariaDB database, a redis-server and an SMTP server of the test's.
 
 Helpers that tests import (free ports, Celery pointed at Redis, channel layers) are in
 ``helpdesk.testing``; the fixtures of one app's tests stay in that app's ``tests/``.
@@ -20,4 +22,5 @@ pytest_plugins = [
     "helpdesk.testing.services",
     "helpdesk.testing.redmine",
     "helpdesk.testing.browser",
+    "helpdesk.testing.live_stack",
 ]

@@ -17,6 +17,14 @@ this run that is deleted at the end) and Celery tasks run eagerly (no broker). T
    answering 201, both in this process on 127.0.0.1.
 
 Prints Markdown tables (see docs/performance.md).
+
+With ``--through-stack`` it measures the production stack of `make stack` instead
+(scripts/stack.py: nginx, two daphne processes, two Celery workers, beat, MariaDB
+``--database-url`` and a redis-server of its own on ``--stack-redis-port``):
+``--clients`` WebSockets (1,000 by default there) of a signed-in manager, through nginx and
+so spread over both daphne processes, watch one board; ``--moves`` board moves through
+nginx's API are timed from the request to every socket's ``ticket.moved``. Prints p50,
+p95, p99, max, lost, how the sockets were spread, and the machine's load.
 """
 
 from __future__ import annotations
@@ -72,7 +80,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary database and print its path"
     )
-    return parser.parse_args()
+    stack = parser.add_argument_group("through the production stack (scripts/stack.py)")
+    stack.add_argument("--through-stack", action="store_true")
+    stack.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/bench_stack")
+    stack.add_argument("--stack-redis-port", type=int, default=16412)
+    stack.add_argument("--stack-ports", default="18403,18404,18413,18414",
+                       help="nginx HTTP, nginx HTTPS, daphne A, daphne B")  # fmt: skip
+    args = parser.parse_args()
+    if args.through_stack and "--clients" not in sys.argv:
+        args.clients = 1000
+    return args
 
 
 def b64url(raw: bytes) -> str:
@@ -704,6 +721,11 @@ def run(args: argparse.Namespace, setup: Setup, redis: str) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.through_stack:
+        from bench_stack import run_through_stack
+
+        run_through_stack(args)
+        return
     redis = redis_version(args.redis_url)
     directory = Path(tempfile.mkdtemp(prefix="helpdesk-bench-notifications-"))
     setup = Setup(

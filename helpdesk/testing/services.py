@@ -23,7 +23,7 @@ def redis_url() -> str:
 
 # --- Summary of the tests that use real services --------------------------------------
 
-SERVICE_MARKERS = ("mariadb", "redis", "celery_worker", "redmine", "e2e")
+SERVICE_MARKERS = ("mariadb", "redis", "celery_worker", "redmine", "e2e", "stack")
 _service_outcomes: dict[str, Counter] = {marker: Counter() for marker in SERVICE_MARKERS}
 
 
