@@ -262,9 +262,10 @@ def test_renewing_extends_only_the_rows_still_held(make):
 
     before = timezone.now()
     assert outbox.renew(model, [r.pk for r in taken], taken[0].claim_token, lease=LEASE) == 1
-    assert fresh(rows[0]).claimed_until >= before + LEASE
-    assert fresh(rows[1]).claimed_until < before + LEASE, "not the other worker's row"
-    assert fresh(rows[1]).claim_token == other
+    renewed, theirs = fresh(rows[0]), fresh(rows[1])
+    assert renewed.claimed_until is not None and renewed.claimed_until >= before + LEASE
+    assert theirs.claimed_until is not None and theirs.claimed_until < before + LEASE
+    assert theirs.claim_token == other, "the other worker's row is left alone"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,12 +6,13 @@ acceptance and the worker's commit, the window no delivery scheme can close over
 
 The SMTP server kills the worker itself at the chosen message, so the kill lands at the
 same point of the conversation on every run. Beat is played by the test: the sweep task
-is sent to the workers every ``NOTIFICATION_SWEEP_SECONDS``, as beat would."""
+is sent to the workers at the interval of its beat schedule, as beat would."""
 
 import os
 import signal
 import time
 from collections import Counter
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -117,7 +118,7 @@ def kill_mid_batch(broker: dict, smtp: LoopbackSMTP, batch: list[Delivery], *, a
         first.wait(timeout=10)
         assert killer.at is not None
         second = start_worker(broker["queue"], broker["redis_url"], **env)  # the restart
-        sweep_every = settings.NOTIFICATION_SWEEP_SECONDS
+        sweep_every = beat_interval("notifications-sweep")
         next_sweep = killer.at + sweep_every
         pending = Delivery.objects.filter(pk__in=[row.pk for row in batch]).exclude(
             state=Delivery.State.SENT
@@ -138,6 +139,12 @@ def kill_mid_batch(broker: dict, smtp: LoopbackSMTP, batch: list[Delivery], *, a
                 process.terminate()
                 process.wait(timeout=30)
     return killer.at, list(smtp.messages), list(smtp.accepted_at)
+
+
+def beat_interval(name: str) -> float:
+    schedule = settings.CELERY_BEAT_SCHEDULE[name]["schedule"]
+    assert isinstance(schedule, timedelta)
+    return schedule.total_seconds()
 
 
 def ids_of(messages: list[tuple[list[str], EmailMessage]]) -> Counter:
