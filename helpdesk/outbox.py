@@ -6,9 +6,12 @@ One schema (``OutboxItem``, abstract: each app keeps its own table) and one set 
 functions over it:
 
 - ``claim``: take a row for sending with one conditional UPDATE, so of two workers (or a
-  retry and the sweep) only one sends it. The claim holds for a lease; a row whose
-  worker died is due again once its lease has run out.
-- ``finish``: sent, failed or skipped, with the error that ended it.
+  retry and the sweep) only one sends it. The claim is a token (``claim_token``) held for
+  a short lease, renewed while the worker sends (``held``); a row whose worker died is
+  due again once its lease has run out, within seconds.
+- ``finish``: sent, failed or skipped, with the error that ended it; recorded only while
+  the claim is still this worker's (a worker that stalled past its lease and was taken
+  over does not overwrite the new owner's outcome).
 - ``retry_later``: back to pending, due after a backoff, or failed once out of attempts.
 - ``claim_many`` and ``settle``: the same for a batch (one event's rows for all its
   recipients) in a fixed number of queries, whatever its size.
@@ -21,11 +24,16 @@ the reverse.
 """
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -66,6 +74,9 @@ class OutboxItem(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # Whose claim it is: a new token for every claim, so that only its holder records
+    # the outcome.
+    claim_token = models.CharField(_("claim"), max_length=32, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
@@ -78,16 +89,19 @@ class OutboxItem(models.Model):
 Item = TypeVar("Item", bound=OutboxItem)
 
 
-def claim(rows: QuerySet[Item], *, lease: timedelta) -> bool:
+def claim(rows: QuerySet[Item], *, lease: timedelta) -> str | None:
     """Take the row ``rows`` is narrowed to for sending, counting the attempt: it must be
     pending, or sending under a lease that ran out (its worker died). One conditional
-    UPDATE, so two workers never both get it. Whether it was taken."""
-    now = timezone.now()
-    return bool(
-        rows.filter(_takeable(now)).update(
-            state=OutboxState.SENDING, claimed_until=now + lease, attempts=F("attempts") + 1
-        )
+    UPDATE, so two workers never both get it. The claim's token when it was taken (the
+    row read afterwards carries it), else None."""
+    now, token = timezone.now(), uuid.uuid4().hex
+    taken = rows.filter(_takeable(now)).update(
+        state=OutboxState.SENDING,
+        claimed_until=now + lease,
+        claim_token=token,
+        attempts=F("attempts") + 1,
     )
+    return token if taken else None
 
 
 def _takeable(now: datetime) -> Q:
@@ -99,8 +113,8 @@ def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[Item]:
     them as taken. The rows are read under a lock (``SELECT ... FOR UPDATE SKIP LOCKED``,
     with what ``rows`` selects related; SQLite runs the transaction alone) and updated by
     id in the same transaction, so two workers never both get one: two queries, however
-    many rows."""
-    now = timezone.now()
+    many rows. They share one claim token."""
+    now, token = timezone.now(), uuid.uuid4().hex
     features = connections[rows.db].features
     with transaction.atomic(using=rows.db):
         taken = list(
@@ -112,12 +126,110 @@ def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[Item]:
             rows.model._default_manager.filter(pk__in=[row.pk for row in taken]).update(
                 state=OutboxState.SENDING,
                 claimed_until=now + lease,
+                claim_token=token,
                 attempts=F("attempts") + 1,
             )
     for row in taken:
-        row.state, row.claimed_until = OutboxState.SENDING, now + lease
+        row.state, row.claimed_until, row.claim_token = OutboxState.SENDING, now + lease, token
         row.attempts += 1
     return taken
+
+
+def _claimed(model: type[OutboxItem], pks: Iterable[int], token: str) -> QuerySet[OutboxItem]:
+    # Still sending under this very claim: not put back by an operator, not taken over by
+    # another worker after the lease ran out.
+    return model._default_manager.filter(
+        pk__in=list(pks), state=OutboxState.SENDING, claim_token=token
+    )
+
+
+def renew(model: type[OutboxItem], pks: Iterable[int], token: str, *, lease: timedelta) -> int:
+    """Extend the lease of the rows still held under ``token`` to ``lease`` from now;
+    returns how many."""
+    return _claimed(model, pks, token).update(claimed_until=timezone.now() + lease)
+
+
+class Held:
+    """Rows of one outbox claimed under one token, their lease renewed every third of it
+    by a daemon thread while the worker sends (see ``held``). A worker that dies stops
+    renewing: its rows are due again within one lease. ``release`` a row once its
+    outcome is recorded."""
+
+    def __init__(self, rows: Sequence[OutboxItem], *, lease: timedelta, limit: float):
+        self.model = type(rows[0])
+        self.token = rows[0].claim_token
+        self.lease = lease
+        self._pks = {row.pk for row in rows}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        # A sender stuck past the task's time limit stops holding its rows.
+        self._deadline = time.monotonic() + limit
+        self._thread = threading.Thread(target=self._run, name="outbox lease", daemon=True)
+
+    def release(self, rows: Iterable[OutboxItem]) -> None:
+        with self._lock:
+            self._pks.difference_update(row.pk for row in rows)
+
+    def renew(self) -> int:
+        """Extend the lease of the rows still held now; returns how many."""
+        with self._lock:
+            pks = list(self._pks)
+        if not pks:
+            return 0
+        renewed = renew(self.model, pks, self.token, lease=self.lease)
+        if renewed < len(pks):
+            log.warning(
+                "%s of %s %s rows are no longer claimed by this worker",
+                len(pks) - renewed,
+                len(pks),
+                self.model._meta.label,
+            )
+            with self._lock:
+                self._pks.intersection_update(
+                    _claimed(self.model, pks, self.token).values_list("pk", flat=True)
+                )
+        return renewed
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.lease.total_seconds() / 3):
+                if time.monotonic() > self._deadline:
+                    log.warning(
+                        "%s rows held past the time limit: lease no longer renewed",
+                        self.model._meta.label,
+                    )
+                    return
+                try:
+                    self.renew()
+                except Exception:
+                    # The database is away for a moment: the lease lasts until it returns.
+                    log.warning("%s rows: lease not renewed", self.model._meta.label, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+@contextmanager
+def held(rows: Sequence[Item], *, lease: timedelta, limit: float | None = None) -> Iterator[Held]:
+    """Keep the claim on ``rows`` (taken together by ``claim`` or ``claim_many``) alive
+    while the block sends them: renewed every third of ``lease``, for at most ``limit``
+    seconds (the Celery task time limit unless given). ``rows`` is not empty."""
+    keeper = Held(
+        rows,
+        lease=lease,
+        limit=settings.CELERY_TASK_TIME_LIMIT if limit is None else limit,
+    )
+    keeper.start()
+    try:
+        yield keeper
+    finally:
+        keeper.stop()
 
 
 @dataclass(frozen=True)
@@ -155,9 +267,10 @@ def _per_row(values: dict[int, Any], field: models.Field) -> Value | Case:
     return Case(*whens, output_field=field)
 
 
-def settle(model: type[OutboxItem], outcomes: dict[int, Outcome]) -> int:
-    """End a batch of claimed rows (``finish`` or ``retry_later`` each) in one UPDATE; a
-    row no longer claimed (an operator put it back) is left alone. Returns how many."""
+def settle(model: type[OutboxItem], outcomes: dict[int, Outcome], *, token: str) -> int:
+    """End a batch of rows claimed under ``token`` (``finish`` or ``retry_later`` each) in
+    one UPDATE; a row no longer claimed so (an operator put it back, or its lease ran out
+    and another worker took it) is left alone. Returns how many."""
     if not outcomes:
         return 0
     now = timezone.now()
@@ -179,17 +292,18 @@ def settle(model: type[OutboxItem], outcomes: dict[int, Outcome]) -> int:
             default=F("next_attempt_at"),
             output_field=models.DateTimeField(),
         )
-    rows = model._default_manager.filter(pk__in=list(outcomes), state=OutboxState.SENDING)
-    return rows.update(claimed_until=None, **changes)
+    return _claimed(model, outcomes, token).update(claimed_until=None, **changes)
 
 
 def _rows_of(row: OutboxItem) -> QuerySet[OutboxItem]:
-    # Only while it is still claimed: an operator may have put it back meanwhile.
-    return type(row)._default_manager.filter(pk=row.pk, state=OutboxState.SENDING)
+    # Only while it is still claimed by us: an operator may have put it back meanwhile,
+    # or another worker taken it over.
+    return _claimed(type(row), [row.pk], row.claim_token)
 
 
 def finish(row: OutboxItem, state: str, error: str = "") -> bool:
-    """End a claimed row: sent, failed or skipped, with the error that ended it."""
+    """End a row claimed as ``row.claim_token``: sent, failed or skipped, with the error
+    that ended it. Whether it was still ours to end."""
     return bool(
         _rows_of(row).update(
             state=state,
@@ -201,8 +315,8 @@ def finish(row: OutboxItem, state: str, error: str = "") -> bool:
 
 
 def retry_later(row: OutboxItem, error: str, *, wait: timedelta, max_attempts: int) -> str:
-    """A claimed row that failed for now: pending again, due after ``wait``; failed for
-    good once it has had ``max_attempts``. Returns the new state."""
+    """A claimed row (``row.claim_token``) that failed for now: pending again, due after
+    ``wait``; failed for good once it has had ``max_attempts``. Returns the new state."""
     if row.attempts >= max_attempts:
         finish(row, OutboxState.FAILED, error)
         return OutboxState.FAILED

@@ -2,11 +2,19 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _warn_if_push_not_configured(**kwargs: object) -> None:
+    from notifications import web_push
+
+    web_push.warn_if_not_configured()
+
+
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from celery.signals import worker_init
+
         from accounts.signals import sign_in_paused
         from notifications import live_access, live_updates, profile, receivers
         from notifications import tasks as _tasks  # noqa: F401 (queued by name from the web)
@@ -17,3 +25,5 @@ class NotificationsConfig(AppConfig):
         live_updates.connect()
         live_access.connect()
         profile.register()
+        # Missing VAPID keys: said once when a worker starts, not once per notification.
+        worker_init.connect(_warn_if_push_not_configured, dispatch_uid="notifications-push")

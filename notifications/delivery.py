@@ -13,9 +13,18 @@ no push subscription).
 
 A change's notifications are delivered together: ``dispatch`` queues one task for all
 of them (``fan_out``), which claims every delivery at once, reads the recipients and
-their push devices once, sends each and records the outcomes in one UPDATE, so the
-queries do not grow with the number of recipients. Single deliveries (the sweep, an
-operator's retry) go through ``deliver``.
+their push devices once, sends the pages and pushes and records their outcomes in one
+UPDATE, so those queries do not grow with the number of recipients. E-mails are the
+exception: each one's outcome is committed as soon as the SMTP server accepted it (one
+UPDATE per e-mail). Single deliveries (the sweep, an operator's retry) go through
+``deliver``.
+
+A worker killed mid-batch: its claims are leased for ``NOTIFICATION_DELIVERY_LEASE``
+seconds (30) and renewed while it sends, so they run out that long after the kill and
+the sweep (every 15 s) hands them to another worker. What it had recorded is not sent
+again; the one e-mail the server accepted but whose outcome the worker could not commit
+is sent once more, with the same ``Message-ID`` (exactly once is impossible over SMTP;
+this keeps the window to one message per killed worker).
 """
 
 import logging
@@ -66,9 +75,19 @@ def backoff(attempts: int) -> timedelta:
 
 def claim(delivery_id: int) -> Delivery | None:
     """Take the delivery for sending, or None when it is done or someone else has it."""
-    if not outbox.claim(Delivery.objects.filter(pk=delivery_id), lease=lease()):
+    token = outbox.claim(Delivery.objects.filter(pk=delivery_id), lease=lease())
+    if token is None:
         return None
-    return Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+    row = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+    return row if row.claim_token == token else None
+
+
+def _record(outcomes: dict[int, Outcome], token: str) -> None:
+    """Commit the outcomes of rows claimed as ``token``; those whose claim was lost
+    meanwhile (the worker stalled past its lease and another took over) are left to
+    their new owner."""
+    if outbox.settle(Delivery, outcomes, token=token) < len(outcomes):
+        log.warning("deliveries %s: no longer claimed here, outcome not recorded", list(outcomes))
 
 
 def _ws_payload(delivery: Delivery) -> dict:
@@ -111,28 +130,12 @@ def deliver(delivery_id: int) -> str:
     delivery = claim(delivery_id)
     if delivery is None:
         return "busy"
-    try:
-        result = _senders()[delivery.channel](delivery)
-    except PermanentError as exc:
-        log.warning("delivery %s failed for good: %s", delivery_id, exc)
-        outbox.finish(delivery, Delivery.State.FAILED, str(exc))
-        return Delivery.State.FAILED
-    except Exception as exc:
-        state = outbox.retry_later(
-            delivery,
-            f"{type(exc).__name__}: {exc}",
-            wait=RETRY_DUE_AFTER,
-            max_attempts=settings.NOTIFICATION_MAX_ATTEMPTS,
-        )
-        if state == Delivery.State.FAILED:
-            log.warning(
-                "delivery %s gave up after %s attempts: %s", delivery_id, delivery.attempts, exc
-            )
-            return state
-        raise TransientError(str(exc)) from exc
-    state = Delivery.State.SKIPPED if result == SKIPPED else Delivery.State.SENT
-    outbox.finish(delivery, state)
-    return state
+    with outbox.held([delivery], lease=lease()):
+        outcome = _outcome(delivery, _senders()[delivery.channel])
+        _record({delivery.pk: outcome}, delivery.claim_token)
+    if outcome.state == Delivery.State.PENDING:
+        raise TransientError(outcome.error)
+    return outcome.state
 
 
 def enqueue(delivery: Delivery) -> None:
@@ -169,12 +172,11 @@ def _outcome(delivery: Delivery, send: Callable[[Delivery], object]) -> Outcome:
 
 
 def fan_out(notification_ids: Iterable[int]) -> dict[int, str]:
-    """Claim and send every pending delivery of these notifications, in a fixed number of
-    queries: the claim, the recipients, their push devices and one UPDATE for all the
-    outcomes. Returns ``{delivery_id: new state}``; those that failed for now are pending
-    again (the caller retries them, or the sweep does)."""
-    from notifications import web_push
-
+    """Claim and send every pending delivery of these notifications: the claim, the
+    recipients and their push devices read once, one UPDATE for the outcomes of the pages
+    and pushes, and one per e-mail right after the server accepted it. Returns
+    ``{delivery_id: new state}``; those that failed for now are pending again (the caller
+    retries them, or the sweep does)."""
     rows = outbox.claim_many(
         Delivery.objects.select_related("notification__recipient").filter(
             notification_id__in=list(notification_ids)
@@ -183,6 +185,29 @@ def fan_out(notification_ids: Iterable[int]) -> dict[int, str]:
     )
     if not rows:
         return {}
+    token = rows[0].claim_token
+    with outbox.held(rows, lease=lease()) as held:
+        senders = _batch_senders(rows)
+        others = [row for row in rows if row.channel != Channel.EMAIL]
+        outcomes = {row.pk: _outcome(row, senders[row.channel]) for row in others}
+        if outcomes:
+            _record(outcomes, token)
+        held.release(others)
+        for row in rows:
+            if row.channel == Channel.EMAIL:
+                outcomes[row.pk] = _outcome(row, senders[Channel.EMAIL])
+                # Committed before the next one is sent: a worker killed from here on
+                # sends none of those again, and killed before, this one only.
+                _record({row.pk: outcomes[row.pk]}, token)
+                held.release([row])
+    return {pk: outcome.state for pk, outcome in outcomes.items()}
+
+
+def _batch_senders(rows: list[Delivery]) -> dict[str, Callable[[Delivery], object]]:
+    """The senders of a batch: its pages sent side by side now (each one's sender says
+    how that went), its pushes with their devices read at once."""
+    from notifications import web_push
+
     senders = _senders()
     pages = _send_ws_many([row for row in rows if row.channel == Channel.WS])
 
@@ -193,14 +218,9 @@ def fan_out(notification_ids: Iterable[int]) -> dict[int, str]:
 
     senders[Channel.WS] = sent_page
     pushed = [row for row in rows if row.channel == Channel.PUSH]
-    if pushed and not web_push.push_configured():
-        log.warning("push not configured (VAPID keys missing); %s deliveries skipped", len(pushed))
-        senders[Channel.PUSH] = lambda row: SKIPPED
-    elif pushed:
+    if pushed and web_push.push_configured():
         web_push.prefetch_subscriptions(row.notification.recipient for row in pushed)
-    outcomes = {row.pk: _outcome(row, senders[row.channel]) for row in rows}
-    outbox.settle(Delivery, outcomes)
-    return {pk: outcome.state for pk, outcome in outcomes.items()}
+    return senders
 
 
 def dispatch(notification_ids: Iterable[int]) -> None:

@@ -12,6 +12,8 @@ import email
 import email.policy
 import socketserver
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from helpdesk.testing import free_port
@@ -62,9 +64,13 @@ class SMTPHandler(socketserver.StreamRequestHandler):
             elif verb == "DATA":
                 self.reply("354 End data with <CR><LF>.<CR><LF>")
                 data = self.read_data()
+                if server.before_accept is not None and not server.before_accept(data):
+                    return  # not accepted: the connection drops before the reply
                 if server.data_reply.startswith("2"):
                     server.received(recipients, data)
                 self.reply(server.data_reply)
+                if server.after_accept is not None:
+                    server.after_accept(data)
             elif verb == "QUIT":
                 self.reply("221 2.0.0 Bye")
                 return
@@ -93,6 +99,12 @@ class LoopbackSMTP:
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        # When each message was accepted (``time.monotonic()``), in the same order.
+        self.accepted_at: list[float] = []
+        # Called with a message's data before it is accepted (False: drop the
+        # connection instead) and after the reply that accepted it: fault injection.
+        self.before_accept: Callable[[bytes], bool] | None = None
+        self.after_accept: Callable[[bytes], None] | None = None
         self.rcpt_reply = "250 2.1.5 OK"
         self.data_reply = "250 2.0.0 Queued"
         self.hang_up_at_mail = False
@@ -108,6 +120,7 @@ class LoopbackSMTP:
         message = email.message_from_bytes(data, policy=email.policy.default)
         with self._lock:
             self.messages.append((recipients, message))
+            self.accepted_at.append(time.monotonic())
 
     def start(self) -> None:
         server = ReusableServer(("127.0.0.1", self.port), SMTPHandler)

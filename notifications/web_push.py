@@ -23,6 +23,7 @@ browser replaces a shown notification of the same tag) keep that from showing tw
 
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -61,6 +62,18 @@ def vapid_public_key() -> str:
 
 def push_configured() -> bool:
     return bool(vapid_public_key() and _webpush_setting("VAPID_PRIVATE_KEY"))
+
+
+_warned = threading.Event()
+
+
+def warn_if_not_configured(**kwargs: object) -> None:
+    """One WARNING per process when the VAPID keys are missing: when a worker starts
+    (``worker_init``), or at the first push of a process that sends them itself; the
+    push deliveries are then skipped without a word each."""
+    if not push_configured() and not _warned.is_set():
+        _warned.set()
+        log.warning("push not configured (VAPID keys missing): push deliveries are skipped")
 
 
 def _vapid() -> Vapid:
@@ -239,7 +252,8 @@ def _send_one(
 def send_web_push(delivery: Delivery) -> str | None:
     """Send a push delivery to each of the recipient's devices (see the module notes)."""
     if not push_configured():
-        log.warning("push not configured (VAPID keys missing); delivery %s skipped", delivery.pk)
+        warn_if_not_configured()
+        log.debug("push not configured; delivery %s skipped", delivery.pk)
         return SKIPPED
     notification = delivery.notification
     subscriptions = user_subscriptions(notification.recipient)

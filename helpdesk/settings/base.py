@@ -569,13 +569,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Notifications --------------------------------------------------------------------
 
-# A claimed delivery not finished within the lease is handed out again by the sweep.
-NOTIFICATION_DELIVERY_LEASE = env_value("NOTIFICATION_DELIVERY_LEASE", env.int, default=300)
+# A claimed delivery's lease, renewed every third of it while its worker sends: a killed
+# worker's deliveries are due again this long after, and the sweep (every
+# NOTIFICATION_SWEEP_SECONDS) hands them to another worker: all out within a minute.
+NOTIFICATION_DELIVERY_LEASE = env_value("NOTIFICATION_DELIVERY_LEASE", env.int, default=30)
+if NOTIFICATION_DELIVERY_LEASE < 2:
+    raise ImproperlyConfigured("NOTIFICATION_DELIVERY_LEASE must be at least 2 (seconds)")
 NOTIFICATION_MAX_ATTEMPTS = env_value("NOTIFICATION_MAX_ATTEMPTS", env.int, default=8)
 NOTIFICATION_SWEEP_BATCH = 500
+NOTIFICATION_SWEEP_SECONDS = 15
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "notifications.sweep",
-    "schedule": timedelta(minutes=1),
+    "schedule": timedelta(seconds=NOTIFICATION_SWEEP_SECONDS),
 }
 CELERY_BEAT_SCHEDULE["notifications-deadlines"] = {
     "task": "notifications.remind_deadlines",

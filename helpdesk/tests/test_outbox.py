@@ -1,6 +1,7 @@
 """The shared outbox functions, on both outboxes' tables: a notification delivery and a
 Redmine push."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,7 @@ def test_an_expired_lease_is_due_and_taken_again(make):
 def test_finish_ends_the_claim(make, state, sent):
     row = make()
     outbox.claim(rows_of(row), lease=LEASE)
+    row = fresh(row)
     assert outbox.finish(row, state, "x" * (outbox.ERROR_KEPT + 10))
 
     row = fresh(row)
@@ -81,6 +83,7 @@ def test_finish_ends_the_claim(make, state, sent):
 def test_finish_leaves_a_row_that_is_no_longer_claimed(make):
     row = make()
     outbox.claim(rows_of(row), lease=LEASE)
+    row = fresh(row)
     outbox.requeue(rows_of(row))  # an operator put it back meanwhile
     assert not outbox.finish(row, OutboxState.SENT)
     assert fresh(row).state == OutboxState.PENDING
@@ -173,7 +176,7 @@ def test_a_batch_is_claimed_once_and_settled_in_one_update(make, django_assert_n
         ),
     }
     with django_assert_num_queries(1):
-        assert outbox.settle(model, outcomes) == 2
+        assert outbox.settle(model, outcomes, token=taken[0].claim_token) == 2
     sent, later = fresh(rows[0]), fresh(rows[1])
     assert (sent.state, sent.last_error, sent.claimed_until) == (OutboxState.SENT, "", None)
     assert sent.sent_at is not None
@@ -188,9 +191,10 @@ def test_a_batch_is_claimed_once_and_settled_in_one_update(make, django_assert_n
 
 def test_settling_leaves_a_row_an_operator_put_back(make):
     row = make()
-    assert outbox.claim_many(rows_of(row), lease=LEASE)
+    (taken,) = outbox.claim_many(rows_of(row), lease=LEASE)
     outbox.requeue(rows_of(row))
-    assert outbox.settle(type(row), {row.pk: outbox.Outcome(OutboxState.SENT)}) == 0
+    sent = {row.pk: outbox.Outcome(OutboxState.SENT)}
+    assert outbox.settle(type(row), sent, token=taken.claim_token) == 0
     assert fresh(row).state == OutboxState.PENDING
 
 
@@ -199,6 +203,99 @@ def test_out_of_attempts_a_batch_row_fails_for_good(make):
     rows_of(row).update(attempts=2)
     (taken,) = outbox.claim_many(rows_of(row), lease=LEASE)
     outcome = outbox.outcome_after_failure(taken, "down", wait=LEASE, max_attempts=3)
-    outbox.settle(type(row), {row.pk: outcome})
+    outbox.settle(type(row), {row.pk: outcome}, token=taken.claim_token)
     row = fresh(row)
     assert (row.state, row.attempts, row.last_error) == (OutboxState.FAILED, 3, "down")
+
+
+# --- The claim is a worker's: renewed while it sends, its outcome only its own --------
+
+
+def _taken_over(row: OutboxItem) -> OutboxItem:
+    """``row`` as its first worker holds it, after that worker stalled past its lease
+    and a second worker claimed it."""
+    assert outbox.claim(rows_of(row), lease=LEASE)
+    first = fresh(row)
+    rows_of(row).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert outbox.claim(rows_of(row), lease=LEASE), "the lease ran out: taken over"
+    return first
+
+
+def test_a_worker_whose_claim_was_taken_over_does_not_finish_the_row(make):
+    row = make()
+    slow = _taken_over(row)
+    owner = fresh(type(row)._default_manager.get(pk=row.pk))
+    assert slow.claim_token != owner.claim_token
+
+    assert not outbox.finish(slow, OutboxState.FAILED, "late")
+    assert outbox.retry_later(slow, "late", wait=LEASE, max_attempts=10) == OutboxState.PENDING
+    assert (fresh(row).state, fresh(row).last_error) == (OutboxState.SENDING, "")
+
+    assert outbox.finish(owner, OutboxState.SENT)
+    assert fresh(row).state == OutboxState.SENT
+
+
+def test_a_batch_whose_claim_was_taken_over_is_not_settled_by_its_old_worker(make):
+    row = make()
+    (slow,) = outbox.claim_many(rows_of(row), lease=LEASE)
+    rows_of(row).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    (owner,) = outbox.claim_many(rows_of(row), lease=LEASE)
+
+    failed = {row.pk: outbox.Outcome(OutboxState.FAILED, "late")}
+    assert outbox.settle(type(row), failed, token=slow.claim_token) == 0
+    assert fresh(row).state == OutboxState.SENDING
+    sent = {row.pk: outbox.Outcome(OutboxState.SENT)}
+    assert outbox.settle(type(row), sent, token=owner.claim_token) == 1
+    assert fresh(row).state == OutboxState.SENT
+
+
+def test_renewing_extends_only_the_rows_still_held(make):
+    short = timedelta(seconds=30)
+    rows = [make(), make()]
+    model = type(rows[0])
+    taken = outbox.claim_many(
+        model._default_manager.filter(pk__in=[r.pk for r in rows]), lease=short
+    )
+    rows_of(rows[1]).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    outbox.claim(rows_of(rows[1]), lease=short)  # taken over by another worker
+    other = fresh(rows[1]).claim_token
+
+    before = timezone.now()
+    assert outbox.renew(model, [r.pk for r in taken], taken[0].claim_token, lease=LEASE) == 1
+    renewed, theirs = fresh(rows[0]), fresh(rows[1])
+    assert renewed.claimed_until is not None and renewed.claimed_until >= before + LEASE
+    assert theirs.claimed_until is not None and theirs.claimed_until < before + LEASE
+    assert theirs.claim_token == other, "the other worker's row is left alone"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_claim_is_renewed_while_the_block_runs_and_no_longer_after():
+    """The heartbeat thread: a claim of 0.3 s held for a second is never due meanwhile;
+    released (the outcome recorded) or the block over, it is no longer renewed."""
+    lease = timedelta(seconds=0.3)
+    rows = [_delivery(), _delivery()]
+    taken = outbox.claim_many(Delivery.objects.all(), lease=lease)
+    with outbox.held(taken, lease=lease) as held:
+        held.release([taken[1]])
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            assert not outbox.due(rows_of(rows[0])).exists(), "renewed before it ran out"
+            time.sleep(0.05)
+    assert outbox.due(rows_of(rows[1])).exists(), "released: left to run out"
+    wait_until(lambda: outbox.due(rows_of(rows[0])).exists(), 5)
+
+
+def test_a_held_claim_stops_being_renewed_after_its_limit(transactional_db):
+    lease = timedelta(seconds=0.3)
+    row = _delivery()
+    (taken,) = outbox.claim_many(rows_of(row), lease=lease)
+    with outbox.held([taken], lease=lease, limit=0.2):
+        # A sender stuck past the time limit: its row is due again although it holds it.
+        wait_until(lambda: outbox.due(rows_of(row)).exists(), 5)
+
+
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the deadline"
+        time.sleep(0.05)

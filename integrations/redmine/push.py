@@ -54,8 +54,9 @@ from tickets.models import Source, Ticket
 
 log = logging.getLogger(__name__)
 
-# A push not finished within this is handed to another worker (the sweep's or a retry).
-PUSH_LEASE = dt.timedelta(minutes=5)
+# A push's claim, renewed while it is being sent: a worker that dies leaves it to another
+# (the sweep's or a retry) this long after.
+PUSH_LEASE = dt.timedelta(seconds=30)
 # Retries wait 30 s, 1 min, 2 min ... at most an hour.
 RETRY_FIRST_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
@@ -141,9 +142,11 @@ def retry(pushes: QuerySet[RedminePush]) -> list[int]:
 
 def claim(push_id: int) -> RedminePush | None:
     """Take the push for sending, or None when it is done or someone else has it."""
-    if not outbox.claim(RedminePush.objects.filter(pk=push_id), lease=PUSH_LEASE):
+    token = outbox.claim(RedminePush.objects.filter(pk=push_id), lease=PUSH_LEASE)
+    if token is None:
         return None
-    return RedminePush.objects.select_related("link", "comment__author").get(pk=push_id)
+    push = RedminePush.objects.select_related("link", "comment__author").get(pk=push_id)
+    return push if push.claim_token == token else None
 
 
 def send_push(push_id: int) -> str:
@@ -152,6 +155,11 @@ def send_push(push_id: int) -> str:
     push = claim(push_id)
     if push is None:
         return "busy"
+    with outbox.held([push], lease=PUSH_LEASE):
+        return _send_claimed(push)
+
+
+def _send_claimed(push: RedminePush) -> str:
     try:
         _send(push)
     except RedmineRefused as exc:
@@ -169,7 +177,8 @@ def send_push(push_id: int) -> str:
         if state == RedminePush.State.FAILED:
             return state
         raise TransientError(error) from exc
-    outbox.finish(push, RedminePush.State.SENT)
+    if not outbox.finish(push, RedminePush.State.SENT):
+        log.warning("push %s was sent but is no longer claimed here: outcome not recorded", push.pk)
     return RedminePush.State.SENT
 
 

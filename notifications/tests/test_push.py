@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import time
+import weakref
 
 import http_ece
 import pytest
@@ -357,14 +358,67 @@ def test_nothing_to_send_to_is_skipped(vapid, push_delivery, push_service):
     assert push_service.received == []
 
 
-def test_without_vapid_keys_push_is_skipped_with_a_warning(
-    settings, bob, push_delivery, push_service, caplog
-):
+def push_warnings(caplog) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and "push not configured" in r.getMessage()
+    ]
+
+
+@pytest.fixture
+def no_vapid_keys(settings, monkeypatch):
     settings.WEBPUSH_SETTINGS = {"VAPID_PUBLIC_KEY": "", "VAPID_PRIVATE_KEY": ""}
+    monkeypatch.setattr(web_push, "_warned", threading.Event())  # a new process
+
+
+def test_without_vapid_keys_push_is_skipped_with_one_warning_per_process(
+    no_vapid_keys, requester, bob, push_delivery, push_service, caplog
+):
     Device().subscribe(bob, push_service.endpoint("laptop"))
     assert delivery.deliver(push_delivery.pk) == Delivery.State.SKIPPED
+    # A change heard by many people: their push deliveries add no warning.
+    notes = [
+        Notification.objects.create(recipient=UserFactory(), event=Event.SIGN_IN_PAUSED)
+        for _ in range(5)
+    ]
+    for note in notes:
+        Delivery.objects.create(notification=note, channel=Channel.PUSH)
+    states = delivery.fan_out([note.pk for note in notes])
+    assert set(states.values()) == {Delivery.State.SKIPPED}
     assert push_service.received == []
-    assert "push not configured" in caplog.text
+    assert len(push_warnings(caplog)) == 1
+
+
+def worker_starts() -> None:
+    """What of ours runs when a worker starts (Celery's own ``worker_init`` receivers
+    close the database connections)."""
+    from celery.signals import worker_init
+
+    from notifications.apps import _warn_if_push_not_configured
+
+    receivers = [
+        ref() if isinstance(ref, weakref.ref) else ref for _key, ref in worker_init.receivers
+    ]
+    assert _warn_if_push_not_configured in receivers
+    _warn_if_push_not_configured(sender=None, signal=worker_init)
+
+
+def test_without_vapid_keys_a_worker_warns_once_when_it_starts(
+    no_vapid_keys, bob, push_delivery, caplog
+):
+    worker_starts()
+    assert len(push_warnings(caplog)) == 1
+    delivery.deliver(push_delivery.pk)
+    assert len(push_warnings(caplog)) == 1, "not again for a notification"
+
+
+def test_with_vapid_keys_a_worker_says_nothing_about_push(settings, monkeypatch, caplog):
+    monkeypatch.setattr(web_push, "_warned", threading.Event())
+    pair = vapid_key_pair()
+    settings.WEBPUSH_SETTINGS = {"VAPID_PUBLIC_KEY": pair[0], "VAPID_PRIVATE_KEY": pair[1]}
+    worker_starts()
+    assert push_warnings(caplog) == []
 
 
 def test_the_generated_key_pair_signs_what_is_sent(
