@@ -123,14 +123,20 @@ def check_beat() -> None:
     from django_celery_beat.models import PeriodicTask
 
     name = settings.HEALTHZ_BEAT_TASK
-    task = PeriodicTask.objects.filter(name=name).values("enabled", "last_run_at").first()
+    task = (
+        PeriodicTask.objects.filter(name=name)
+        .values("enabled", "last_run_at", "date_changed")
+        .first()
+    )
     if task is None:
         raise CheckFailed(f"no periodic task {name!r}: run migrate")
     if not task["enabled"]:
         raise CheckFailed(f"the periodic task {name!r} is paused")
     lag = settings.HEALTHZ_BEAT_LAG_SECONDS
-    last = task["last_run_at"]
-    if last is None or timezone.now() - last > timedelta(seconds=lag):
+    # A job that has not run yet is timed from its creation (or last change): a stack
+    # that has just started is not down, one whose beat never started is.
+    last = task["last_run_at"] or task["date_changed"]
+    if timezone.now() - last > timedelta(seconds=lag):
         raise CheckFailed(f"beat has not run {name!r} for more than {lag} s")
 
 

@@ -242,9 +242,11 @@ def test_a_claim_expired_past_the_lag_means_no_worker_works(settings, delivery_d
         health.check_worker()
 
 
-def sweep_last_run(seconds_ago: int | None) -> None:
+def sweep_last_run(seconds_ago: int | None, created_ago: int = 3600) -> None:
     last = None if seconds_ago is None else timezone.now() - timedelta(seconds=seconds_ago)
-    PeriodicTask.objects.filter(name="notifications-sweep").update(last_run_at=last)
+    PeriodicTask.objects.filter(name="notifications-sweep").update(
+        last_run_at=last, date_changed=timezone.now() - timedelta(seconds=created_ago)
+    )
 
 
 def test_beat_that_ran_the_sweep_lately_is_up(settings):
@@ -259,6 +261,13 @@ def test_beat_that_did_not_run_the_sweep_lately_is_down(settings, seconds_ago):
     sweep_last_run(seconds_ago)
     with pytest.raises(health.CheckFailed, match="beat has not run"):
         health.check_beat()
+
+
+def test_a_sweep_that_has_not_run_yet_is_timed_from_its_creation(settings):
+    """A stack that has just started (beat has not saved a run yet) is not down."""
+    settings.HEALTHZ_BEAT_LAG_SECONDS = 180
+    sweep_last_run(None, created_ago=20)
+    health.check_beat()
 
 
 def test_a_paused_sweep_is_reported():

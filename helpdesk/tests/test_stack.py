@@ -129,8 +129,9 @@ async def test_a_board_move_through_daphne_b_reaches_a_socket_on_daphne_a(live):
 async def test_static_files_and_healthz_through_nginx(live):
     async with StackClient.signed_in(live, "manager") as manager:
         async with manager.http.get(f"{live.url}/healthz") as answer:
-            assert answer.status == 200
-            assert (await answer.json())["status"] == "ok"
+            health = await answer.json()
+            assert answer.status == 200, health
+            assert health["status"] == "ok", health
         async with manager.http.get(f"http://127.0.0.1:{live.http_port}/healthz") as answer:
             assert answer.status == 200, "load balancers probe over plain HTTP"
         async with manager.http.get(
