@@ -12,11 +12,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, ngettext_lazy
+from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.roles import user_is_manager
@@ -89,6 +92,9 @@ class QueueAdmin(admin.ModelAdmin):
     ) -> forms.ModelMultipleChoiceField | None:
         if db_field.name == "members":
             kwargs["queryset"] = assignable_agents()
+        if db_field.name == "board_statuses":
+            # A handful of statuses, in board order: ticks read better than a picker.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(
@@ -112,13 +118,68 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 class WorkflowAdmin(admin.ModelAdmin):
+    """Statuses and priorities: rows are put in order by dragging them (or with the
+    arrow buttons, from the keyboard); ``reorder_view`` saves the whole order at once."""
+
     list_display: tuple[str, ...] = ("name_ru", "name_en", "code", "order", "colour_swatch")
-    list_editable = ("order",)
+    # Not the first column (the handle): its buttons must not sit inside a link.
+    list_display_links = ("name_ru",)
     search_fields = ("code", "name_ru", "name_en")
+    # The rows are shown in their order, the one being edited: no sorting by other columns.
+    sortable_by = ()
+    change_list_template = "admin/tickets/workflow_change_list.html"
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        if self.has_change_permission(request):
+            return ("reorder_handle", *self.list_display)
+        return self.list_display
 
     @admin.display(description=_("colour"), ordering="colour")
     def colour_swatch(self, item: Status | Priority) -> SafeString:
         return _swatch(item.colour)
+
+    @admin.display(description=_("move"))
+    def reorder_handle(self, item: Status | Priority) -> SafeString:
+        return format_html(
+            '<span class="hd-reorder" data-id="{}">'
+            '<span class="hd-reorder-grip" aria-hidden="true" title="{}">⠿</span>'
+            '<button type="button" class="hd-reorder-button" data-step="-1" aria-label="{}">'
+            "▲</button>"
+            '<button type="button" class="hd-reorder-button" data-step="1" aria-label="{}">'
+            "▼</button></span>",
+            item.pk,
+            gettext("Drag to change the order"),
+            gettext("Move “%(name)s” up") % {"name": item.name},
+            gettext("Move “%(name)s” down") % {"name": item.name},
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.model._meta
+        name = f"{opts.app_label}_{opts.model_name}_reorder"
+        reorder = path("reorder/", self.admin_site.admin_view(self.reorder_view), name=name)
+        return [reorder, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_reorder")
+        return super().changelist_view(request, {**(extra_context or {}), "reorder_url": url})
+
+    @method_decorator(require_POST)
+    def reorder_view(self, request: HttpRequest) -> JsonResponse:
+        """Save the order of the rows posted as ``ids`` (all of them, or a filtered page's)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            ids = [int(value) for value in request.POST.getlist("ids")]
+            services.workflow_reorder(model=self.model, ids=ids)
+        except ValueError:
+            return JsonResponse({"error": gettext("The order could not be read.")}, status=400)
+        except ValidationError as exc:
+            return JsonResponse({"error": " ".join(exc.messages)}, status=409)
+        orders = dict(self.model._default_manager.values_list("pk", "order"))
+        return JsonResponse({"order": {str(pk): order for pk, order in orders.items()}})
 
 
 @admin.register(Status)

@@ -88,6 +88,15 @@ class BoardColumn:
 
 
 @dataclass
+class HiddenStatus:
+    """A status with tickets on this board that is not one of its columns."""
+
+    status: Status
+    total: int
+    url: str
+
+
+@dataclass
 class Board:
     queue: Queue | None
     queues: list[Queue]
@@ -97,10 +106,17 @@ class Board:
     sees_all_queues: bool = False
     # queue id -> from status id -> allowed target status ids, for the queues with rules.
     transitions: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+    # Tickets in statuses the queue did not choose as columns: listed, never lost.
+    hidden: list[HiddenStatus] = field(default_factory=list)
+    hidden_url: str = ""
 
     @property
     def card_count(self) -> int:
         return sum(column.total for column in self.columns)
+
+    @property
+    def hidden_total(self) -> int:
+        return sum(item.total for item in self.hidden)
 
 
 def board_queues(user: Viewer, flow: Workflow) -> list[Queue]:
@@ -270,11 +286,14 @@ def _decorate_cards(cards: list[BoardCard], *, user: Viewer, can_move: bool) -> 
             card.overdue = due < today and not card.status.is_closed
 
 
-def _more_url(status: Status, queue: Queue | None) -> str:
-    params = {"status": status.code}
+def _more_url(status: Status | list[Status], queue: Queue | None) -> str:
+    """The list of this column's (or these statuses') tickets, closed ones included."""
+    params: list[tuple[str, str]] = [
+        ("status", item.code) for item in (status if isinstance(status, list) else [status])
+    ]
     if queue is not None:
-        params["queue"] = queue.slug
-    params["state"] = "all"
+        params.append(("queue", queue.slug))
+    params.append(("state", "all"))
     return f"{reverse('tickets:list')}?{urlencode(params)}"
 
 
@@ -292,6 +311,8 @@ def board_for(user: Viewer, *, slug: str | None = None) -> Board:
     """The board of one queue (``slug``) or of all the user's queues. Unknown slug: 404."""
     flow = workflow()
     queue = board_queue(slug, flow) if slug is not None else None
+    queues = board_queues(user, flow)
+    statuses = flow.board_statuses([queue.pk] if queue else [q.pk for q in queues])
     tickets = board_tickets(user, queue=queue).filter(_recent_filter(flow))
     totals = dict(
         tickets.order_by()
@@ -299,8 +320,12 @@ def board_for(user: Viewer, *, slug: str | None = None) -> Board:
         .annotate(total=Count("pk"))
         .values_list("status_id", "total")
     )
+    shown = {status.pk for status in statuses}
+    hidden = [s for s in flow.statuses if s.pk not in shown and totals.get(s.pk)]
+    if hidden:
+        tickets = tickets.filter(status_id__in=shown)
     can_move = user_works_queues(user)
-    by_status: dict[int, list[BoardCard]] = {status.pk: [] for status in flow.statuses}
+    by_status: dict[int, list[BoardCard]] = {status.pk: [] for status in statuses}
     cards = _column_cards(tickets, flow) if totals else []
     _decorate_cards(cards, user=user, can_move=can_move)
     for card in cards:
@@ -314,9 +339,8 @@ def board_for(user: Viewer, *, slug: str | None = None) -> Board:
             wip_limit=limits.get(status.pk),
             more_url=_more_url(status, queue),
         )
-        for status in flow.statuses
+        for status in statuses
     ]
-    queues = board_queues(user, flow)
     if queue is not None:
         rule_queues = {queue.pk}
     else:
@@ -328,4 +352,6 @@ def board_for(user: Viewer, *, slug: str | None = None) -> Board:
         can_move=can_move,
         sees_all_queues=user_is_manager(user),
         transitions=_transitions(flow, sorted(rule_queues)) if can_move else {},
+        hidden=[HiddenStatus(s, totals[s.pk], _more_url(s, queue)) for s in hidden],
+        hidden_url=_more_url(hidden, queue) if hidden else "",
     )

@@ -136,6 +136,18 @@ class Queue(models.Model):
         help_text=_("A reply from the requester on a resolved or closed ticket opens it again."),
     )
 
+    board_statuses = models.ManyToManyField(
+        Status,
+        verbose_name=_("board columns"),
+        related_name="+",
+        blank=True,
+        help_text=_(
+            "The statuses shown as columns on this queue's board. None chosen: every "
+            "status, including ones added later. Once chosen, a new status is not added "
+            "here; tickets in a status that is not a column are listed above the board."
+        ),
+    )
+
     class Meta:
         verbose_name = _("queue")
         verbose_name_plural = _("queues")

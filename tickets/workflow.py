@@ -48,6 +48,9 @@ class Workflow:
     transitions: dict[int, set[tuple[int, int]]] = field(default_factory=dict)
     # queue id -> status id -> limit
     wip_limits: dict[int, dict[int, int]] = field(default_factory=dict)
+    # queue id -> the status ids chosen as its board's columns; queues that chose none
+    # (every status is a column, new ones too) are absent.
+    board_columns: dict[int, set[int]] = field(default_factory=dict)
 
     # The lookups take None too (an id parsed from text may be missing): it finds nothing.
     def status(self, status_id: int | None) -> Status | None:
@@ -104,6 +107,18 @@ class Workflow:
     def high_priority_ids(self) -> list[int]:
         return [p.pk for p in self.priorities if p.is_high]
 
+    def board_statuses(self, queue_ids: list[int] | None = None) -> list[Status]:
+        """The columns of a board showing ``queue_ids`` (None: every queue), in order.
+
+        A queue that chose no columns shows every status; a board of several queues
+        shows the columns any of them shows.
+        """
+        ids = [queue.pk for queue in self.queues] if queue_ids is None else queue_ids
+        if not ids or any(queue_id not in self.board_columns for queue_id in ids):
+            return list(self.statuses)
+        chosen = set().union(*(self.board_columns[queue_id] for queue_id in ids))
+        return [s for s in self.statuses if s.pk in chosen]
+
     def transition_allowed(self, queue_id: int, from_id: int, to_id: int) -> bool:
         rules = self.transitions.get(queue_id)
         return from_id == to_id or rules is None or (from_id, to_id) in rules
@@ -123,12 +138,18 @@ def _load() -> Workflow:
         "queue_id", "status_id", "limit"
     ):
         limits.setdefault(queue_id, {})[status_id] = limit
+    columns: dict[int, set[int]] = {}
+    for queue_id, status_id in Queue.board_statuses.through.objects.values_list(
+        "queue_id", "status_id"
+    ):
+        columns.setdefault(queue_id, set()).add(status_id)
     return Workflow(
         statuses=list(Status.objects.all()),
         priorities=list(Priority.objects.all()),
         queues=list(Queue.objects.all()),
         transitions=transitions,
         wip_limits=limits,
+        board_columns=columns,
     )
 
 
@@ -228,6 +249,9 @@ def connect_cache_invalidation() -> None:
         )
     m2m_changed.connect(
         workflow_changed, sender=Queue.members.through, dispatch_uid="workflow-members"
+    )
+    m2m_changed.connect(
+        workflow_changed, sender=Queue.board_statuses.through, dispatch_uid="workflow-columns"
     )
     from accounts.models import User
 

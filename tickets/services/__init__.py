@@ -23,6 +23,7 @@ from tickets.services._base import (
 )
 from tickets.services.board import MoveResult, ticket_move
 from tickets.services.comments import attachment_add, comment_add, comment_edit
+from tickets.services.configuration import workflow_reorder
 from tickets.services.saved_views import normalised_query, saved_view_delete, saved_view_save
 from tickets.services.tickets import (
     BulkResult,
@@ -67,4 +68,5 @@ __all__ = [
     "ticket_watch",
     "tickets_bulk_update",
     "validate_assignee",
+    "workflow_reorder",
 ]

@@ -80,7 +80,11 @@ export function applyMove(detail) {
   const version = detail.version == null ? null : Number(detail.version);
   if (version != null && Number(card.dataset.version) >= version) return false;
   const column = columnByStatus(detail);
-  if (!column) return false;
+  if (!column) {
+    // Moved to a status that is not a column here: the card leaves, the note counts it.
+    refreshBoard();
+    return false;
+  }
   const from = columnOf(card);
   const focused = document.activeElement === card;
   placeCard(card, column, detail.previous_id ?? null, detail.next_id ?? null);
@@ -139,8 +143,19 @@ export async function refreshBoard() {
     if (more) more.remove();
     if (newerMore) column.append(document.importNode(newerMore, true));
   }
+  replaceHiddenNote(fresh);
   applyFilters({ keepUrl: true });
   if (focusedId) document.getElementById(focusedId)?.focus();
+}
+
+/** The note listing tickets in statuses that are not columns of this board. */
+function replaceHiddenNote(fresh) {
+  const note = document.getElementById("board-hidden");
+  const newer = fresh.getElementById("board-hidden");
+  const copy = newer ? document.importNode(newer, true) : null;
+  if (note && copy) note.replaceWith(copy);
+  else if (note) note.remove();
+  else if (copy) root.querySelector(".board-columns")?.before(copy);
 }
 
 // --- Live changes other than moves ------------------------------------------------------
@@ -214,6 +229,8 @@ export function onTicketChanged(detail) {
   }
   const boardQueue = root.dataset.queueId;
   if (boardQueue && String(detail.queue_id) !== boardQueue) return;
-  if (!fields.includes("created") && !fields.includes("queue")) return;
+  // A card may also come back from a status that is not a column here (the note).
+  const fromHidden = fields.includes("status") && document.getElementById("board-hidden");
+  if (!fields.includes("created") && !fields.includes("queue") && !fromHidden) return;
   refreshSoon(detail.ticket_id, null);
 }
