@@ -292,6 +292,8 @@ class CommentInline(admin.StackedInline):
     readonly_fields = ("author", "created_at", "edited_at", "edited_by", "source")
     can_delete = False
     show_change_link = False
+    # Folded (a <details>): the ticket's own fields come first; a long thread is one click.
+    classes = ("collapse",)
 
     def get_queryset(self, request: HttpRequest) -> "QuerySet[Comment]":
         comments = super().get_queryset(request).select_related("author")
@@ -306,6 +308,7 @@ class TicketEventInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = _("history")
+    classes = ("collapse",)
 
     def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
@@ -362,7 +365,9 @@ class TicketAdmin(admin.ModelAdmin):
         )
         fieldsets: list[tuple[StrOrPromise | None, _FieldOpts]] = [(None, {"fields": main})]
         if obj is not None:
-            fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
+            fieldsets.append(
+                (_("Record"), {"fields": self.readonly_fields, "classes": ("collapse",)})
+            )
         return fieldsets
 
     def get_queryset(self, request: HttpRequest) -> "QuerySet[Ticket]":

@@ -15,6 +15,8 @@ import { format, postForm, urlWithId } from "./common.js";
 const root = document.querySelector("[data-notifications]");
 const bell = root?.querySelector("[data-notification-bell]");
 const badge = root?.querySelector("[data-notification-badge]");
+// The same count on the menu button, while the bell is folded into the menu (below xl).
+const barBadge = root ? document.querySelector("[data-notification-bar-badge]") : null;
 const list = root?.querySelector("[data-notification-list]");
 const readAllButton = root?.querySelector("[data-notification-read-all]");
 const toastBox = document.querySelector("[data-toasts]");
@@ -121,9 +123,10 @@ function ring() {
 
 function setUnread(count) {
   unread = Math.max(0, Number(count) || 0);
-  if (badge) {
-    badge.textContent = unread > 99 ? "99+" : String(unread);
-    badge.hidden = unread === 0;
+  for (const each of [badge, barBadge]) {
+    if (!each) continue;
+    each.textContent = unread > 99 ? "99+" : String(unread);
+    each.hidden = unread === 0;
   }
   const text = unread ? label("labelUnread", { count: unread }) : label("labelBell");
   bell?.setAttribute("aria-label", text);

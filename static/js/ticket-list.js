@@ -88,6 +88,28 @@ function setUpCleanUrls() {
   });
 }
 
+// The filter panel sticks below the top of the window; until the page scrolls it starts
+// lower down, so its height follows its top and "Apply" at its foot stays in view (list.css).
+function setUpFilterPanelHeight() {
+  const panel = document.querySelector("[data-filter-panel]");
+  if (!panel) return;
+  let pending = false;
+  function update() {
+    pending = false;
+    const top = Math.max(0, Math.round(panel.getBoundingClientRect().top));
+    panel.style.setProperty("--hd-filter-top", `${top}px`);
+  }
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(update);
+  }
+  window.addEventListener("scroll", schedule, { passive: true });
+  window.addEventListener("resize", schedule);
+  update();
+}
+
 setUpBulk();
+setUpFilterPanelHeight();
 setUpShortcuts();
 setUpCleanUrls();

@@ -93,12 +93,6 @@ def render_card(
         f'<a class="board-card-key small fw-semibold text-decoration-none text-nowrap"'
         f' href="{escape(card.url)}">{key}</a>'
     )
-    if show_queue:
-        parts.append(
-            # The name is cut to the badge's width; the title shows all of it.
-            '<span class="badge border board-card-queue text-truncate"'
-            f' title="{escape(card.queue.name)}">{escape(card.queue.name)}</span>'
-        )
     if movable:
         # The tooltip sits on the glyph: Bootstrap keeps one component per element, and the
         # button's is the dropdown (a tooltip there stops it closing on an outside click).
@@ -114,6 +108,12 @@ def render_card(
         f'</div><div class="board-card-title">{title}</div>'
         '<div class="d-flex flex-wrap align-items-center column-gap-2 row-gap-1 small mt-1">'
     )
+    if show_queue:
+        parts.append(
+            # The name is cut to the card's width; the title shows all of it.
+            '<span class="badge border board-card-queue text-truncate"'
+            f' title="{escape(card.queue.name)}">{escape(card.queue.name)}</span>'
+        )
     if card.due_date:
         parts.append(
             f'<span class="board-card-due" data-bs-toggle="tooltip" title="{labels["due"]}">'
