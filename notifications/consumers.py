@@ -18,13 +18,20 @@ allowed, with ``{"type": "revoked", "board": [queue ids]}`` or ``{"type": "revok
 "ticket": id}``; a user no longer active is disconnected. Anything else (another type, a
 binary frame, text that is not JSON or is nested too deeply) is ignored and the socket
 stays open.
+
+When Redis goes away (``helpdesk.channel_layer.ChannelLayerUnavailable``) the socket is
+closed with 4503 (``CLOSE_TRY_AGAIN``): the page reconnects with backoff, subscribes again and
+resumes its notifications from the last one it saw. A socket opened while Redis is still
+away is closed the same way right after it is accepted.
 """
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from helpdesk.channel_layer import ChannelLayerUnavailable
 from helpdesk.json_input import json_loads
 from notifications.groups import board_group, ticket_group, ticket_staff_group, user_group
 from notifications.models import Notification
@@ -35,6 +42,10 @@ if TYPE_CHECKING:
 
 # Close code for "not signed in" (4000-4999 are free for applications; 4401 mirrors HTTP 401).
 CLOSE_UNAUTHENTICATED = 4401
+# Close code for "the channel layer's Redis is away, come back later" (4503 mirrors HTTP
+# 503). RFC 6455's 1013 would say the same, but daphne (autobahn) sends only 1000 and
+# 3000-4999; an error in the consumer would be 1011.
+CLOSE_TRY_AGAIN = 4503
 RESUME_LIMIT = 50
 MAX_BOARD_QUEUES = 100
 
@@ -91,6 +102,13 @@ def _ids(value: object) -> list[int]:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except ChannelLayerUnavailable:
+            # Logged once per outage by the layer; the page reconnects after a pause.
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
     async def connect(self) -> None:
         self.groups_joined = []
         self.viewing: set[int] = set()
@@ -118,7 +136,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         for ticket_id in self.viewing:
-            await self._presence(ticket_id, "leave")
+            with contextlib.suppress(ChannelLayerUnavailable):  # nobody to tell then
+                await self._presence(ticket_id, "leave")
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -1,4 +1,9 @@
-"""Sending to the pages over Channels: a person, a board (queue) or an open ticket."""
+"""Sending to the pages over Channels: a person, a board (queue) or an open ticket.
+
+With Redis away the site's layer raises ``ChannelLayerUnavailable`` after logging the
+outage once (``helpdesk.channel_layer``): the best-effort sends here drop the message
+without a line of their own, so an outage is one warning, not one per change.
+"""
 
 import asyncio
 import logging
@@ -7,6 +12,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from helpdesk.channel_layer import ChannelLayerUnavailable
 from notifications.groups import board_group, ticket_group, user_group
 
 log = logging.getLogger(__name__)
@@ -47,7 +53,9 @@ def tell_sockets(group: str, message_type: str, **data: Any) -> None:
     forwarded to the page); best effort, like live updates."""
     try:
         _group_send(group, {"type": message_type, **data})
-    except Exception as exc:  # Redis away: the sockets closed with it
+    except ChannelLayerUnavailable:
+        pass  # the sockets closed with Redis; they check their rights again on reconnect
+    except Exception as exc:
         log.warning("%s not sent to %s: %s", message_type, group, exc)
 
 
@@ -55,7 +63,9 @@ def send_quietly(group: str, payload: dict) -> None:
     """Live page updates are best effort: a page that missed one reloads its data."""
     try:
         send_to_group(group, payload)
-    except Exception as exc:  # Redis away: the change is saved, the page refreshes later
+    except ChannelLayerUnavailable:
+        pass  # the change is saved; the page reloads its data when it reconnects
+    except Exception as exc:
         log.warning("live update to %s not sent: %s", group, exc)
 
 

@@ -280,7 +280,7 @@ def setup_django(setup: Setup, vapid: tuple[str, str]) -> None:
     if cache.key_prefix != f"{setup.prefix}-cache":
         raise SystemExit("refusing to run: the cache is not under this run's prefix")
     backend = str(settings.CHANNEL_LAYERS["default"]["BACKEND"])
-    if not backend.startswith("channels_redis"):
+    if not backend.endswith("RedisChannelLayer"):
         raise SystemExit(f"refusing to run: the channel layer is {backend}")
 
 

@@ -234,7 +234,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "helpdesk.channel_layer.RedisChannelLayer",
             # Several sites (or test runs) can share one Redis with their own prefixes.
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, **CHANNEL_LAYER_REDIS_OPTIONS}],

@@ -3,12 +3,14 @@
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from channels.layers import InMemoryChannelLayer
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-def service_unavailable(name: str, reason: str) -> None:
+def service_unavailable(name: str, reason: str) -> NoReturn:
     """Skip on a laptop without the service; fail in CI, where every service must run."""
     message = f"{name} is not available: {reason}"
     if IN_CI:
@@ -66,6 +68,45 @@ def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float) -> No
     raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f} s")
 
 
+class PrivateRedis:
+    """A redis-server of a test's own (no persistence), so the test can stop it and start
+    it again on the same port. Skips the test (fails it under CI=true) without the binary."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            service_unavailable("redis-server", "the binary is not installed")
+        self.binary, self.dir, self.port = binary, directory, free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 def redis_channel_layers(url: str, prefix: str) -> dict:
     """``CHANNEL_LAYERS`` for a test on the Redis at ``url``, with the production layer's
     connection options (its read timeout outlasts the blocking receive)."""
@@ -73,7 +114,7 @@ def redis_channel_layers(url: str, prefix: str) -> dict:
 
     return {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "helpdesk.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": url, **settings.CHANNEL_LAYER_REDIS_OPTIONS}],
                 "prefix": prefix,

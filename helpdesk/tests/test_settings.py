@@ -77,7 +77,8 @@ def test_embedded_default_needs_no_servers(monkeypatch):
 
 def test_redis_url_switches_on_the_redis_stack(monkeypatch):
     values = load_settings("base", monkeypatch, REDIS_URL="redis://127.0.0.1:6379/3")
-    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    backend = values["CHANNEL_LAYERS"]["default"]["BACKEND"]
+    assert backend == "helpdesk.channel_layer.RedisChannelLayer"
     assert values["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
     assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False

@@ -2,7 +2,6 @@
 reaches a WebSocket client of this process."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,11 +18,10 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from helpdesk.celery import app as celery_app
 from helpdesk.testing import (
+    PrivateRedis,
     celery_pointed_at,
     database_url_for_subprocess,
-    free_port,
     redis_channel_layers,
-    service_unavailable,
 )
 from notifications import delivery
 from notifications.models import Channel, Delivery, Notification
@@ -40,45 +38,6 @@ ORIGIN = (b"origin", b"http://localhost")
 def use_layer(settings, url: str, prefix: str) -> None:
     settings.CHANNEL_LAYERS = redis_channel_layers(url, prefix)
     channel_layers.backends.clear()
-
-
-class PrivateRedis:
-    """A redis-server of our own, so a test can stop and start it."""
-
-    def __init__(self, tmp_path):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_unavailable("redis-server", "the binary is not installed")
-        assert binary is not None  # service_unavailable skipped or failed the test
-        self.binary, self.dir, self.port = binary, tmp_path, free_port()
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        import redis
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture

@@ -21,7 +21,13 @@ if (root) {
   filterForm?.addEventListener("input", () => applyFilters());
   filterForm?.addEventListener("change", () => applyFilters());
   subscribeToQueues();
+  let connectedBefore = false;
   document.addEventListener("helpdesk:live", (event) => {
+    if (event.detail?.type === "hello") {
+      // A reconnect (Redis or the server was away): moves made meanwhile never came.
+      if (connectedBefore) refreshBoard();
+      connectedBefore = true;
+    }
     if (event.detail?.type === "ticket.changed") onTicketChanged(event.detail);
     if (event.detail?.type !== "ticket.moved" || !applyMove(event.detail)) return;
     // The echo of this user's own move (here or in another tab) needs no announcement.
