@@ -66,11 +66,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # Imported here: rest_framework.views reads these settings (and so this module) at import.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    from tickets.services import TicketConflict, TransitionNotAllowed
+    from tickets.services import TicketConflict, TicketStateConflict, TransitionNotAllowed
 
-    if isinstance(exc, TicketConflict):
+    if isinstance(exc, TicketConflict | TicketStateConflict):
         ticket = exc.ticket
-        changed_by = exc.changed_by
+        changed_by = exc.changed_by if isinstance(exc, TicketConflict) else None
         return Response(
             {
                 "detail": exc.message,

@@ -42,6 +42,7 @@ def urls(client, agent, requester, settings, tmp_path) -> dict[str, str]:
         actor=requester, ticket=ticket, files=[SimpleUploadedFile("a.txt", b"x")]
     )[0]
     view = services.saved_view_save(user=agent, name="Мои", query="assignee=me")
+    comment = services.comment_add(actor=requester, ticket=ticket, body="Спасибо")
     notification = Notification.objects.create(
         recipient=agent, event=Event.ASSIGNED, ticket=ticket, params={"key": ticket.key}
     )
@@ -50,6 +51,8 @@ def urls(client, agent, requester, settings, tmp_path) -> dict[str, str]:
         "api-saved-view": {"pk": view.pk},
         "api-notification-read": {"pk": notification.pk},
         "api-ticket-attachment-download": {"ref": ticket.key, "attachment_id": attachment.pk},
+        "api-ticket-comment": {"ref": ticket.key, "comment_id": comment.pk},
+        "api-ticket-comment-revisions": {"ref": ticket.key, "comment_id": comment.pk},
     }
     agent.language = "en"  # answers in English
     agent.save(update_fields=["language"])

@@ -355,7 +355,7 @@ class TicketTakeView(TicketRefMixin, generics.GenericAPIView):
 
 class TicketConfirmView(TicketRefMixin, generics.GenericAPIView):
     """“The problem is solved”: the requester confirms a resolved ticket, which is closed.
-    A ticket that is not resolved is 400; someone else's ticket 403."""
+    A ticket that is not resolved is 409; someone else's ticket 403."""
 
     serializer_class = TakeSerializer
 
@@ -374,7 +374,7 @@ class TicketConfirmView(TicketRefMixin, generics.GenericAPIView):
 
 class TicketReopenView(TicketRefMixin, generics.GenericAPIView):
     """“Open again”: the requester says a resolved or closed ticket is not done; it goes
-    back to the first open status its queue allows. An open ticket is 400."""
+    back to the first open status its queue allows. An open ticket is 409."""
 
     serializer_class = TakeSerializer
 

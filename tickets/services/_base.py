@@ -69,6 +69,15 @@ class TransitionNotAllowed(TicketError):
     pass
 
 
+class TicketStateConflict(TicketError):
+    """The ticket is not in a state the action applies to (confirming a ticket that is
+    not resolved, reopening an open one): the request is fine, the ticket has moved on."""
+
+    def __init__(self, ticket: Ticket, message: str) -> None:
+        self.ticket = ticket
+        super().__init__(message)
+
+
 class TicketConflict(TicketError):
     """The ticket changed after the actor loaded it (optimistic locking)."""
 

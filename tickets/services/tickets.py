@@ -27,6 +27,7 @@ from tickets.services._base import (
     UNSET,
     UPDATABLE_FIELDS,
     TicketError,
+    TicketStateConflict,
     TransitionNotAllowed,
     _Unset,
     announce_change,
@@ -348,10 +349,11 @@ def _requester_decision(
     check_version(locked, version, actor=actor)
     flow = workflow()
     if not flow.is_resolved(locked.status) and not (reopen and locked.status.is_closed):
-        raise TransitionNotAllowed(
+        raise TicketStateConflict(
+            locked,
             _("%(key)s is not resolved: there is nothing to confirm.") % {"key": locked.key}
             if not reopen
-            else _("%(key)s is open already.") % {"key": locked.key}
+            else _("%(key)s is open already.") % {"key": locked.key},
         )
     target = flow.reopen_status(locked.queue_id, locked.status_id) if reopen else flow.close_status
     if target is None:

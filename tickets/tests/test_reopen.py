@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from tickets import services
 from tickets.models import Transition
-from tickets.services import TransitionNotAllowed
 from tickets.tests.factories import TicketFactory, comment, status
 
 pytestmark = pytest.mark.django_db
@@ -96,9 +95,9 @@ def test_only_resolved_tickets_are_confirmed_and_only_by_their_requester(
     with pytest.raises(PermissionDenied):
         services.ticket_confirm_resolved(actor=watcher, ticket=watcher_ticket)
     services.ticket_reopen(actor=requester, ticket=resolved)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(services.TicketStateConflict):
         services.ticket_confirm_resolved(actor=requester, ticket=resolved)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(services.TicketStateConflict):
         services.ticket_reopen(actor=requester, ticket=resolved)
 
 
@@ -152,8 +151,8 @@ def test_api_reply_reopens_and_the_requester_confirms(client, resolved, requeste
     assert current(resolved) == "new"
     confirm = reverse("api-ticket-confirm", kwargs={"ref": resolved.key})
     response = post_json(client, confirm, {})
-    assert response.status_code == 400
-    assert "status" in response.json()
+    assert response.status_code == 409
+    assert response.json()["detail"] == f"Заявка {resolved.key} не решена: подтверждать нечего."
     services.ticket_change_status(actor=agent, ticket=resolved, status=status("resolved"))
     resolved.refresh_from_db()
     response = post_json(client, confirm, {"version": resolved.version - 1})
