@@ -499,6 +499,10 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     args = parse_args()
     if not args.database_url or not args.redis_url:
@@ -517,6 +521,12 @@ def main() -> int:
     )
     stack = Stack(config)
     stack.prepare()
+    # The processes run in sessions of their own (a Ctrl-C reaches this supervisor only,
+    # which stops them in order): SIGTERM and SIGHUP stop them the same way, and Ctrl-C
+    # works even where the shell started this with SIGINT ignored (in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         stack.up()
         workers = ", ".join(name for name in stack.processes if name.startswith("worker"))
