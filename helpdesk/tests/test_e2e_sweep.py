@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, models, router
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from accounts.demo import demo_personas_ensure
 from accounts.models import User
@@ -46,8 +46,11 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 PERSONAS = ["requester1", "agent1", "manager", "admin"]
 LANGUAGES = ["ru", "en"]
-THEMES = ["light", "dark"]
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+THEMES: list[Literal["light", "dark"]] = ["light", "dark"]
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1440, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa"]
 AXE_IMPACTS = {"serious", "critical"}
 
