@@ -8,6 +8,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const modules = join(root, "node_modules");
 const vendor = join(root, "static", "vendor");
 
+// Only what the pages load: axe-core (a devDependency) stays in node_modules, where the
+// accessibility sweep (helpdesk/tests/test_e2e_sweep.py) reads it; the site never serves it.
 const copies = [
   ["bootstrap/dist/css/bootstrap.min.css", "bootstrap/css/bootstrap.min.css"],
   ["bootstrap/dist/css/bootstrap.min.css.map", "bootstrap/css/bootstrap.min.css.map"],

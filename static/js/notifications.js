@@ -203,7 +203,12 @@ async function loadList() {
     showMessage(label("msgEmpty"));
     return;
   }
+  // Drawn again on every opening: the keyboard focus stays on the same notification.
+  const focusedId = list.contains(document.activeElement)
+    ? document.activeElement.dataset.notificationId
+    : null;
   list.replaceChildren(...results.map(itemFor));
+  if (focusedId) list.querySelector(`[data-notification-id="${Number(focusedId)}"]`)?.focus();
 }
 
 function addToList(notification) {
@@ -400,11 +405,65 @@ function onLive(event) {
   }
 }
 
+// --- Keyboard: the arrow keys move through the centre, as in the other navbar menus ---------
+// Bootstrap moves only through .dropdown-item elements; the centre's entries are list-group
+// items (and arrive after the menu opened), so the keys are handled here.
+const MENU_KEYS = ["ArrowDown", "ArrowUp", "Home", "End"];
+let focusFirstWhenLoaded = false;
+
+function menuItems() {
+  return Array.from(
+    root.querySelectorAll(
+      ".dropdown-menu [data-notification-read-all]:not(:disabled), .dropdown-menu a[data-notification-id]",
+    ),
+  );
+}
+
+function onMenuKey(event) {
+  if (!MENU_KEYS.includes(event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
+  const menu = root.querySelector(".dropdown-menu");
+  if (!menu?.classList.contains("show")) {
+    // Bootstrap opens the menu; its entries are focused once they are loaded.
+    focusFirstWhenLoaded = event.key === "ArrowDown" || event.key === "ArrowUp";
+    return;
+  }
+  const items = menuItems();
+  if (!items.length) {
+    focusFirstWhenLoaded = event.key === "ArrowDown" || event.key === "ArrowUp"; // still loading
+    return;
+  }
+  const index = items.indexOf(document.activeElement);
+  let next;
+  if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = items.length - 1;
+  else if (index < 0) {
+    // From the bell: the newest notification (↓) or the oldest (↑), as on opening.
+    const first = items.findIndex((item) => item.dataset.notificationId);
+    next = event.key === "ArrowDown" ? Math.max(first, 0) : items.length - 1;
+  } else if (event.key === "ArrowDown") next = Math.min(index + 1, items.length - 1);
+  else next = Math.max(index - 1, 0);
+  event.preventDefault();
+  event.stopPropagation();
+  items[next].focus();
+  items[next].scrollIntoView({ block: "nearest" });
+}
+
+function focusFirstIfAsked() {
+  if (!focusFirstWhenLoaded) return;
+  focusFirstWhenLoaded = false;
+  if (!root.querySelector(".dropdown-menu")?.classList.contains("show")) return;
+  const first = root.querySelector(".dropdown-menu a[data-notification-id]") || menuItems()[0];
+  first?.focus();
+}
+
 // --- Start ------------------------------------------------------------------------------
 
 if (root) {
   document.addEventListener("helpdesk:live", onLive);
-  root.addEventListener("show.bs.dropdown", () => loadList());
+  root.addEventListener("show.bs.dropdown", () => loadList().then(focusFirstIfAsked));
+  // On the window, capturing: Bootstrap's own handler captures on the document and stops
+  // the arrow keys there.
+  window.addEventListener("keydown", (event) => root.contains(event.target) && onMenuKey(event), true);
   readAllButton?.addEventListener("click", (event) => {
     event.preventDefault();
     markAllRead();

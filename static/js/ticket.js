@@ -77,6 +77,23 @@ if (internalSwitch) {
   update();
 }
 
+// --- The R key: reply (not while typing in a field, nor with a modifier) ---------------
+const replyBox = commentForm?.querySelector("textarea[name=body]");
+if (replyBox) {
+  replyBox.setAttribute("aria-keyshortcuts", "R");
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "r" && event.key !== "R") return;
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target instanceof Element && target.closest("input, textarea, select, [contenteditable]")) {
+      return;
+    }
+    if (document.querySelector(".modal.show, .dropdown-menu.show")) return;
+    event.preventDefault();
+    replyBox.scrollIntoView({ block: "center" });
+    replyBox.focus({ preventScroll: true });
+  });
+}
 
 // --- Live: changes made by others, and who else has the ticket open -------------------
 // live.js delivers {"type": "ticket.changed" | "ticket.commented", "ticket_id", "version",

@@ -87,8 +87,12 @@ def render_card(
     ]
     if movable:
         parts.append('<i class="bi bi-grip-vertical board-card-handle" aria-hidden="true"></i>')
+    # The dot and the "unassigned" glyph are decoration with a tooltip for the mouse; the
+    # hidden text beside them is what assistive technology reads (without aria-hidden,
+    # Bootstrap's tooltip gives the bare element an aria-label, which a span may not have).
     parts.append(
-        f'<span class="board-priority-dot" data-bs-toggle="tooltip" title="{priority_label}">'
+        f'<span class="board-priority-dot" data-bs-toggle="tooltip" title="{priority_label}"'
+        ' aria-hidden="true">'
         f'</span><span class="visually-hidden">{priority_label}</span>'
         f'<a class="board-card-key small fw-semibold text-decoration-none text-nowrap"'
         f' href="{escape(card.url)}">{key}</a>'
@@ -131,7 +135,7 @@ def render_card(
     else:
         parts.append(
             '<i class="bi bi-person-dash text-body-secondary" data-bs-toggle="tooltip"'
-            f' title="{labels["unassigned"]}"></i>'
+            f' title="{labels["unassigned"]}" aria-hidden="true"></i>'
             f'<span class="visually-hidden">{labels["unassigned"]}</span>'
         )
     parts.append("</span></div></div></article>")
