@@ -18,6 +18,7 @@ from tickets.services._base import (
     TicketError,
     TransitionNotAllowed,
     history_add,
+    one_change,
     reply_reopens,
     validate_assignee,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "comment_edit",
     "history_add",
     "normalised_query",
+    "one_change",
     "reply_reopens",
     "saved_view_delete",
     "saved_view_save",
