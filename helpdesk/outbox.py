@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -110,29 +110,16 @@ def _takeable(now: datetime) -> Q:
 
 def claim_many(rows: QuerySet[Item], *, lease: timedelta) -> list[Item]:
     """Take every row of ``rows`` that ``claim`` would take, counting the attempt; returns
-    them as taken. The rows are read under a lock (``SELECT ... FOR UPDATE SKIP LOCKED``,
-    with what ``rows`` selects related; SQLite runs the transaction alone) and updated by
-    id in the same transaction, so two workers never both get one: two queries, however
-    many rows. They share one claim token."""
-    now, token = timezone.now(), uuid.uuid4().hex
-    features = connections[rows.db].features
-    with transaction.atomic(using=rows.db):
-        taken = list(
-            rows.filter(_takeable(now))
-            .select_for_update(skip_locked=features.has_select_for_update_skip_locked)
-            .order_by("pk")
-        )
-        if taken:
-            rows.model._default_manager.filter(pk__in=[row.pk for row in taken]).update(
-                state=OutboxState.SENDING,
-                claimed_until=now + lease,
-                claim_token=token,
-                attempts=F("attempts") + 1,
-            )
-    for row in taken:
-        row.state, row.claimed_until, row.claim_token = OutboxState.SENDING, now + lease, token
-        row.attempts += 1
-    return taken
+    them as taken. ``claim``'s one conditional UPDATE for all of them, so two workers never
+    both get one (the database locks each row it updates and checks the condition again),
+    then one read of what this claim took, by its token, with what ``rows`` selects
+    related: two queries however many rows, and no transaction of their own. ``rows``
+    must filter on the rows' own columns only (on MariaDB, a filter through a relation
+    would cost a query more). They share one claim token."""
+    token = claim(rows, lease=lease)
+    if token is None:
+        return []
+    return list(rows.filter(state=OutboxState.SENDING, claim_token=token).order_by("pk"))
 
 
 def _claimed(model: type[OutboxItem], pks: Iterable[int], token: str) -> QuerySet[OutboxItem]:

@@ -20,7 +20,7 @@ class NotificationsConfig(AppConfig):
         from notifications import tasks as _tasks  # noqa: F401 (queued by name from the web)
         from tickets import signals
 
-        signals.change_recorded.connect(receivers.change_recorded, dispatch_uid="notifications")
+        signals.changes_recorded.connect(receivers.changes_recorded, dispatch_uid="notifications")
         sign_in_paused.connect(receivers.sign_in_paused, dispatch_uid="notifications")
         live_updates.connect()
         live_access.connect()

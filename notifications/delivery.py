@@ -171,18 +171,21 @@ def _outcome(delivery: Delivery, send: Callable[[Delivery], object]) -> Outcome:
     return Outcome(Delivery.State.SKIPPED if result == SKIPPED else Delivery.State.SENT)
 
 
-def fan_out(notification_ids: Iterable[int]) -> dict[int, str]:
-    """Claim and send every pending delivery of these notifications: the claim, the
-    recipients and their push devices read once, one UPDATE for the outcomes of the pages
-    and pushes, and one per e-mail right after the server accepted it. Returns
+def fan_out(
+    notification_ids: Iterable[int], delivery_ids: Iterable[int] | None = None
+) -> dict[int, str]:
+    """Claim and send every pending delivery of these notifications (or, with
+    ``delivery_ids``, those deliveries: the sweep's and an operator's retry): the claim,
+    the recipients and their push devices read once, one UPDATE for the outcomes of the
+    pages and pushes, and one per e-mail right after the server accepted it. Returns
     ``{delivery_id: new state}``; those that failed for now are pending again (the caller
     retries them, or the sweep does)."""
-    rows = outbox.claim_many(
-        Delivery.objects.select_related("notification__recipient").filter(
-            notification_id__in=list(notification_ids)
-        ),
-        lease=lease(),
-    )
+    wanted = Delivery.objects.select_related("notification__recipient")
+    if delivery_ids is not None:
+        wanted = wanted.filter(pk__in=list(delivery_ids))
+    else:
+        wanted = wanted.filter(notification_id__in=list(notification_ids))
+    rows = outbox.claim_many(wanted, lease=lease())
     if not rows:
         return {}
     token = rows[0].claim_token
@@ -232,17 +235,20 @@ def dispatch(notification_ids: Iterable[int]) -> None:
         start_task("notifications.fan_out", ids)
 
 
-def _restart(delivery: Delivery) -> bool:
-    enqueue(delivery)
-    return True
+def dispatch_deliveries(delivery_ids: Iterable[int]) -> None:
+    """Start these deliveries, of any notifications and channels, in one task (the same
+    fan-out as a change's). A failure to queue it leaves them for the sweep."""
+    ids = sorted(delivery_ids)
+    if ids:
+        start_task("notifications.fan_out", [], ids)
 
 
 def sweep(*, older_than: timedelta | None = None) -> int:
     """Re-queue deliveries due for ``older_than`` (``SWEEP_GRACE`` unless given) and those
-    a dead process left in "sending" past their lease. Returns how many were re-queued."""
-    return outbox.sweep(
-        Delivery.objects.all(),
-        _restart,
-        limit=settings.NOTIFICATION_SWEEP_BATCH,
-        grace=SWEEP_GRACE if older_than is None else older_than,
-    )
+    a dead process left in "sending" past their lease, at most
+    ``NOTIFICATION_SWEEP_BATCH``, in one task. Returns how many were re-queued."""
+    grace = SWEEP_GRACE if older_than is None else older_than
+    due = outbox.due(Delivery.objects.all(), grace=grace).order_by("pk")
+    ids = list(due.values_list("pk", flat=True)[: settings.NOTIFICATION_SWEEP_BATCH])
+    dispatch_deliveries(ids)
+    return len(ids)

@@ -1,6 +1,6 @@
-"""Who hears about what. Connected to ``tickets.signals.change_recorded``, so the
-notifications are written in the transaction of the change; their deliveries are queued
-once it commits.
+"""Who hears about what. Connected to ``tickets.signals.changes_recorded``, so the
+notifications are written in the transaction of the change, those of all its events
+together; their deliveries are queued once it commits.
 
 - assigned: the new assignee;
 - new comment: the requester (never of internal notes), the assignee and watchers who may
@@ -14,7 +14,7 @@ account and the administrators hear that wrong passwords paused signing in.
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from notifications import delivery
 from notifications.models import Channel, Delivery, Event, Notification
-from notifications.preferences import choices_for, wanted
+from notifications.preferences import choices_for, people_and_choices, wanted
 from tickets import signals
 from tickets.models import Comment, Ticket
 from tickets.selectors import users_who_work_ticket
@@ -49,63 +49,76 @@ def _params(ticket: Ticket, actor: User | None, **extra: Any) -> dict:
     }
 
 
-def _watcher_ids(ticket: Ticket) -> set[int]:
-    return set(
-        Ticket.watchers.through.objects.filter(ticket_id=ticket.pk).values_list(
-            "user_id", flat=True
-        )
-    )
-
-
-def _people(ids: Iterable[int | None]) -> dict[int, User]:
-    return {user.pk: user for user in User.objects.filter(pk__in=set(ids), is_active=True)}
-
-
 def _mentioned(text: str) -> set[str]:
     return {name.rstrip(".-").lower() for name in MENTION.findall(text or "")}
+
+
+Plan = dict[int, tuple[str, dict]]  # {user_id: (event, params)}
 
 
 def notify(
     ticket: Ticket | None,
     actor: User | None,
-    plan: dict[int, tuple[str, dict]],
+    plan: Plan,
     *,
     once_key: str | None = None,
     people: dict[int, User] | None = None,
 ) -> list[Notification]:
-    """Write the notifications of ``plan`` ({user_id: (event, params)}) and their deliveries
-    for the channels each person wants, each kind in one INSERT; deliveries start once the
-    transaction commits, all in one task. ``people`` are the recipients when the caller
-    has loaded them already."""
+    """Write the notifications of ``plan`` and their deliveries (``notify_all``).
+    ``once_key``: nobody who has a notification with this key gets another."""
     plan = {uid: entry for uid, entry in plan.items() if not actor or uid != actor.pk}
     if once_key and plan:
         reminded = Notification.objects.filter(recipient_id__in=plan, once_key=once_key)
         for user_id in reminded.values_list("recipient_id", flat=True):
             plan.pop(user_id, None)
-    if not plan:
+    return notify_all([(ticket, actor, plan)], once_key=once_key, people=people)
+
+
+def notify_all(
+    parts: list[tuple[Ticket | None, User | None, Plan]],
+    *,
+    once_key: str | None = None,
+    people: dict[int, User] | None = None,
+    choices: dict[int, dict[tuple[str, str], bool]] | None = None,
+) -> list[Notification]:
+    """Write the notifications of every ``(ticket, actor, plan)`` of ``parts`` and their
+    deliveries for the channels each person wants: the people and their choices one query,
+    the notifications one INSERT and the deliveries another, whatever the number of parts
+    and recipients. Deliveries start once the transaction commits, all in one task.
+    ``people`` (and ``choices``) when the caller has loaded them already."""
+    parts = [
+        (ticket, actor, {uid: entry for uid, entry in plan.items() if not actor or uid != actor.pk})
+        for ticket, actor, plan in parts
+    ]
+    everyone = {uid for _ticket, _actor, plan in parts for uid in plan}
+    if not everyone:
         return []
-    people = people if people is not None else _people(plan)
-    saved = choices_for(plan)
+    if people is None:
+        people, saved = people_and_choices(everyone)
+    else:
+        saved = choices if choices is not None else choices_for(everyone)
     created, channels_of = [], []
-    for user_id, (event, params) in plan.items():
-        user = people.get(user_id)
-        channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
-        if user is None or not channels:
-            continue
-        created.append(
-            Notification(
-                recipient=user,
-                event=event,
-                ticket=ticket,
-                actor=actor,
-                params=params,
-                once_key=once_key,
+    for ticket, actor, plan in parts:
+        for user_id, (event, params) in plan.items():
+            user = people.get(user_id)
+            channels = [c for c in Channel if wanted(saved.get(user_id, {}), event, c)]
+            if user is None or not channels:
+                continue
+            created.append(
+                Notification(
+                    recipient=user,
+                    event=event,
+                    ticket=ticket,
+                    actor=actor,
+                    params=params,
+                    once_key=once_key,
+                )
             )
-        )
-        channels_of.append(channels)
+            channels_of.append(channels)
     if not created:
         return []
-    # Inside the change's savepoint (the receivers') no second one is needed.
+    # In the savepoint of the caller (``changes_recorded``) or of the caller's
+    # transaction: no second one is needed.
     with transaction.atomic(savepoint=False):
         _insert(created)
         Delivery.objects.bulk_create(
@@ -169,74 +182,140 @@ def _start_on_commit(ids: list[int]) -> None:
     transaction.on_commit(part.callback)
 
 
-def _on_created(ticket: Ticket, actor: User | None, **kwargs: Any) -> None:
-    plan: dict[int, tuple[str, dict]] = {}
+class _Facts:
+    """What the events of one change need from the database, read once for all of them:
+    the watchers of their tickets, the people mentioned in their comments, and everyone
+    who may hear of them."""
+
+    def __init__(self, events: list[tuple[Signal, dict[str, Any]]]) -> None:
+        ticket_ids = {
+            args["ticket"].pk for signal, args in events if signal is not signals.ticket_created
+        }
+        self.watchers: dict[int, set[int]] = {pk: set() for pk in ticket_ids}
+        if ticket_ids:
+            rows = Ticket.watchers.through.objects.filter(ticket_id__in=ticket_ids)
+            for ticket_id, user_id in rows.values_list("ticket_id", "user_id"):
+                self.watchers[ticket_id].add(user_id)
+        names = set().union(
+            *(
+                _mentioned(args["comment"].body)
+                for signal, args in events
+                if signal is signals.comment_added
+            )
+        )
+        self.mentioned: dict[str, int] = (
+            dict(
+                User.objects.filter(username__in=names, is_active=True).values_list(
+                    "username", "pk"
+                )
+            )
+            if names
+            else {}
+        )
+        audience: set[int] = set()
+        for signal, args in events:
+            audience |= self.audience(signal, args)
+        self.people, self.choices = people_and_choices(audience) if audience else ({}, {})
+
+    def mentions(self, comment: Comment) -> set[int]:
+        names = _mentioned(comment.body)
+        return {pk for name, pk in self.mentioned.items() if name.lower() in names}
+
+    def audience(self, signal: Signal, args: dict[str, Any]) -> set[int]:
+        ticket: Ticket = args["ticket"]
+        if signal is signals.ticket_created:
+            queue_agents = {a.pk for a in agents() if ticket.queue_id in a.queue_ids}
+            return queue_agents | ({ticket.assignee_id} if ticket.assignee_id else set())
+        found: set[int | None] = {ticket.requester_id, ticket.assignee_id}
+        found |= self.watchers[ticket.pk]
+        if signal is signals.comment_added:
+            found |= self.mentions(args["comment"])
+        return {pk for pk in found if pk}
+
+
+def _on_created(facts: _Facts, ticket: Ticket, actor: User | None, **kwargs: Any) -> Plan:
+    plan: Plan = {}
     params = _params(ticket, actor)
     for agent in agents():
         if ticket.queue_id in agent.queue_ids:
             plan[agent.pk] = (Event.NEW_TICKET, params)
     if ticket.assignee_id:
         plan[ticket.assignee_id] = (Event.ASSIGNED, params)
-    notify(ticket, actor, plan)
+    return plan
 
 
 def _on_changed(
+    facts: _Facts,
     ticket: Ticket,
     actor: User | None,
     fields: list[str],
     changes: dict[str, tuple[Any, Any]],
     **kwargs: Any,
-) -> None:
-    plan: dict[int, tuple[str, dict]] = {}
+) -> Plan:
+    plan: Plan = {}
     if "status" in fields:
         found = workflow().status(ticket.status_id)
         params = _params(ticket, actor, status=found.code if found else "")
-        for user_id in {ticket.requester_id, ticket.assignee_id, *_watcher_ids(ticket)}:
+        for user_id in {ticket.requester_id, ticket.assignee_id, *facts.watchers[ticket.pk]}:
             if user_id:
                 plan[user_id] = (Event.STATUS_CHANGED, params)
     if "assignee" in fields and ticket.assignee_id:
         plan[ticket.assignee_id] = (Event.ASSIGNED, _params(ticket, actor))
-    notify(ticket, actor, plan)
+    return plan
 
 
-def _on_comment(ticket: Ticket, actor: User | None, comment: Comment, **kwargs: Any) -> None:
+def _on_comment(
+    facts: _Facts, ticket: Ticket, actor: User | None, comment: Comment, **kwargs: Any
+) -> Plan:
     params = _params(ticket, actor, excerpt=_excerpt(comment.body), internal=comment.is_internal)
-    watchers = _watcher_ids(ticket)
-    audience = {ticket.requester_id, ticket.assignee_id, *watchers}
-    names = _mentioned(comment.body)
-    mentioned = (
-        set(User.objects.filter(username__in=names, is_active=True).values_list("pk", flat=True))
-        if names
-        else set()
-    )
-    people = _people(audience | mentioned)
+    watchers = facts.watchers[ticket.pk]
+    mentioned = facts.mentions(comment)
+    people = {
+        pk: user
+        for pk in facts.audience(signals.comment_added, {"ticket": ticket, "comment": comment})
+        if (user := facts.people.get(pk)) is not None
+    }
     # The requester and the watchers see the ticket; the others (internal notes: everyone)
     # must work it.
     sees = {ticket.requester_id, *watchers}
     workers = users_who_work_ticket(
         [user for pk, user in people.items() if comment.is_internal or pk not in sees], ticket
     )
-    plan: dict[int, tuple[str, dict]] = {}
+    plan: Plan = {}
     for user_id in people:
         if (comment.is_internal or user_id not in sees) and user_id not in workers:
             continue  # requesters never hear of internal notes, outsiders of anything
         plan[user_id] = (Event.MENTIONED if user_id in mentioned else Event.COMMENTED, params)
-    notify(ticket, actor, plan, people=people)
+    return plan
 
 
-HANDLERS: dict[Signal, Callable[..., None]] = {
+PLANNERS: dict[Signal, Callable[..., Plan]] = {
     signals.ticket_created: _on_created,
     signals.ticket_changed: _on_changed,
     signals.comment_added: _on_comment,
 }
 
 
-def change_recorded(sender: object, event: Signal, **kwargs: Any) -> None:
-    """In the change's transaction; a savepoint keeps a failure here from undoing it."""
-    handler = HANDLERS.get(event)
-    if handler is not None and "comment" not in kwargs.get("fields", ()):
-        with transaction.atomic():
-            handler(**kwargs)
+def changes_recorded(
+    sender: object, events: list[tuple[Signal, dict[str, Any]]], **kwargs: Any
+) -> None:
+    """At the end of a change's transaction, still inside it: who hears of its events (a
+    status change with a comment is two), read once and written in one savepoint (which
+    keeps a failure here from undoing the change)."""
+    told = [
+        (signal, args)
+        for signal, args in events
+        if signal in PLANNERS and "comment" not in args.get("fields", ())
+    ]
+    if not told:
+        return
+    facts = _Facts(told)
+    parts = [
+        (args["ticket"], args.get("actor"), PLANNERS[signal](facts, **args))
+        for signal, args in told
+    ]
+    with transaction.atomic():
+        notify_all(parts, people=facts.people, choices=facts.choices)
 
 
 def _hour() -> str:

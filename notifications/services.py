@@ -112,7 +112,7 @@ def preferences_save(
 def deliveries_retry(*, delivery_ids: Iterable[int]) -> int:
     """Put the failed deliveries among ``delivery_ids`` back to pending with a fresh count
     of attempts (the last error stays until the next attempt), and start them once that is
-    committed. Others are left alone. Returns how many were retried."""
+    committed, all in one task. Others are left alone. Returns how many were retried."""
     with transaction.atomic():
         failed = list(
             Delivery.objects.select_for_update()
@@ -121,7 +121,7 @@ def deliveries_retry(*, delivery_ids: Iterable[int]) -> int:
         )
         if not failed:
             return 0
-        outbox.requeue(Delivery.objects.filter(pk__in=[d.pk for d in failed]))
-        for row in failed:
-            transaction.on_commit(partial(delivery.enqueue, row))
+        ids = [row.pk for row in failed]
+        outbox.requeue(Delivery.objects.filter(pk__in=ids))
+        transaction.on_commit(partial(delivery.dispatch_deliveries, ids))
     return len(failed)

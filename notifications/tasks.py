@@ -1,5 +1,6 @@
 """Celery tasks of the notifications, thin adapters of the services: a change's
-deliveries (one task for all its recipients), one delivery, the sweep, the deadline
+deliveries (one task for all its recipients, and for a sweep's or a retry's batch), one
+delivery, the sweep, the deadline
 reminders."""
 
 from celery import Task, shared_task
@@ -34,8 +35,10 @@ def deliver_task(self: Task, delivery_id: int) -> str:
     acks_late=True,
     ignore_result=True,
 )
-def fan_out_task(self: Task, notification_ids: list[int]) -> int:
-    states = delivery.fan_out(notification_ids)
+def fan_out_task(
+    self: Task, notification_ids: list[int], delivery_ids: list[int] | None = None
+) -> int:
+    states = delivery.fan_out(notification_ids, delivery_ids)
     retried = [pk for pk, state in states.items() if state == Delivery.State.PENDING]
     if retried and not self.request.is_eager:
         # Those failed for now and count their attempts; the next run takes only them.

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench.py [--tickets 20000 --comments 100000 --runs 20]
     .venv/bin/python scripts/bench.py --database-url mysql://root@127.0.0.1:3306/hd_bench
                                       [--agents-per-queue 50]
+    .venv/bin/python scripts/bench.py --tickets 300 --comments 1000 --runs 2 --queries
 
 Builds a fresh SQLite database in a temporary directory (never ``var/``), or with
 ``--database-url`` a new MariaDB/MySQL database (refused if the name exists; dropped at
@@ -12,9 +13,10 @@ with 50 comments through the services, then signs in an agent of every demo queu
 Django's test client and measures, over ``--runs`` repetitions, the median and 90th
 percentile wall time and the SQL query count of the ticket list, a search matching about
 1 % of the tickets, a ticket page, a board, filing a ticket (the form and the API) and a
-status change with a comment. The search is also timed on its own (the first page of
-ranked ids and their snippets, without the page around it), with one and with three
-words. Prints a Markdown table (see docs/performance.md and docs/search.md).
+status change with a comment (``--queries`` lists every query of each). The search is
+also timed on its own (the first page of ranked ids and their snippets, without the page
+around it), with one and with three words. Prints a Markdown table (see
+docs/performance.md and docs/search.md).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def load_average() -> str:
 
 
 LOAD_AT_START = load_average()
+SHOW_QUERIES = "--queries" in sys.argv
 
 
 def cpu_yardstick() -> float:
@@ -91,6 +94,11 @@ def parse_args() -> argparse.Namespace:
         "--explain",
         action="store_true",
         help="print the slowest query of each operation with SQLite's query plan",
+    )
+    parser.add_argument(
+        "--queries",
+        action="store_true",
+        help="print every SQL query of one run of each operation",
     )
     parser.add_argument(
         "--profile",
@@ -268,6 +276,10 @@ def finish_row(
     with CaptureQueriesContext(connection) as captured:
         action()
     row.queries = len(captured)
+    if SHOW_QUERIES:
+        print(f"\n-- {name}: {len(captured)} queries")
+        for number, query in enumerate(captured.captured_queries, 1):
+            print(f"{number:3}. {' '.join(query['sql'].split())[:160]}")
     if explain:
         print_slowest(name, captured.captured_queries)
     if profile:

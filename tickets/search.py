@@ -83,6 +83,15 @@ def index_ticket(ticket: Ticket) -> None:
     index_tickets([ticket.pk])
 
 
+def index_new_ticket(ticket: Ticket) -> None:
+    """The search document of a ticket just filed (no comments yet): one INSERT."""
+    SearchDocument.objects.create(
+        ticket_id=ticket.pk,
+        title=lemmas.normalise(ticket.title),
+        description=lemmas.normalise(ticket.description),
+    )
+
+
 def index_fields(ticket: Ticket) -> None:
     """Refresh the title and description after either changed (or a new ticket)."""
     updated = SearchDocument.objects.filter(ticket_id=ticket.pk).update(

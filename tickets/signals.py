@@ -23,6 +23,11 @@ receivers must not have effects outside the database and must do their work in a
 savepoint (``transaction.atomic()``), so that a failing receiver is logged and never
 undoes the change.
 
+A service's transaction is one change (``tickets.services.one_change``): its events are
+announced together at its end, still inside it, each to ``change_recorded`` and all at
+once to ``changes_recorded`` (``events``: a list of ``(signal, arguments)``), so that a
+receiver can write what a status change with a comment tells in one go.
+
 Inside ``muted()`` changes announce nothing: a bulk import of old tickets must not
 notify every agent of every one of them.
 """
@@ -50,6 +55,7 @@ def is_muted() -> bool:
 
 
 change_recorded = Signal()
+changes_recorded = Signal()
 ticket_created = Signal()
 ticket_changed = Signal()
 comment_added = Signal()

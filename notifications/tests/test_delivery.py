@@ -203,3 +203,40 @@ def test_a_page_that_failed_in_a_batch_waits_for_the_retry(note, monkeypatch):
 
     monkeypatch.setattr(live, "send_to_groups", lambda sends: [None] * len(sends))
     assert delivery.fan_out([note.pk]) == {row.pk: Delivery.State.SENT}
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_the_sweep_starts_one_task_for_its_batch(note, sent, monkeypatch, settings, size):
+    """Whatever the number of deliveries due, the sweep reads them once and starts one
+    fan-out, which claims, sends and records them in a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpdesk import outbox
+
+    log, _behaviour = sent
+    settings.NOTIFICATION_SWEEP_BATCH = size - 1  # the batch limit holds
+    notes = Notification.objects.bulk_create(
+        Notification(recipient=note.recipient, event=note.event, ticket=note.ticket, params={})
+        for _ in range(size)
+    )
+    rows = [make(other, Channel.PUSH) for other in notes]
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(next_attempt_at=an_hour_ago)
+    started = []
+    real_start = outbox.start_task
+
+    def start_task(name, *args, **kwargs):
+        started.append(name)
+        return real_start(name, *args, **kwargs)
+
+    monkeypatch.setattr(delivery, "start_task", start_task)
+    with CaptureQueriesContext(connection) as queries:
+        assert delivery.sweep() == size - 1
+    assert started == ["notifications.fan_out"]
+    # The due rows; the claim (one conditional UPDATE) and the read of what it took; the
+    # outcomes.
+    assert len(queries) == 4, "\n".join(q["sql"] for q in queries)
+    assert sorted(log) == [r.pk for r in rows[: size - 1]]
+    assert delivery.sweep() == 1 and sorted(log) == [r.pk for r in rows]
+    assert delivery.sweep() == 0, "nothing twice"

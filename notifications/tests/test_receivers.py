@@ -135,7 +135,7 @@ def test_a_failing_receiver_never_undoes_the_change(
     def broken(*args, **kwargs):
         raise ValueError("bug in notifications")
 
-    monkeypatch.setattr(receivers, "notify", broken)
+    monkeypatch.setattr(receivers, "notify_all", broken)
     services.ticket_assign(actor=agent, ticket=ticket, assignee=colleague)
     ticket.refresh_from_db()
     assert ticket.assignee == colleague

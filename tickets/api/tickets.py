@@ -8,7 +8,7 @@ Changes must send the ``version`` they were based on; a newer version on the ser
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -145,6 +145,8 @@ class TicketDetailSerializer(TicketSerializer):
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_watchers(self, ticket: Ticket) -> list[dict]:
+        if self.context.get("filed"):
+            return []  # filed through the API: nobody watches it yet
         watchers, _people = ticket_people(ticket)
         return [person(user) for user in watchers]
 
@@ -230,16 +232,23 @@ def _tickets_queryset(user: Viewer) -> QuerySet[Ticket]:
     return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
 
 
-def _ticket_response(request: Request, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+def _ticket_response(
+    request: Request, ticket: Ticket, code: int = status.HTTP_200_OK, *, filed: bool = False
+) -> Response:
     """The ticket as it is now. Visibility was checked before the change: a change may
     take the ticket out of the user's sight (reassigned, filed for someone in another
-    queue), and its answer still says what was saved."""
-    ticket = (
-        Ticket.objects.select_related("requester", "assignee")
-        .prefetch_related("tags")
-        .get(pk=ticket.pk)
-    )
-    data = TicketDetailSerializer(ticket, context={"request": request}).data
+    queue), and its answer still says what was saved. A ticket ``filed`` by this very
+    request is answered as the service returned it (only its tags are read)."""
+    if filed:
+        prefetch_related_objects([ticket], "tags")
+    else:
+        ticket = (
+            Ticket.objects.select_related("requester", "assignee")
+            .prefetch_related("tags")
+            .get(pk=ticket.pk)
+        )
+    context = {"request": request, "filed": filed}
+    data = TicketDetailSerializer(ticket, context=context).data
     headers = {"Location": reverse("api-ticket", kwargs={"ref": ticket.pk})}
     return Response(data, status=code, headers=headers if code == 201 else None)
 
@@ -284,7 +293,7 @@ class TicketListView(generics.ListCreateAPIView):
             tags=data.get("tags", ()),
             source=Source.API,
         )
-        return _ticket_response(request, ticket, status.HTTP_201_CREATED)
+        return _ticket_response(request, ticket, status.HTTP_201_CREATED, filed=True)
 
 
 class TicketDetailView(TicketRefMixin, APIView):

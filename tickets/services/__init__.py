@@ -19,6 +19,7 @@ from tickets.services._base import (
     TicketStateConflict,
     TransitionNotAllowed,
     history_add,
+    one_change,
     reply_reopens,
     validate_assignee,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "comment_edit",
     "history_add",
     "normalised_query",
+    "one_change",
     "reply_reopens",
     "saved_view_delete",
     "saved_view_save",

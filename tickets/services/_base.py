@@ -2,14 +2,16 @@
 
 import enum
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max, Min
+from django.db import connection, transaction
+from django.db.models import F, Max, Min
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
@@ -119,17 +121,68 @@ def raw_value(value: object) -> str:
     return str(value)
 
 
+Announcement = tuple[Signal, dict[str, Any]]
+_change: ContextVar[list[Announcement] | None] = ContextVar("tickets_change", default=None)
+
+
+@contextmanager
+def one_change() -> Iterator[None]:
+    """The transaction of a service (a decorator too: ``@one_change()``). What it announces
+    reaches the ``change_recorded`` and ``changes_recorded`` receivers at its end, still
+    inside it and all together, so that the notifications of a status change with a comment
+    are read and written once. A service called by another joins the caller's change in a
+    savepoint; if that rolls back, so does what it announced."""
+    pending = _change.get()
+    if pending is not None:
+        mark = len(pending)
+        try:
+            with transaction.atomic():
+                yield
+        except BaseException:
+            del pending[mark:]
+            raise
+        return
+    pending = []
+    token = _change.set(pending)
+    recorded = False
+    try:
+        with transaction.atomic():
+            yield
+            _change.reset(token)
+            recorded = True  # receivers that change tickets start changes of their own
+            _record(pending)
+    finally:
+        if not recorded:
+            _change.reset(token)
+
+
 def send_on_commit(signal: Signal, **kwargs: Any) -> None:
-    """Announce a change: ``change_recorded`` now, inside the transaction, and ``signal``
-    once it commits (never, if it rolls back). Nothing inside ``signals.muted()``."""
+    """Announce a change: ``change_recorded`` inside the transaction (at the end of the
+    service's ``one_change``), and ``signal`` once it commits (never, if it rolls back).
+    Nothing inside ``signals.muted()``."""
     if signals.is_muted():
         return
-    _report(
-        "change_recorded",
-        signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs),
-    )
+    pending = _change.get()
+    if pending is not None:
+        pending.append((signal, kwargs))
+    else:
+        _record([(signal, kwargs)])
     transaction.on_commit(
         lambda: _report("a tickets signal", signal.send_robust(sender=Ticket, **kwargs))
+    )
+
+
+def _record(announced: list[Announcement]) -> None:
+    if not announced:
+        return
+    for signal, kwargs in announced:
+        _report(
+            "change_recorded",
+            signals.change_recorded.send_robust(sender=Ticket, event=signal, **kwargs),
+        )
+    _report(
+        "changes_recorded",
+        signals.changes_recorded.send_robust(sender=Ticket, events=announced),
     )
 
 
@@ -308,18 +361,47 @@ def tags_named(names: Iterable[str]) -> list[Tag]:
 def next_key(queue: Queue) -> tuple[int, str]:
     """The next number of the queue's key prefix; the counter row is locked meanwhile."""
     prefix = queue.key_prefix
-    _counter, created = KeyCounter.objects.get_or_create(prefix=prefix)
-    counter = KeyCounter.objects.select_for_update().get(prefix=prefix)
-    if created:
+    number = _counter_increment(prefix)
+    if number is None:
+        KeyCounter.objects.get_or_create(prefix=prefix)
+        counter = KeyCounter.objects.select_for_update().get(prefix=prefix)
         # A new counter for keys that may already exist (a prefix taken over from another
         # queue, tickets imported in bulk): continue after the highest one, once.
         highest = Ticket.objects.filter(key__startswith=f"{prefix}-").aggregate(
             highest=Max("number")
         )["highest"]
-        counter.last_number = max(counter.last_number, highest or 0)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number, f"{prefix}-{counter.last_number}"
+        number = max(counter.last_number, highest or 0) + 1
+        KeyCounter.objects.filter(prefix=prefix).update(last_number=number)
+    return number, f"{prefix}-{number}"
+
+
+def _counter_increment(prefix: str) -> int | None:
+    """Add one to the prefix's counter and return it, in one statement where the database
+    can (``UPDATE ... RETURNING`` on SQLite; on MariaDB ``LAST_INSERT_ID(expr)``, which
+    the server returns with the UPDATE's answer); None if there is no counter yet.
+    Only the model's own quoted names go into the SQL; the prefix is a parameter."""
+    table = connection.ops.quote_name(KeyCounter._meta.db_table)
+    column = connection.ops.quote_name("last_number")
+    key = connection.ops.quote_name("prefix")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + 1 WHERE {key} = %s "  # noqa: S608
+                f"RETURNING {column}",
+                [prefix],
+            )
+            row = cursor.fetchone()
+            return None if row is None else int(row[0])
+        if connection.vendor == "mysql":
+            cursor.execute(
+                f"UPDATE {table} SET {column} = LAST_INSERT_ID({column} + 1) "  # noqa: S608
+                f"WHERE {key} = %s",
+                [prefix],
+            )
+            return int(cursor.lastrowid) if cursor.rowcount == 1 else None
+    if not KeyCounter.objects.filter(prefix=prefix).update(last_number=F("last_number") + 1):
+        return None
+    return KeyCounter.objects.get(prefix=prefix).last_number
 
 
 def announce_change(
@@ -338,7 +420,7 @@ def announce_change(
         )
 
 
-@transaction.atomic
+@one_change()
 def history_add(
     *,
     ticket: Ticket,

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from tickets.services._base import (
     check_can_work,
     check_version,
     lock_ticket,
+    one_change,
     raw_value,
     send_on_commit,
     top_rank,
@@ -54,7 +54,7 @@ def _rank_after(column: QuerySet[Ticket], lower: Ticket) -> int:
     return lower.rank + RANK_STEP
 
 
-@transaction.atomic
+@one_change()
 def ticket_move(
     *,
     actor: User | None,

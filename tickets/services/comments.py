@@ -5,7 +5,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,6 +29,7 @@ from tickets.services._base import (
     announce_change,
     lock_ticket,
     new_event,
+    one_change,
     raw_value,
     reopen_on_reply,
     send_on_commit,
@@ -53,7 +53,10 @@ def _comment_locked(
     now: datetime,
     files: Sequence[Upload],
     author: User | None = None,
+    history: list[TicketEvent] | None = None,
 ) -> Comment:
+    """Write a comment on a locked ticket; ``history``: the caller writes the history
+    entries, added to this list."""
     body = (body or "").strip()
     if not body and not files:
         raise ValidationError({"body": _("Write a comment or attach a file.")})
@@ -85,7 +88,10 @@ def _comment_locked(
         )
     ]
     events += store_files(ticket, files, actor=actor, source=source, now=now, comment=comment)[1]
-    TicketEvent.objects.bulk_create(events)
+    if history is None:
+        TicketEvent.objects.bulk_create(events)
+    else:
+        history += events
     # A comment is activity, not a change of the ticket: the version stays. An internal
     # note is not activity requesters may notice: the update time stays too.
     if not is_internal and now > ticket.updated_at:
@@ -100,7 +106,7 @@ def _comment_locked(
 
 
 @removes_files_on_error
-@transaction.atomic
+@one_change()
 def comment_add(
     *,
     actor: User | None,
@@ -137,7 +143,7 @@ def comment_add(
     return comment
 
 
-@transaction.atomic
+@one_change()
 def comment_edit(
     *,
     actor: User | None,
@@ -227,7 +233,7 @@ def _check_edit_right(
 
 
 @removes_files_on_error
-@transaction.atomic
+@one_change()
 def attachment_add(
     *,
     actor: User | None,

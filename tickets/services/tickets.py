@@ -1,5 +1,6 @@
 """Filing and changing tickets: fields, status, assignment, watchers, bulk changes."""
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,10 +23,11 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.selectors import user_can_see_ticket, user_can_work_ticket
+from tickets.selectors import last_changed_by, user_can_see_ticket, user_can_work_ticket
 from tickets.services._base import (
     UNSET,
     UPDATABLE_FIELDS,
+    TicketConflict,
     TicketError,
     TicketStateConflict,
     TransitionNotAllowed,
@@ -37,6 +39,7 @@ from tickets.services._base import (
     lock_ticket,
     new_event,
     next_key,
+    one_change,
     raw_value,
     reopen_on_reply,
     send_on_commit,
@@ -54,7 +57,7 @@ from tickets.workflow import workflow
 
 
 @removes_files_on_error
-@transaction.atomic
+@one_change()
 def ticket_create(
     *,
     actor: User | None,
@@ -122,7 +125,7 @@ def ticket_create(
     events = [new_event(ticket, actor, source, TicketEvent.Kind.CREATED, now, new_value=key)]
     events += store_files(ticket, files, actor=actor, source=source, now=now)[1]
     TicketEvent.objects.bulk_create(events)
-    search.index_fields(ticket)
+    search.index_new_ticket(ticket)
     send_on_commit(signals.ticket_created, ticket=ticket, actor=actor, source=source)
     return ticket
 
@@ -164,9 +167,14 @@ def _update_locked(
     version: int | None = None,
     closed_at: datetime | None = None,
     authorised: bool = False,
+    history: list[TicketEvent] | None = None,
+    guard: int | None = None,
 ) -> dict[str, tuple[Any, Any]]:
     """Apply ``changes`` to a locked ticket; returns what changed. No signal sent here.
-    ``authorised``: the caller has checked the actor's right (a requester reopening)."""
+    ``authorised``: the caller has checked the actor's right (a requester reopening).
+    ``history``: the caller writes the history entries, added to this list.
+    ``guard``: the ticket is not locked but read at this version, which the write
+    requires (``_save_at_version``)."""
     if not authorised:
         check_can_work(actor, ticket)
     check_version(ticket, version, actor=actor)
@@ -193,8 +201,11 @@ def _update_locked(
             setattr(ticket, name, new)
     ticket.version += 1
     ticket.updated_at = now
-    ticket.save()
-    TicketEvent.objects.bulk_create(
+    if guard is None:
+        ticket.save()
+    else:
+        _save_at_version(ticket, guard, actor=actor)
+    events = [
         new_event(
             ticket,
             actor,
@@ -206,13 +217,17 @@ def _update_locked(
             new_value=raw_value(new),
         )
         for name, (old, new) in changed.items()
-    )
+    ]
+    if history is None:
+        TicketEvent.objects.bulk_create(events)
+    else:
+        history += events
     if "title" in changed or "description" in changed:
         search.index_fields(ticket)
     return changed
 
 
-@transaction.atomic
+@one_change()
 def ticket_update(
     *,
     actor: User | None,
@@ -242,7 +257,7 @@ def ticket_update(
     return locked
 
 
-@transaction.atomic
+@one_change()
 def ticket_change_status(
     *,
     actor: User | None,
@@ -268,7 +283,7 @@ def ticket_change_status(
 
 
 @removes_files_on_error
-@transaction.atomic
+@one_change()
 def ticket_reply(
     *,
     actor: User | None,
@@ -296,6 +311,20 @@ def ticket_reply(
     return comment
 
 
+def _save_at_version(ticket: Ticket, version: int, *, actor: User | None) -> None:
+    """Write the ticket's row only if it is still at ``version``: one conditional UPDATE
+    instead of a locking read and a write (the UPDATE locks the row until the end of the
+    transaction). Raises ``TicketConflict`` with the ticket as it is now otherwise."""
+    values = {
+        field.attname: getattr(ticket, field.attname)
+        for field in Ticket._meta.concrete_fields
+        if not field.primary_key
+    }
+    if not Ticket.objects.filter(pk=ticket.pk, version=version).update(**values):
+        current = lock_ticket(ticket.pk)
+        raise TicketConflict(current, changed_by=last_changed_by(current), actor=actor)
+
+
 def _reply(
     *,
     actor: User | None,
@@ -307,9 +336,14 @@ def _reply(
     version: int | None,
     source: str,
 ) -> tuple[Ticket, Comment | None]:
-    locked = lock_ticket(ticket)
+    # A status change at the version the caller read, from a ticket read at that version
+    # (the page's): no locking read, the write itself checks the version. Otherwise (a
+    # reply alone may reopen the ticket) the row is locked and read again.
+    guarded = status is not None and version is not None and version == ticket.version
+    locked = copy.copy(ticket) if guarded else lock_ticket(ticket)
     now = timezone.now()
     changed = {}
+    history: list[TicketEvent] = []  # the status change's and the comment's: one INSERT
     if status is not None:
         changed = _update_locked(
             actor=actor,
@@ -318,6 +352,8 @@ def _reply(
             source=source,
             now=now,
             version=version,
+            history=history,
+            guard=version if guarded else None,
         )
     if status is None:
         changed = reopen_on_reply(
@@ -333,7 +369,9 @@ def _reply(
             source=source,
             now=now,
             files=files,
+            history=history,
         )
+    TicketEvent.objects.bulk_create(history)
     announce_change(locked, actor, source, changed)
     return locked, comment
 
@@ -373,7 +411,7 @@ def _requester_decision(
     return locked
 
 
-@transaction.atomic
+@one_change()
 def ticket_confirm_resolved(
     *, actor: User | None, ticket: Ticket, version: int | None = None, source: str = Source.WEB
 ) -> Ticket:
@@ -384,7 +422,7 @@ def ticket_confirm_resolved(
     )
 
 
-@transaction.atomic
+@one_change()
 def ticket_reopen(
     *, actor: User | None, ticket: Ticket, version: int | None = None, source: str = Source.WEB
 ) -> Ticket:
@@ -417,7 +455,7 @@ def ticket_take(
     return ticket_update(actor=actor, ticket=ticket, assignee=actor, source=source, version=version)
 
 
-@transaction.atomic
+@one_change()
 def ticket_watch(
     *, actor: User | None, ticket: Ticket, user: User, watching: bool, source: str = Source.WEB
 ) -> bool:
@@ -464,7 +502,7 @@ class BulkResult:
     skipped: list[tuple[Ticket, str]] = field(default_factory=list)
 
 
-@transaction.atomic
+@one_change()
 def tickets_bulk_update(
     *,
     actor: User | None,

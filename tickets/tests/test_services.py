@@ -674,3 +674,39 @@ def test_a_status_change_needs_no_text_but_a_plain_reply_does(ticket, agent):
     )
     with pytest.raises(ValidationError):
         services.ticket_reply(actor=agent, ticket=ticket, body="  ")
+
+
+def test_the_events_of_one_change_reach_the_receivers_together(ticket, agent):
+    """A status change with a comment is one change: ``changes_recorded`` hears both of
+    its events at once, inside the transaction (so a receiver writes them in one go); a
+    service called inside another joins its change."""
+    heard: list[list[object]] = []
+
+    def receiver(sender, events, **kwargs):
+        heard.append([signal for signal, _arguments in events])
+
+    signals.changes_recorded.connect(receiver)
+    try:
+        services.ticket_change_status(
+            actor=agent, ticket=ticket, status=status("in_progress"), comment="Смотрю"
+        )
+        assert heard == [[signals.comment_added, signals.ticket_changed]]
+        heard.clear()
+        with services.one_change():
+            services.comment_add(actor=agent, ticket=ticket, body="Первый")
+            services.comment_add(actor=agent, ticket=ticket, body="Второй")
+            assert heard == [], "nothing before the outer change ends"
+        assert heard == [[signals.comment_added, signals.comment_added]]
+    finally:
+        signals.changes_recorded.disconnect(receiver)
+
+
+def test_a_key_counter_counts_on_from_the_keys_it_finds(queue, agent):
+    KeyCounter.objects.filter(prefix=queue.key_prefix).delete()
+    TicketFactory(queue=queue, requester=agent, actor=agent)  # a new counter
+    first = Ticket.objects.latest("pk")
+    KeyCounter.objects.filter(prefix=queue.key_prefix).delete()
+    second = services.ticket_create(actor=agent, queue=queue, title="Ещё одна")
+    assert second.number == first.number + 1
+    third = services.ticket_create(actor=agent, queue=queue, title="И ещё")
+    assert (third.number, third.key) == (second.number + 1, f"{queue.key_prefix}-{third.number}")
