@@ -234,18 +234,33 @@ PAGE_CHECKS = """
 
 # Until the colour transitions the theme change started are over (the admin's links have
 # them whatever the motion setting): axe would measure colours halfway.
+# Waits for the colour transitions of a theme switch: two frames first, so that scripts
+# following the colour scheme (Swagger UI's dark-mode class) have run and their
+# transitions started; a transition that never ends (an element hidden midway) does not
+# hang the sweep: after 2 s it goes on.
 SETTLED = """
-() => Promise.all(
-  document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished)
-).then(() => true, () => true)
+async () => {
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const transitions = document
+    .getAnimations()
+    .filter((a) => a instanceof CSSTransition)
+    .map((a) => a.finished);
+  return Promise.race([
+    Promise.all(transitions).then(() => true, () => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 2000)),
+  ]);
+}
 """
 
 AXE_RUN = """
 async (tags) => {
-  const results = await axe.run(document, {
-    runOnly: { type: "tag", values: tags },
-    resultTypes: ["violations"],
-  });
+  // page.evaluate has no timeout of its own: a run that never ends fails the sweep.
+  const results = await Promise.race([
+    axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("axe.run: no answer in 60 s")), 60000)
+    ),
+  ]);
   return results.violations.map((v) => ({
     id: v.id,
     impact: v.impact,
