@@ -3,13 +3,11 @@
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
@@ -66,45 +64,6 @@ def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float) -> No
             time.sleep(0.1)
     process.terminate()
     raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f} s")
-
-
-class PrivateRedis:
-    """A redis-server of a test's own (no persistence), so the test can stop it and start
-    it again on the same port. Skips the test (fails it under CI=true) without the binary."""
-
-    def __init__(self, directory: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_unavailable("redis-server", "the binary is not installed")
-        self.binary, self.dir, self.port = binary, directory, free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        import redis
-
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def redis_channel_layers(url: str, prefix: str) -> dict:

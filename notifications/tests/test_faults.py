@@ -18,11 +18,11 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from helpdesk.celery import app as celery_app
 from helpdesk.testing import (
-    PrivateRedis,
     celery_pointed_at,
     database_url_for_subprocess,
     redis_channel_layers,
 )
+from helpdesk.testing.redis_server import PrivateRedis
 from notifications import delivery
 from notifications.models import Channel, Delivery, Notification
 from notifications.testing import LoopbackSMTP, receive_json, ws_connect

@@ -21,12 +21,12 @@ from django.conf import settings as django_settings
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from helpdesk.testing import (
-    PrivateRedis,
     database_url_for_subprocess,
     free_port,
     redis_channel_layers,
     wait_for_port,
 )
+from helpdesk.testing.redis_server import PrivateRedis
 from notifications import live
 from notifications.consumers import CLOSE_TRY_AGAIN
 from tickets import services

@@ -343,61 +343,45 @@ class TicketAssignView(TicketRefMixin, generics.GenericAPIView):
         return _ticket_response(request, ticket)
 
 
-class TicketTakeView(TicketRefMixin, generics.GenericAPIView):
+class _VersionedActionView(TicketRefMixin, generics.GenericAPIView):
+    """A one-click action on the ticket: the body carries only the ``version`` the client
+    saw, and ``service`` names the service that does it."""
+
+    serializer_class = TakeSerializer
+    service: str
+
+    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
+    def post(self, request: Request, ref: str) -> Response:
+        serializer = TakeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = getattr(services, self.service)(
+            actor=api_user(request),
+            ticket=self.ticket,
+            version=serializer.validated_data.get("version"),
+            source=Source.API,
+        )
+        return _ticket_response(request, ticket)
+
+
+class TicketTakeView(_VersionedActionView):
     """“Take it”: you become the assignee. Send the ``version`` you saw so that a ticket
     someone took or changed since is refused (409) rather than taken over."""
 
-    serializer_class = TakeSerializer
-
-    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
-    def post(self, request: Request, ref: str) -> Response:
-        serializer = TakeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_take(
-            actor=api_user(request),
-            ticket=self.ticket,
-            version=serializer.validated_data.get("version"),
-            source=Source.API,
-        )
-        return _ticket_response(request, ticket)
+    service = "ticket_take"
 
 
-class TicketConfirmView(TicketRefMixin, generics.GenericAPIView):
+class TicketConfirmView(_VersionedActionView):
     """“The problem is solved”: the requester confirms a resolved ticket, which is closed.
     A ticket that is not resolved is 409; someone else's ticket 403."""
 
-    serializer_class = TakeSerializer
-
-    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
-    def post(self, request: Request, ref: str) -> Response:
-        serializer = TakeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_confirm_resolved(
-            actor=api_user(request),
-            ticket=self.ticket,
-            version=serializer.validated_data.get("version"),
-            source=Source.API,
-        )
-        return _ticket_response(request, ticket)
+    service = "ticket_confirm_resolved"
 
 
-class TicketReopenView(TicketRefMixin, generics.GenericAPIView):
+class TicketReopenView(_VersionedActionView):
     """“Open again”: the requester says a resolved or closed ticket is not done; it goes
     back to the first open status its queue allows. An open ticket is 409."""
 
-    serializer_class = TakeSerializer
-
-    @extend_schema(request=TakeSerializer, responses={200: TicketDetailSerializer, **ERRORS})
-    def post(self, request: Request, ref: str) -> Response:
-        serializer = TakeSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_reopen(
-            actor=api_user(request),
-            ticket=self.ticket,
-            version=serializer.validated_data.get("version"),
-            source=Source.API,
-        )
-        return _ticket_response(request, ticket)
+    service = "ticket_reopen"
 
 
 urlpatterns = [
