@@ -84,6 +84,10 @@ def parse_args() -> argparse.Namespace:
     stack.add_argument("--through-stack", action="store_true")
     stack.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/bench_stack")
     stack.add_argument("--stack-redis-port", type=int, default=16412)
+    stack.add_argument("--client-processes", type=int, default=1,
+                       help="client processes the sockets are spread over")  # fmt: skip
+    stack.add_argument("--direct", action="store_true",
+                       help="sockets straight to each daphne (no nginx, no TLS)")  # fmt: skip
     stack.add_argument("--stack-ports", default="18403,18404,18413,18414",
                        help="nginx HTTP, nginx HTTPS, daphne A, daphne B")  # fmt: skip
     args = parser.parse_args()
