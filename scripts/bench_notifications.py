@@ -24,7 +24,9 @@ With ``--through-stack`` it measures the production stack of `make stack` instea
 ``--clients`` WebSockets (1,000 by default there) of a signed-in manager, through nginx and
 so spread over both daphne processes, watch one board; ``--moves`` board moves through
 nginx's API are timed from the request to every socket's ``ticket.moved``. Prints p50,
-p95, p99, max, lost, how the sockets were spread, and the machine's load.
+p95, p99, max, lost, how the sockets were spread, the machine's load, and where the time
+goes (the request's own latency, first and last arrival, CPU per process per move; see
+scripts/bench_stack.py; ``--client-processes``, ``--direct``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,13 @@ session opens ``--clients`` WebSockets through nginx (round robin over both daph
 processes; their access logs say how many each took) and each watches one board. Every
 move goes through nginx to ``POST /api/v1/tickets/<id>/move/``; its latency runs from the
 request until the socket has read the ``ticket.moved`` JSON, for each socket.
+
+It also prints where the time goes: the move request's own round trip, the first and last
+socket's arrival per move (per daphne process with ``--direct``, which connects straight
+to each daphne, without nginx and TLS), and each process's CPU per move (daphne, redis,
+nginx's workers, the clients) with its idle CPU before the moves. ``--client-processes``
+spreads the sockets over several client processes (forked after the sign-in; their
+``perf_counter`` clocks are the machine's monotonic clock, so times compare).
 """
 
 from __future__ import annotations
