@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench.py --database-url mysql://root@127.0.0.1:3306/hd_bench
                                       [--agents-per-queue 50]
     .venv/bin/python scripts/bench.py --tickets 300 --comments 1000 --runs 2 --queries
+    .venv/bin/python scripts/bench.py --full-stack --database-url mysql://root@127.0.0.1:3306/hd_bench
 
 Builds a fresh SQLite database in a temporary directory (never ``var/``), or with
 ``--database-url`` a new MariaDB/MySQL database (refused if the name exists; dropped at
@@ -17,6 +18,13 @@ status change with a comment (``--queries`` lists every query of each). The sear
 also timed on its own (the first page of ranked ids and their snippets, without the page
 around it), with one and with three words. Prints a Markdown table (see
 docs/performance.md and docs/search.md).
+
+With ``--full-stack`` (MariaDB only) the writes run as in production: the base settings
+with ``REDIS_URL`` on a redis-server of the bench's own (``--redis-port``; cache, channel
+layer and Celery broker) and a Celery worker subprocess on the bench database, so the
+fan-out is queued, not eager. The request's figures then leave the fan-out out; each
+write is also timed until the worker has delivered it (the broker's queue empty, nothing
+unacknowledged, no delivery pending).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import secrets
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +52,7 @@ from urllib.parse import quote
 
 if TYPE_CHECKING:  # imported for real once Django is set up
     from django.test import Client
+    from redis import Redis
 
     from accounts.models import User
     from tickets.demo.load import BatchReport, LoadResult
@@ -114,7 +124,56 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary database and print its path"
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--full-stack",
+        action="store_true",
+        help="Redis (cache, channel layer, broker) and a real Celery worker; needs --database-url",
+    )
+    parser.add_argument(
+        "--redis-port", type=int, default=16416, help="the --full-stack redis-server's port"
+    )
+    args = parser.parse_args()
+    if args.full_stack and not args.database_url:
+        parser.error("--full-stack needs --database-url (a worker process shares the database)")
+    return args
+
+
+# Servers this run started (--full-stack), stopped at the end, the last first.
+STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def stop_started() -> None:
+    while STARTED:
+        process = STARTED.pop()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    """A redis-server of our own on ``port`` (no persistence), once it answers."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
+    process = subprocess.Popen(  # noqa: S603 - our arguments
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(directory), "--maxclients", "20000"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+            return process
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    process.terminate()
+    raise SystemExit(f"redis-server did not start on port {port}")
 
 
 def mysql_database_create(url: str) -> str:
@@ -159,18 +218,31 @@ def mysql_server(config: dict):
     )
 
 
-def setup_django(directory: Path, url: str = "") -> str:
+def setup_django(directory: Path, url: str = "", redis_url: str = "") -> str:
     """Point Django at a new database (a file in ``directory``, or the database ``url``
-    names) before anything imports settings; returns what the report calls it."""
+    names) before anything imports settings; returns what the report calls it. With
+    ``redis_url``, the full stack: the base settings on that Redis, tasks queued."""
     database = directory / "bench.sqlite3"
     os.environ["DATABASE_URL"] = url or f"sqlite:///{database}"
     os.environ["MEDIA_ROOT"] = str(directory / "media")
     os.environ["DJANGO_ENV_FILE"] = ""  # no .env: nothing may redirect the database
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.pop("REDIS_URL", None)
-    # The test settings: fast password hashing, local-memory cache, eager tasks,
-    # "testserver" allowed; DEBUG stays off as in production.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    if redis_url:
+        # The base settings as a deployment has them: Redis cache, channel layer and
+        # broker (tasks queued for the worker), e-mail to the worker's log.
+        os.environ["REDIS_URL"] = redis_url
+        os.environ["CELERY_BROKER_URL"] = redis_url
+        os.environ["EMAIL_URL"] = "consolemail://"
+        os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+        os.environ["STATIC_ROOT"] = str(directory / "static")
+        (directory / "static").mkdir()
+        os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.base"
+    else:
+        # The test settings: fast password hashing, local-memory cache, eager tasks,
+        # "testserver" allowed; DEBUG stays off as in production.
+        os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -188,6 +260,8 @@ def setup_django(directory: Path, url: str = "") -> str:
         raise SystemExit(f"refusing to run: the database is {name}")
     if settings.DEBUG:
         raise SystemExit("refusing to run: DEBUG is on")
+    if redis_url and settings.CELERY_TASK_ALWAYS_EAGER:
+        raise SystemExit("refusing to run: --full-stack but the tasks are eager")
     # The probes of the write endpoints log their 400 answers; the table says enough.
     logging.getLogger("django.request").setLevel(logging.ERROR)
     return str(database) if not url else f"MariaDB/MySQL database {name}"
@@ -567,6 +641,82 @@ def status_change_action(
 # --- Report ---------------------------------------------------------------------------
 
 
+# --- The full stack (--full-stack) -----------------------------------------------------
+
+
+def start_worker(directory: Path) -> subprocess.Popen[bytes]:
+    """A Celery worker on the bench's settings and database (the environment
+    ``setup_django`` made), logging to ``directory``; returns once it answers a ping."""
+    from helpdesk.celery import app
+
+    log = open(directory / "worker.log", "ab")  # noqa: SIM115 - the worker's, closed with it
+    worker = subprocess.Popen(  # noqa: S603 - our arguments
+        [str(Path(sys.executable).parent / "celery"), "-A", "helpdesk", "worker",
+         "--loglevel=WARNING", "--concurrency=2", "--hostname=bench@%h"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            raise SystemExit(f"the Celery worker did not start: see {directory / 'worker.log'}")
+    return worker
+
+
+def worker_idle(broker: Redis) -> bool:
+    """Nothing queued or running for the worker, and no delivery due."""
+    from django.utils import timezone
+
+    from helpdesk.outbox import OutboxState
+    from notifications.models import Delivery
+
+    queued = sum(broker.llen(key) for key in broker.scan_iter(match="celery*"))
+    if queued or broker.hlen("unacked"):
+        return False
+    return not Delivery.objects.filter(
+        state__in=[OutboxState.PENDING, OutboxState.SENDING],
+        next_attempt_at__lte=timezone.now(),
+    ).exists()
+
+
+def wait_idle(broker: Redis, timeout: float = 600) -> float:
+    """Seconds until the worker is idle (see ``worker_idle``), polled every 5 ms."""
+    started = time.perf_counter()
+    while not worker_idle(broker):
+        if time.perf_counter() - started > timeout:
+            raise SystemExit(f"the worker was not done after {timeout:.0f} s")
+        time.sleep(0.005)
+    return time.perf_counter() - started
+
+
+def measure_delivered(
+    name: str,
+    action: Callable[[], object],
+    broker: Redis,
+    *,
+    runs: int,
+    prepare: Callable[[], None] | None = None,
+) -> Row:
+    """From the request until the worker has delivered its fan-out, one at a time (the
+    worker idle before each)."""
+    row = Row(name)
+    busy = 0
+    for _run in range(runs):
+        if prepare is not None:
+            prepare()
+        wait_idle(broker)
+        started = time.perf_counter()
+        action()
+        busy += not worker_idle(broker)
+        wait_idle(broker)
+        row.times.append(time.perf_counter() - started)
+    row.note = (
+        "the request, then until nothing is queued, unacknowledged or pending; the worker "
+        f"had work after {busy} of {runs} requests"
+    )
+    return row
+
+
 def query_count(client: Client, url: str) -> str:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -748,7 +898,7 @@ def three_word_query(agent, word: str) -> str:
     return " ".join([word, *others[:2]])
 
 
-def run(args: argparse.Namespace, database: str) -> None:
+def run(args: argparse.Namespace, database: str, directory: Path) -> None:
     from django.test import Client
 
     from tickets.demo import RARE_WORD
@@ -777,6 +927,15 @@ def run(args: argparse.Namespace, database: str) -> None:
     changing = ticket_with_comments(
         count=0, agent=agent, queue=queue, title="Сканер не сохраняет в сетевую папку"
     )
+    broker = None
+    runs = min(args.runs, 10)
+    if args.full_stack:
+        import redis
+        from django.conf import settings
+
+        STARTED.append(start_worker(directory))
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        print(f"Celery worker up; {wait_idle(broker):.1f} s to drain the load's backlog")
     client = Client()
     client.force_login(agent)
     notes: dict[str, str] = {}
@@ -828,6 +987,18 @@ def run(args: argparse.Namespace, database: str) -> None:
         )
     )
     rows[-1].note = change_how
+    if broker is not None:
+        rows += [
+            measure_delivered("create a ticket (form) → worker done", create, broker, runs=runs),
+            measure_delivered("create a ticket (API) → worker done", create_api, broker, runs=runs),
+            measure_delivered(
+                "status change with a comment → worker done",
+                change,
+                broker,
+                runs=runs,
+                prepare=prepare,
+            ),
+        ]
     extra = [
         f"list query count, 25 vs 100 rows: {query_count(client, list_url)} vs "
         f"{query_count(client, list_url + '&per_page=100')}",
@@ -848,9 +1019,16 @@ def main() -> None:
     if args.database_url:
         mysql_database_create(args.database_url)
     try:
-        database = setup_django(directory, args.database_url)
-        run(args, database)
+        redis_url = ""
+        if args.full_stack:
+            STARTED.append(start_redis(args.redis_port, directory))
+            redis_url = f"redis://127.0.0.1:{args.redis_port}/0"
+        database = setup_django(directory, args.database_url, redis_url)
+        if args.full_stack:
+            database += f", Redis on port {args.redis_port}, a Celery worker (concurrency 2)"
+        run(args, database, directory)
     finally:
+        stop_started()
         if args.keep:
             print(f"\nThe database is kept: {args.database_url or directory}")
         else:

@@ -24,7 +24,9 @@ With ``--through-stack`` it measures the production stack of `make stack` instea
 ``--clients`` WebSockets (1,000 by default there) of a signed-in manager, through nginx and
 so spread over both daphne processes, watch one board; ``--moves`` board moves through
 nginx's API are timed from the request to every socket's ``ticket.moved``. Prints p50,
-p95, p99, max, lost, how the sockets were spread, and the machine's load.
+p95, p99, max, lost, how the sockets were spread, the machine's load, and where the time
+goes (the request's own latency, first and last arrival, CPU per process per move; see
+scripts/bench_stack.py; ``--client-processes``, ``--direct``).
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ def parse_args() -> argparse.Namespace:
     stack.add_argument("--through-stack", action="store_true")
     stack.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/bench_stack")
     stack.add_argument("--stack-redis-port", type=int, default=16412)
+    stack.add_argument("--client-processes", type=int, default=1,
+                       help="client processes the sockets are spread over")  # fmt: skip
+    stack.add_argument("--direct", action="store_true",
+                       help="sockets straight to each daphne (no nginx, no TLS)")  # fmt: skip
     stack.add_argument("--stack-ports", default="18403,18404,18413,18414",
                        help="nginx HTTP, nginx HTTPS, daphne A, daphne B")  # fmt: skip
     args = parser.parse_args()

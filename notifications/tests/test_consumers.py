@@ -93,3 +93,34 @@ async def test_signed_in_socket_over_the_redis_channel_layer(client, agent, sett
     finally:
         await get_channel_layer().flush()
         channel_layers.backends.clear()
+
+
+async def test_a_live_event_is_forwarded_without_a_database_round_trip(client, agent, monkeypatch):
+    """Channels closes stale database connections (a thread hop) before every handler; a
+    board move to 500 sockets of one process made 500 of them. A forwarded event touches
+    no database, so it makes none; a message that may (the page's own) still does."""
+    import channels.consumer
+
+    hops: list[str] = []
+    closing = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append("close")
+        await closing()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    communicator = _communicator(ORIGIN, await _session_cookie(client, agent))
+    await communicator.connect()
+    assert await communicator.receive_json_from(timeout=5) == {"type": "hello", "user": agent.pk}
+    hops.clear()
+
+    await get_channel_layer().group_send(
+        user_group(agent.pk), {"type": "live.event", "payload": {"type": "test", "n": 1}}
+    )
+    assert await communicator.receive_json_from(timeout=5) == {"type": "test", "n": 1}
+    assert hops == []
+
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
+    assert hops == ["close"]
+    await communicator.disconnect()
