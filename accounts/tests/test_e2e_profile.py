@@ -32,8 +32,11 @@ def test_preferences_and_a_token_from_the_profile(live_daphne, page: Page, conte
     page.get_by_role("button", name="Create token").click()
     secret = page.get_by_test_id("new-token-secret").input_value()
     assert secret.startswith("hd_")
+    # The clipboard wants the page focused, and its answer goes through the browser
+    # process: on a loaded machine it may take longer than an expectation's default 5 s.
+    page.bring_to_front()
     page.get_by_role("button", name="Copy").click()
-    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible(timeout=15_000)
 
     # The secret is shown once: not after a reload.
     page.reload()
