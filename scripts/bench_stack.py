@@ -27,7 +27,6 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
-from bench import LOAD_AT_START, load_average
+from bench import LOAD_AT_START, load_average, start_redis
 from stack import Ports, Stack, StackConfig
 from yarl import URL
 
@@ -53,28 +52,6 @@ def percentile(values: list[float], point: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[point - 1]
-
-
-def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    process = subprocess.Popen(  # noqa: S603 - our arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-         "no", "--dir", str(directory), "--maxclients", "20000"],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            redis.Redis(port=port, socket_connect_timeout=0.2).ping()
-            return process
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    process.terminate()
-    raise SystemExit(f"redis-server did not start on port {port}")
 
 
 def drop_database(url: str) -> None:
