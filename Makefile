@@ -111,7 +111,7 @@ serve:
 
 test: test-setup lint
 	@$(STEP) "Checking that the models need no new migrations" \
-		$(PY) manage.py makemigrations --check --dry-run accounts tickets notifications integrations
+		$(PY) manage.py makemigrations --check --dry-run accounts tickets notifications integrations sla reports
 	@$(PY) scripts/suite_servers.py run -- $(MAKE) --no-print-directory test-passes
 
 # Both passes with the date of the tests, their servers and workers, Chromium and Redmine a

@@ -18,6 +18,9 @@ const copies = [
   ["bootstrap-icons/font/bootstrap-icons.min.css", "bootstrap-icons/bootstrap-icons.min.css"],
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
   ["sortablejs/modular/sortable.core.esm.js", "sortablejs/sortable.core.esm.js"],
+  ["chart.js/dist/chart.umd.min.js", "chart.js/chart.umd.min.js"],
+  ["tributejs/dist/tribute.min.js", "tributejs/tribute.min.js"],
+  ["tributejs/dist/tribute.css", "tributejs/tribute.css"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

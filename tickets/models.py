@@ -34,6 +34,10 @@ class Source(models.TextChoices):
     ADMIN = "admin", _("administration")
     REDMINE = "redmine", _("Redmine")
     SYSTEM = "system", _("system")
+    EMAIL = "email", _("e-mail")
+    SLA = "sla", _("service level")
+    MACRO = "macro", _("macro")
+    MERGE = "merge", _("merge")
 
 
 class LocalizedName(models.Model):

@@ -158,6 +158,8 @@ INSTALLED_APPS = [
     "tickets",
     "notifications",
     "integrations",
+    "sla",
+    "reports",
 ]
 
 MIDDLEWARE = [
