@@ -9,6 +9,7 @@ and text that must not be blank needs a character other than white space.
 
 import re
 from datetime import date
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -34,7 +35,24 @@ FORM_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-class StrictCharField(serializers.CharField):
+class FormBlankRefused(serializers.Field):
+    """In a form, DRF reads an optional field sent empty as not sent at all. The schema
+    does not list "" among the field's values, so it is refused like any other wrong
+    value: a client that meant "no change" leaves the field out. Fields that take null
+    keep DRF's reading of "" as null, the only way a form can say it."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if (
+            html.is_html_input(dictionary)
+            and dictionary.get(self.field_name) == ""
+            and not self.allow_null
+            and not getattr(self, "allow_blank", False)
+        ):
+            return ""
+        return super().get_value(dictionary)
+
+
+class StrictCharField(FormBlankRefused, serializers.CharField):
     """Text, and only text. ``max_length`` counts what was sent, before white space is
     trimmed, as the schema's ``maxLength`` does."""
 
@@ -53,7 +71,7 @@ class StrictCharField(serializers.CharField):
         return NOT_BLANK if self.trim_whitespace and not self.allow_blank else NO_NUL
 
 
-class StrictIntegerField(serializers.IntegerField):
+class StrictIntegerField(FormBlankRefused, serializers.IntegerField):
     """A JSON integer: not ``"5"``, ``5.0`` or ``true``. In a form (where every value is
     text) the text of a whole number, digits only."""
 
@@ -68,7 +86,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class StrictBooleanField(serializers.BooleanField):
+class StrictBooleanField(FormBlankRefused, serializers.BooleanField):
     """JSON ``true`` or ``false`` only: "yes", 1 or "on" are refused, not guessed. In a
     form (where every value is text) the text ``true`` or ``false``."""
 
@@ -83,7 +101,7 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
-class StrictDateField(serializers.DateField):
+class StrictDateField(FormBlankRefused, serializers.DateField):
     """A date as ``YYYY-MM-DD``, nothing else Python's parser would also read."""
 
     default_error_messages = {"invalid": _("Give the date as YYYY-MM-DD.")}

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.models import User, Viewer
-from helpdesk.api_fields import NOT_BLANK
+from helpdesk.api_fields import NOT_BLANK, FormBlankRefused
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.parsing import parse_id
 from tickets.search import KEY
@@ -73,7 +73,7 @@ class TicketRefMixin(APIView):
         return self._ticket
 
 
-class WorkflowChoiceField(serializers.Field):
+class WorkflowChoiceField(FormBlankRefused, serializers.Field):
     """A workflow row (from the cached workflow: no query) given by its code, exactly.
     The schema lists the codes there are when it is generated."""
 

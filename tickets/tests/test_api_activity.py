@@ -348,6 +348,19 @@ def test_session_posts_need_csrf(ticket, requester):
     assert not Comment.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["status", "version", "is_internal"])
+def test_an_optional_field_sent_empty_in_a_form_is_refused_not_ignored(
+    client, ticket, agent, field
+):
+    """A form has no way to leave out a value but to leave the field out: "" is not one of
+    the values the schema lists, so it is a field error, as in JSON."""
+    client.force_login(agent)
+    response = client.post(comments_url(ticket), {"body": "x", field: ""})
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Comment.objects.exists()
+
+
 def test_browsable_api_shows_the_comment_form_and_survives_a_404(client, ticket, agent):
     client.force_login(agent)
     page = client.get(comments_url(ticket), HTTP_ACCEPT="text/html")
