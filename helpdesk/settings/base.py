@@ -269,6 +269,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 5,
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 5
+# After the broker refused a task, tasks wait in their outboxes this long before one is
+# offered again (helpdesk/outbox.py BrokerBreaker); the sweep starts the waiting ones.
+BROKER_RETRY_SECONDS = env_positive_int("BROKER_RETRY_SECONDS", default=5)
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"

@@ -299,3 +299,54 @@ def wait_until(condition, timeout: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within the deadline"
         time.sleep(0.05)
+
+
+@pytest.fixture
+def broker_away(monkeypatch, settings):
+    """The Celery app as with a broker, whose every publish fails; the breaker's clock is
+    moved by hand."""
+    from kombu.exceptions import OperationalError
+
+    from helpdesk.celery import app
+
+    offered = []
+    clock = [1000.0]
+
+    def apply_async(args, countdown=0):
+        offered.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    monkeypatch.setattr(app.tasks["notifications.deliver"], "apply_async", apply_async)
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: clock[0])
+    settings.BROKER_RETRY_SECONDS = 5
+    return offered, clock
+
+
+def test_a_broker_that_refused_a_task_is_left_alone_for_a_while(broker_away, caplog):
+    offered, clock = broker_away
+    assert outbox.start_task("notifications.deliver", 1) is False
+    # The next changes do not wait for the broker: their rows stay due for the sweep.
+    assert outbox.start_task("notifications.deliver", 2) is False
+    assert outbox.start_task("notifications.deliver", 3) is False
+    assert offered == [(1,)]
+    clock[0] += 5
+    assert outbox.start_task("notifications.deliver", 4) is False
+    assert offered == [(1,), (4,)], "one try once the pause is over"
+    assert len([r for r in caplog.records if "unreachable" in r.message]) == 1, "said once"
+
+
+def test_the_broker_is_offered_tasks_again_once_it_answers(broker_away, monkeypatch, caplog):
+    from helpdesk.celery import app
+
+    offered, clock = broker_away
+    assert outbox.start_task("notifications.deliver", 1) is False
+    clock[0] += 5
+    monkeypatch.setattr(
+        app.tasks["notifications.deliver"], "apply_async", lambda args, countdown=0: None
+    )
+    assert outbox.start_task("notifications.deliver", 2) is True
+    assert outbox.start_task("notifications.deliver", 3) is True
+    assert outbox.broker.since is None
+    assert offered == [(1,)], "the refused one waits for the sweep"
+    assert any("answers again" in r.message for r in caplog.records)
