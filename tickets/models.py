@@ -709,9 +709,7 @@ class Macro(models.Model):
         limit_choices_to={"owner__isnull": True},
         help_text=_("Posted with the placeholders filled in."),
     )
-    reply_is_internal = models.BooleanField(
-        _("post the reply as an internal note"), default=False
-    )
+    reply_is_internal = models.BooleanField(_("post the reply as an internal note"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 

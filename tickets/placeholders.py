@@ -7,8 +7,10 @@ Dates are written in the format of the reply's reader: the requester's language 
 profile's, else the site's) for a public reply, the agent's own for an internal note.
 """
 
+import datetime
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from django.conf import settings
 from django.utils import formats, translation
@@ -16,7 +18,27 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from tickets.models import Ticket
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class Ticket(Protocol):
+    """What the placeholders read of a ticket (``tickets.models.Ticket``, which imports
+    this module to check what is saved)."""
+
+    key: str
+    title: str
+    due_date: datetime.date | None
+
+    @property
+    def requester(self) -> User: ...
+
+    @property
+    def queue(self) -> _Named: ...
+
 
 # ``{{ name }}`` with any spacing; the name as written, to report it when unknown.
 PLACEHOLDER = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
@@ -76,7 +98,9 @@ def reader_language(ticket: Ticket, agent: User, *, is_internal: bool) -> str:
     return reader.language or agent.language or settings.LANGUAGE_CODE
 
 
-def render_placeholders(text: str, *, ticket: Ticket, agent: User, is_internal: bool = False) -> str:
+def render_placeholders(
+    text: str, *, ticket: Ticket, agent: User, is_internal: bool = False
+) -> str:
     """``text`` with its placeholders filled in for ``ticket`` (an unknown one, which saving
     refuses, is left as written)."""
 

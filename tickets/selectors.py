@@ -416,9 +416,7 @@ def mention_candidates(
             | Q(last_name__icontains=word)
             | Q(display_name__icontains=word)
         )
-    found = list(
-        people.distinct().order_by("last_name", "first_name", "username")[: limit * 5]
-    )
+    found = list(people.distinct().order_by("last_name", "first_name", "username")[: limit * 5])
     if not found:
         return []
     prefetch_role_codes(found)  # the completion shows each one's role

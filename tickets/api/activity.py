@@ -59,8 +59,8 @@ from tickets.api.common import (
 )
 from tickets.forms import MAX_MARKDOWN_LENGTH
 from tickets.markdown import render_markdown_many
-from tickets.models import Attachment, Comment, CommentRevision, Source, Ticket, TicketEvent
 from tickets.mentions import mentioned_people, render_mentions
+from tickets.models import Attachment, Comment, CommentRevision, Source, Ticket, TicketEvent
 from tickets.parsing import parse_id
 from tickets.selectors import (
     ticket_people,

@@ -7,61 +7,216 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_more_sources'),
+        ("tickets", "0008_more_sources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_from', to='tickets.ticket', verbose_name='merged into'),
+            model_name="ticket",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="merged_from",
+                to="tickets.ticket",
+                verbose_name="merged into",
+            ),
         ),
         migrations.CreateModel(
-            name='CannedReply',
+            name="CannedReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120, verbose_name='title')),
-                ('body', models.TextField(help_text='Markdown. Placeholders: {{ requester.first_name }}, {{ requester.name }}, {{ ticket.key }}, {{ ticket.title }}, {{ ticket.due_date }}, {{ queue.name }}, {{ agent.name }}, {{ agent.first_name }}.', verbose_name='text')),
-                ('usage_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='times used')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='updated')),
-                ('owner', models.ForeignKey(blank=True, help_text='A personal reply: only its owner sees it.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='canned_replies', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('queue', models.ForeignKey(blank=True, help_text='Shared with every agent of this queue.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='canned_replies', to='tickets.queue', verbose_name='queue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="title")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Markdown. Placeholders: {{ requester.first_name }}, {{ requester.name }}, {{ ticket.key }}, {{ ticket.title }}, {{ ticket.due_date }}, {{ queue.name }}, {{ agent.name }}, {{ agent.first_name }}.",
+                        verbose_name="text",
+                    ),
+                ),
+                (
+                    "usage_count",
+                    models.PositiveIntegerField(
+                        default=0, editable=False, verbose_name="times used"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="updated"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="A personal reply: only its owner sees it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="canned_replies",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Shared with every agent of this queue.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="canned_replies",
+                        to="tickets.queue",
+                        verbose_name="queue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'canned reply',
-                'verbose_name_plural': 'canned replies',
-                'ordering': ['-usage_count', 'title', 'id'],
+                "verbose_name": "canned reply",
+                "verbose_name_plural": "canned replies",
+                "ordering": ["-usage_count", "title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Macro',
+            name="Macro",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('assignee_mode', models.CharField(blank=True, choices=[('', 'leave as it is'), ('me', 'whoever runs the macro'), ('user', 'the agent chosen below'), ('nobody', 'nobody (unassign)')], default='', max_length=10, verbose_name='assignee')),
-                ('tags_add', models.CharField(blank=True, help_text='Separated by commas.', max_length=300, verbose_name='tags to add')),
-                ('tags_remove', models.CharField(blank=True, help_text='Separated by commas.', max_length=300, verbose_name='tags to remove')),
-                ('reply_is_internal', models.BooleanField(default=False, verbose_name='post the reply as an internal note')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='agent')),
-                ('priority', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.priority', verbose_name='priority')),
-                ('queue', models.ForeignKey(blank=True, help_text="Offered on this queue's tickets only; empty: on every queue.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='macros', to='tickets.queue', verbose_name='queue')),
-                ('reply', models.ForeignKey(blank=True, help_text='Posted with the placeholders filled in.', limit_choices_to={'owner__isnull': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.cannedreply', verbose_name='canned reply')),
-                ('status', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tickets.status', verbose_name='status')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "assignee_mode",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "leave as it is"),
+                            ("me", "whoever runs the macro"),
+                            ("user", "the agent chosen below"),
+                            ("nobody", "nobody (unassign)"),
+                        ],
+                        default="",
+                        max_length=10,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "tags_add",
+                    models.CharField(
+                        blank=True,
+                        help_text="Separated by commas.",
+                        max_length=300,
+                        verbose_name="tags to add",
+                    ),
+                ),
+                (
+                    "tags_remove",
+                    models.CharField(
+                        blank=True,
+                        help_text="Separated by commas.",
+                        max_length=300,
+                        verbose_name="tags to remove",
+                    ),
+                ),
+                (
+                    "reply_is_internal",
+                    models.BooleanField(
+                        default=False, verbose_name="post the reply as an internal note"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="agent",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.priority",
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Offered on this queue's tickets only; empty: on every queue.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="macros",
+                        to="tickets.queue",
+                        verbose_name="queue",
+                    ),
+                ),
+                (
+                    "reply",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Posted with the placeholders filled in.",
+                        limit_choices_to={"owner__isnull": True},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.cannedreply",
+                        verbose_name="canned reply",
+                    ),
+                ),
+                (
+                    "status",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tickets.status",
+                        verbose_name="status",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'macro',
-                'verbose_name_plural': 'macros',
-                'ordering': ['order', 'name', 'id'],
+                "verbose_name": "macro",
+                "verbose_name_plural": "macros",
+                "ordering": ["order", "name", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='cannedreply',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('owner__isnull', True), ('queue__isnull', False)), models.Q(('owner__isnull', False), ('queue__isnull', True)), _connector='OR'), name='tickets_canned_reply_queue_or_owner'),
+            model_name="cannedreply",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("owner__isnull", True), ("queue__isnull", False)),
+                    models.Q(("owner__isnull", False), ("queue__isnull", True)),
+                    _connector="OR",
+                ),
+                name="tickets_canned_reply_queue_or_owner",
+            ),
         ),
     ]

@@ -129,7 +129,7 @@ def _check_transition(macro: Macro, ticket: Ticket) -> None:
                 "macro": macro.name,
                 "queue": ticket.queue.name,
                 "old": ticket.status.name,
-                "new": target.name,
+                "new": target.name if target else "",
             }
         )
 

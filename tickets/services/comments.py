@@ -118,7 +118,9 @@ def _check_mentions(ticket: Ticket, body: str, *, is_internal: bool) -> None:
     if is_internal:
         message = _("%(names)s cannot read internal notes of this ticket: remove the mention.")
     else:
-        message = _("%(names)s cannot see this ticket: remove the mention or add them as a watcher.")
+        message = _(
+            "%(names)s cannot see this ticket: remove the mention or add them as a watcher."
+        )
     raise ValidationError({"body": message % {"names": names}})
 
 

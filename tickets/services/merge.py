@@ -46,9 +46,7 @@ def ticket_merge(
         )
     for ticket in (duplicate, kept):
         if ticket.merged_into_id:
-            raise TicketStateConflict(
-                ticket, _("%(key)s is merged already.") % {"key": ticket.key}
-            )
+            raise TicketStateConflict(ticket, _("%(key)s is merged already.") % {"key": ticket.key})
     now = timezone.now()
     Comment.objects.filter(ticket=duplicate).update(ticket=kept)
     Attachment.objects.filter(ticket=duplicate).update(ticket=kept)

@@ -48,9 +48,10 @@ def test_placeholders_are_filled_in_the_readers_language(ticket, agent):
     assert english != ru_date
     # An internal note is read by agents: the agent's language.
     agent.language = "ru"
-    assert render_placeholders(
-        "{{ ticket.due_date }}", ticket=ticket, agent=agent, is_internal=True
-    ) == ru_date
+    assert (
+        render_placeholders("{{ ticket.due_date }}", ticket=ticket, agent=agent, is_internal=True)
+        == ru_date
+    )
 
 
 def test_text_of_people_is_never_a_template(ticket, agent):

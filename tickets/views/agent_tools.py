@@ -6,6 +6,8 @@ The picker, the macro menu and the completion fetch their data when opened, so t
 ticket page and the list keep their fixed number of queries.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import user_is_manager, user_role
 from tickets import selectors, services
-from tickets.forms import BootstrapForm, add_service_errors, first_error
+from tickets.forms import BootstrapForm, add_service_errors, first_error, form_field
 from tickets.models import CannedReply, Queue, Ticket
 from tickets.placeholders import PLACEHOLDERS, render_placeholders
 from tickets.services import TicketConflict, TicketError
@@ -46,7 +48,7 @@ def _flag(request: HttpRequest, name: str) -> bool:
 
 @login_required
 @require_GET
-def canned_replies(request: HttpRequest, key: str) -> JsonResponse:
+def canned_replies(request: AuthenticatedHttpRequest, key: str) -> JsonResponse:
     """The picker's list: the user's own replies and the queue's, most used first, each
     with its text already filled in for this ticket (as a reply and as an internal note:
     dates read in the requester's or the agent's language), so inserting it waits for
@@ -232,17 +234,21 @@ class CannedReplyForm(BootstrapForm):
         empty_label=gettext_lazy("— only me (personal) —"),
     )
 
-    def __init__(self, *args: object, manager: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, manager: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if manager:
-            self.fields["queue"].queryset = Queue.objects.order_by("name")  # type: ignore[attr-defined]
+            form_field(self, "queue", forms.ModelChoiceField).queryset = Queue.objects.order_by(
+                "name"
+            )
         else:
             del self.fields["queue"]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def canned_reply_list(request: AuthenticatedHttpRequest, reply_id: int | None = None) -> HttpResponse:
+def canned_reply_list(
+    request: AuthenticatedHttpRequest, reply_id: int | None = None
+) -> HttpResponse:
     """The replies the user keeps (their own) and, for managers, the queues' shared ones:
     a list and a form to add or change one."""
     user = request.user
@@ -256,9 +262,7 @@ def canned_reply_list(request: AuthenticatedHttpRequest, reply_id: int | None = 
         if not services.canned_reply_may_edit(user, editing):
             raise PermissionDenied
     initial = (
-        {"title": editing.title, "body": editing.body, "queue": editing.queue_id}
-        if editing
-        else {}
+        {"title": editing.title, "body": editing.body, "queue": editing.queue_id} if editing else {}
     )
     form = CannedReplyForm(
         request.POST if request.method == "POST" else None, initial=initial, manager=manager
@@ -296,5 +300,3 @@ def canned_reply_delete(request: AuthenticatedHttpRequest, reply_id: int) -> Htt
     services.canned_reply_delete(actor=request.user, reply=reply)
     messages.success(request, _("Canned reply “%(title)s” deleted.") % {"title": reply.title})
     return redirect("tickets:canned_replies")
-
-

@@ -263,9 +263,7 @@ def ticket_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=user, macro=form.cleaned_data["macro"], tickets=tickets
             )
         else:
-            result = services.tickets_bulk_update(
-                actor=user, tickets=tickets, **form.changes(user)
-            )
+            result = services.tickets_bulk_update(actor=user, tickets=tickets, **form.changes(user))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

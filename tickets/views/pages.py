@@ -126,7 +126,8 @@ def _detail_response(
         if target_key := target.first():
             messages.info(
                 request,
-                _("%(key)s was merged into %(target)s.") % {"key": ticket.key, "target": target_key},
+                _("%(key)s was merged into %(target)s.")
+                % {"key": ticket.key, "target": target_key},
             )
             return redirect("tickets:detail", key=target_key)
     page = ticket_page(user=request.user, ticket=ticket)
