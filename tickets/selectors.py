@@ -433,15 +433,17 @@ def mention_refusals(ticket: Ticket, people: Iterable[User], *, internal: bool) 
     if not people:
         return []
     workers = users_who_work_ticket(people, ticket)
-    if internal:
-        return [user for user in people if user.pk not in workers]
-    watching = set(
-        Ticket.watchers.through.objects.filter(
-            ticket_id=ticket.pk, user_id__in=[user.pk for user in people]
-        ).values_list("user_id", flat=True)
+    others = [user for user in people if user.pk not in workers]
+    if internal or not others:
+        return others
+    others = [user for user in others if user.pk != ticket.requester_id]
+    watching = (
+        set(
+            Ticket.watchers.through.objects.filter(
+                ticket_id=ticket.pk, user_id__in=[user.pk for user in others]
+            ).values_list("user_id", flat=True)
+        )
+        if others
+        else set()
     )
-    return [
-        user
-        for user in people
-        if user.pk not in workers and user.pk != ticket.requester_id and user.pk not in watching
-    ]
+    return [user for user in others if user.pk not in watching]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import User
 from accounts.roles import user_is_manager, user_role
 from tickets import selectors, services
 from tickets.forms import BootstrapForm, add_service_errors, first_error, form_field
@@ -56,28 +57,26 @@ def canned_replies(request: AuthenticatedHttpRequest, key: str) -> JsonResponse:
     ticket = _worked(request, key)
     replies = selectors.canned_replies_for(request.user, ticket).select_related("queue")
     agent = request.user
-    return JsonResponse(
-        {
-            "replies": [
-                {
-                    "id": reply.pk,
-                    "title": reply.title,
-                    "scope": reply.queue.name if reply.queue else _("personal"),
-                    "preview": Truncator(" ".join(reply.body.split())).chars(PREVIEW_LENGTH),
-                    "uses": reply.usage_count,
-                    "text": render_placeholders(reply.body, ticket=ticket, agent=agent),
-                    "text_internal": render_placeholders(
-                        reply.body, ticket=ticket, agent=agent, is_internal=True
-                    ),
-                    "use_url": reverse(
-                        "tickets:ticket_reply_insert",
-                        kwargs={"key": ticket.key, "reply_id": reply.pk},
-                    ),
-                }
-                for reply in replies
-            ]
-        }
-    )
+    return JsonResponse({"replies": [_picker_entry(reply, ticket, agent) for reply in replies]})
+
+
+def _picker_entry(reply: CannedReply, ticket: Ticket, agent: User) -> dict:
+    text = render_placeholders(reply.body, ticket=ticket, agent=agent)
+    return {
+        "id": reply.pk,
+        "title": reply.title,
+        "scope": reply.queue.name if reply.queue else _("personal"),
+        "preview": Truncator(" ".join(text.split())).chars(PREVIEW_LENGTH),
+        "uses": reply.usage_count,
+        "text": text,
+        "text_internal": render_placeholders(
+            reply.body, ticket=ticket, agent=agent, is_internal=True
+        ),
+        "use_url": reverse(
+            "tickets:ticket_reply_insert",
+            kwargs={"key": ticket.key, "reply_id": reply.pk},
+        ),
+    }
 
 
 @login_required
