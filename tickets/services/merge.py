@@ -69,40 +69,27 @@ def ticket_merge(
     duplicate.version += 1
     duplicate.updated_at = now
     duplicate.save()
-    events = [
-        new_event(
-            duplicate,
+
+    def entry(ticket: Ticket, field: str, old: str = "", new: str = "") -> TicketEvent:
+        return new_event(
+            ticket,
             by,
             Source.MERGE,
             TicketEvent.Kind.CHANGED,
             now,
-            field="merged_into",
-            new_value=kept.key,  # keys never change: the history names it with no query
-        ),
-        new_event(
-            kept,
-            by,
-            Source.MERGE,
-            TicketEvent.Kind.CHANGED,
-            now,
-            field="merged_from",
-            new_value=duplicate.key,
-        ),
-    ]
-    if duplicate.status.pk != old_status.pk:
-        events.insert(
-            0,
-            new_event(
-                duplicate,
-                by,
-                Source.MERGE,
-                TicketEvent.Kind.CHANGED,
-                now,
-                field="status",
-                old_value=raw_value(old_status),
-                new_value=raw_value(duplicate.status),
-            ),
+            field=field,
+            old_value=old,
+            new_value=new,
         )
+
+    events = []
+    if duplicate.status.pk != old_status.pk:
+        events.append(
+            entry(duplicate, "status", raw_value(old_status), raw_value(duplicate.status))
+        )
+    # Keys never change: the history names the other ticket with no query.
+    events.append(entry(duplicate, "merged_into", new=kept.key))
+    events.append(entry(kept, "merged_from", new=duplicate.key))
     _comment_locked(
         actor=by,
         ticket=kept,
