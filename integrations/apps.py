@@ -8,7 +8,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
-        from integrations.redmine import push
+        from integrations.redmine import links, push
         from integrations.redmine.views import ticket_panel
         from integrations.schedule import register_schedules
         from tickets import signals
@@ -16,6 +16,7 @@ class IntegrationsConfig(AppConfig):
 
         post_migrate.connect(register_schedules, sender=self)
         signals.change_recorded.connect(push.record_change, dispatch_uid="redmine-push")
+        signals.change_recorded.connect(links.move_on_merge, dispatch_uid="redmine-merge")
         register_panel(
             "redmine", "integrations/redmine/ticket_panel.html", context=ticket_panel, order=10
         )

@@ -14,6 +14,7 @@ from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -25,7 +26,9 @@ from accounts.models import User
 from accounts.roles import user_is_manager
 from tickets import services
 from tickets.models import (
+    CannedReply,
     Comment,
+    Macro,
     Priority,
     Queue,
     SavedView,
@@ -199,6 +202,50 @@ class TagAdmin(admin.ModelAdmin):
     count_phrase = ngettext_lazy("%(count)s tag", "%(count)s tags", "count")
     list_display = ("name",)
     search_fields = ("name",)
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Shared (a queue's) and personal replies; the model's ``clean`` refuses unknown
+    placeholders with the list of known ones."""
+
+    list_display = ("title", "queue", "owner", "usage_count", "updated_at")
+    list_filter = ("queue",)
+    list_select_related = ("queue", "owner")
+    search_fields = ("title", "body", "owner__username")
+    autocomplete_fields = ("owner",)
+    readonly_fields = ("usage_count",)
+
+    def save_model(self, request: HttpRequest, obj: CannedReply, form: Any, change: bool) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = ("name", "queue", "status", "priority", "assignee_mode", "reply", "is_active")
+    list_filter = ("is_active", "queue")
+    list_select_related = ("queue", "status", "priority", "reply")
+    search_fields = ("name",)
+    autocomplete_fields = ("assignee",)
+    fieldsets = (
+        (None, {"fields": ("name", "queue", "order", "is_active")}),
+        (
+            _("changes"),
+            {
+                "fields": (
+                    "status",
+                    "priority",
+                    "assignee_mode",
+                    "assignee",
+                    "tags_add",
+                    "tags_remove",
+                    "reply",
+                    "reply_is_internal",
+                )
+            },
+        ),
+    )
 
 
 @admin.register(SavedView)

@@ -138,14 +138,17 @@ def board_queue(slug: str, flow: Workflow) -> Queue:
 
 
 def board_tickets(user: Viewer, *, queue: Queue | None) -> QuerySet[Ticket]:
-    """The visible tickets that belong on this board, before any column cut."""
+    """The visible tickets that belong on this board, before any column cut; merged
+    duplicates are left out (their target carries on)."""
     if queue is not None:
-        return visible_tickets_in_queues(user, [queue.pk])
-    if user_is_manager(user) or not user_works_queues(user):
+        tickets = visible_tickets_in_queues(user, [queue.pk])
+    elif user_is_manager(user) or not user_works_queues(user):
         # Managers see every queue; requesters see their own tickets wherever they are.
-        return visible_tickets(user)
-    # Agents: their queues' tickets and whatever is assigned to them elsewhere.
-    return worked_tickets(user)
+        tickets = visible_tickets(user)
+    else:
+        # Agents: their queues' tickets and whatever is assigned to them elsewhere.
+        tickets = worked_tickets(user)
+    return tickets.filter(merged_into__isnull=True)
 
 
 def _recent_filter(flow: Workflow) -> Q:

@@ -296,6 +296,15 @@ class Ticket(models.Model):
         help_text=_("Grows with every change; a change made on an older version is refused."),
     )
     rank = models.BigIntegerField(_("rank"), default=0, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_from",
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -570,3 +579,148 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CannedReply(models.Model):
+    """A prepared answer: shared by a queue (its managers edit it) or one agent's own.
+
+    ``body`` is Markdown with placeholders from ``tickets.placeholders`` (e.g.
+    ``{{ requester.first_name }}``), filled in when an agent inserts it."""
+
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Markdown. Placeholders: {{ requester.first_name }}, {{ requester.name }}, "
+            "{{ ticket.key }}, {{ ticket.title }}, {{ ticket.due_date }}, {{ queue.name }}, "
+            "{{ agent.name }}, {{ agent.first_name }}."
+        ),
+    )
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        help_text=_("Shared with every agent of this queue."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        help_text=_("A personal reply: only its owner sees it."),
+    )
+    usage_count = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["-usage_count", "title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(queue__isnull=False, owner__isnull=True)
+                    | models.Q(queue__isnull=True, owner__isnull=False)
+                ),
+                name="tickets_canned_reply_queue_or_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from tickets.placeholders import placeholder_errors
+
+        errors = placeholder_errors(self.body)
+        if errors:
+            raise ValidationError({"body": errors})
+        if (self.queue_id is None) == (self.owner_id is None):
+            raise ValidationError(_("Choose either a queue (shared) or an owner (personal)."))
+
+
+class Macro(models.Model):
+    """A named set of changes an agent applies to a ticket in one click."""
+
+    class AssigneeMode(models.TextChoices):
+        KEEP = "", _("leave as it is")
+        ME = "me", _("whoever runs the macro")
+        USER = "user", _("the agent chosen below")
+        NOBODY = "nobody", _("nobody (unassign)")
+
+    name = models.CharField(_("name"), max_length=120)
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="macros",
+        help_text=_("Offered on this queue's tickets only; empty: on every queue."),
+    )
+    status = models.ForeignKey(
+        Status,
+        verbose_name=_("status"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    priority = models.ForeignKey(
+        Priority,
+        verbose_name=_("priority"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assignee_mode = models.CharField(
+        _("assignee"), max_length=10, choices=AssigneeMode, default=AssigneeMode.KEEP, blank=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tags_add = models.CharField(
+        _("tags to add"), max_length=300, blank=True, help_text=_("Separated by commas.")
+    )
+    tags_remove = models.CharField(
+        _("tags to remove"), max_length=300, blank=True, help_text=_("Separated by commas.")
+    )
+    reply = models.ForeignKey(
+        CannedReply,
+        verbose_name=_("canned reply"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"owner__isnull": True},
+        help_text=_("Posted with the placeholders filled in."),
+    )
+    reply_is_internal = models.BooleanField(_("post the reply as an internal note"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        ordering = ["order", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def tag_names(text: str) -> list[str]:
+        return [name for name in (Tag.normalize(part) for part in text.split(",")) if name]

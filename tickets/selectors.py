@@ -24,8 +24,10 @@ from accounts.models import User, Viewer
 from accounts.roles import Role, at_least_q, prefetch_role_codes, user_is_agent, user_is_manager
 from tickets.models import (
     Attachment,
+    CannedReply,
     Comment,
     CommentRevision,
+    Macro,
     Queue,
     Tag,
     Ticket,
@@ -367,3 +369,81 @@ def last_changed_by(ticket: Ticket) -> User | None:
         .first()
     )
     return event.actor if event else None
+
+
+# --- An agent's tools -------------------------------------------------------------------
+
+
+def canned_replies_for(user: Viewer, ticket: Ticket | None = None) -> QuerySet[CannedReply]:
+    """The canned replies ``user`` may insert: their own, and those shared by the ticket's
+    queue (without a ticket: by the queues they work; managers: every queue). Most used
+    first."""
+    if not (_active(user) and user_is_agent(user)):
+        return CannedReply.objects.none()
+    own = Q(owner_id=user.pk)
+    if ticket is not None:
+        shared = Q(queue_id=ticket.queue_id)
+    elif user_is_manager(user):
+        shared = Q(queue__isnull=False)
+    else:
+        shared = Q(queue_id__in=agent_queue_ids(user))
+    return CannedReply.objects.filter(own | shared).order_by("-usage_count", "title", "pk")
+
+
+def macros_for(ticket: Ticket | None = None) -> QuerySet[Macro]:
+    """The active macros offered on ``ticket`` (or, without one, on the list)."""
+    macros = Macro.objects.filter(is_active=True)
+    if ticket is not None:
+        macros = macros.filter(Q(queue__isnull=True) | Q(queue_id=ticket.queue_id))
+    return macros.order_by("order", "name", "pk")
+
+
+def mention_candidates(
+    ticket: Ticket, *, internal: bool, query: str = "", limit: int = 10
+) -> list[User]:
+    """People who may read a comment on ``ticket`` (an internal note: only those who work
+    it), matching ``query`` by login or name, for the reply box's completion, with their
+    roles loaded (``user_role``). Four queries at most."""
+    watchers = Ticket.watchers.through.objects.filter(ticket_id=ticket.pk).values("user_id")
+    readers = at_least_q(Role.AGENT)
+    if not internal:
+        readers |= Q(pk=ticket.requester_id) | Q(pk__in=watchers)
+    people = User.objects.filter(readers, is_active=True)
+    for word in query.split()[:3]:
+        people = people.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(display_name__icontains=word)
+        )
+    found = list(people.distinct().order_by("last_name", "first_name", "username")[: limit * 5])
+    if not found:
+        return []
+    prefetch_role_codes(found)  # the completion shows each one's role
+    workers = users_who_work_ticket(found, ticket)
+    sees = set() if internal else {ticket.requester_id, *(w["user_id"] for w in watchers)}
+    chosen = [user for user in found if user.pk in workers or user.pk in sees]
+    return chosen[:limit]
+
+
+def mention_refusals(ticket: Ticket, people: Iterable[User], *, internal: bool) -> list[User]:
+    """Those of ``people`` who cannot read a comment on ``ticket`` (an internal note: who do
+    not work it)."""
+    people = list(people)
+    if not people:
+        return []
+    workers = users_who_work_ticket(people, ticket)
+    others = [user for user in people if user.pk not in workers]
+    if internal or not others:
+        return others
+    others = [user for user in others if user.pk != ticket.requester_id]
+    watching = (
+        set(
+            Ticket.watchers.through.objects.filter(
+                ticket_id=ticket.pk, user_id__in=[user.pk for user in others]
+            ).values_list("user_id", flat=True)
+        )
+        if others
+        else set()
+    )
+    return [user for user in others if user.pk not in watching]

@@ -14,6 +14,9 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
   ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The
   ticket carries the new ``version`` and ``rank``. Live boards apply it with
   ``applyMove`` in ``static/js/board.js`` (payload documented there).
+- ``ticket_merged``: ``duplicate`` (closed, its ``merged_into`` is ``ticket``) was merged
+  into ``ticket``; its comments, attachments and watchers have moved. An app keeping
+  its own records of tickets (links to outside systems) moves them here.
 
 
 The same events are also announced *inside* the change's transaction by
@@ -61,3 +64,4 @@ ticket_changed = Signal()
 comment_added = Signal()
 ticket_moved = Signal()
 watchers_changed = Signal()
+ticket_merged = Signal()

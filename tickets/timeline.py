@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, Viewer
 from tickets.markdown import render_markdown_many
+from tickets.mentions import mentioned_people, render_mentions
 from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
 from tickets.selectors import (
     CommentEditRight,
@@ -215,12 +216,13 @@ def _decorate_comments(comments: list[Comment], *, user: Viewer, ticket: Ticket)
     exact = get_format("DATETIME_FORMAT")  # looked up once, not once per comment
     now = timezone.now()
     bodies = render_markdown_many([comment.body for comment in comments])
+    named = mentioned_people([comment.body for comment in comments])
     for comment, html in zip(comments, bodies, strict=True):
         author = comment.author
         if author is not None and author.pk not in faces:
             faces[author.pk] = avatar(author, "lg")
         created = timezone.localtime(comment.created_at)
-        comment.body_html = html
+        comment.body_html = mark_safe(render_mentions(html, named)) if named else html  # noqa: S308
         comment.author_name = author.get_display_name() if author else ""
         comment.author_avatar = faces[author.pk] if author is not None else ""
         comment.created_iso = created.isoformat()
@@ -438,6 +440,14 @@ class _EventRenderer:
             return "bi-pencil", _sentence(_("%(actor)s edited the description"), actor=actor)
         if name == "comment":
             return "bi-pencil", _sentence(_("%(actor)s edited a comment"), actor=actor)
+        if name == "merged_into":
+            return "bi-sign-merge-left", _sentence(
+                _("%(actor)s merged this ticket into %(key)s"), actor=actor, key=new
+            )
+        if name == "merged_from":
+            return "bi-sign-merge-left", _sentence(
+                _("%(actor)s merged %(key)s into this ticket"), actor=actor, key=new
+            )
         if name.startswith("redmine_"):
             return self._redmine(name, actor, old, new)
         if name.startswith("conflict_"):
@@ -573,5 +583,7 @@ def _via(source: str) -> str:
         Source.ADMIN: _("via the administration site"),
         Source.REDMINE: _("via Redmine"),
         Source.SYSTEM: _("automatically"),
+        Source.MACRO: _("by a macro"),
+        Source.MERGE: _("by merging tickets"),
     }
     return notes.get(source, "")

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tickets.views import board, colours, lists, pages
+from tickets.views import agent_tools, board, colours, lists, pages
 
 
 class TicketKeyConverter:
@@ -27,6 +27,18 @@ urlpatterns = [
     path("tickets/views/<int:view_id>/delete/", lists.saved_view_delete, name="saved_view_delete"),
     path("tickets/people/", lists.people_lookup, name="people_lookup"),
     path("tickets/new/", pages.ticket_new, name="new"),
+    path("tickets/replies/", agent_tools.canned_reply_list, name="canned_replies"),
+    path(
+        "tickets/replies/<int:reply_id>/",
+        agent_tools.canned_reply_list,
+        name="canned_reply_edit",
+    ),
+    path(
+        "tickets/replies/<int:reply_id>/delete/",
+        agent_tools.canned_reply_delete,
+        name="canned_reply_delete",
+    ),
+    path("tickets/macros/", agent_tools.macro_menu, name="macro_menu"),
     path("tickets/preview/", pages.markdown_preview, name="preview"),
     path("tickets/<ticketkey:key>/", pages.ticket_detail, name="detail"),
     path("tickets/<ticketkey:key>/update/", pages.ticket_update, name="update"),
@@ -41,6 +53,15 @@ urlpatterns = [
         name="comment_edit",
     ),
     path("tickets/<ticketkey:key>/attachments/", pages.attachment_upload, name="attach"),
+    path("tickets/<ticketkey:key>/replies/", agent_tools.canned_replies, name="ticket_replies"),
+    path(
+        "tickets/<ticketkey:key>/replies/<int:reply_id>/",
+        agent_tools.canned_reply_insert,
+        name="ticket_reply_insert",
+    ),
+    path("tickets/<ticketkey:key>/people/", agent_tools.mention_people, name="mention_people"),
+    path("tickets/<ticketkey:key>/macro/", agent_tools.macro_run, name="macro_run"),
+    path("tickets/<ticketkey:key>/merge/", agent_tools.ticket_merge, name="merge"),
     path(
         "tickets/<ticketkey:key>/attachments/<int:attachment_id>/",
         pages.attachment_download,

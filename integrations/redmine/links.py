@@ -28,3 +28,25 @@ def unlink(link: RedmineLink, reason: str, project_name: str = "") -> None:
         source=Source.REDMINE,
     )
     RedmineLink.objects.filter(pk=link.pk).update(unlinked_at=timezone.now())
+
+
+def move_on_merge(
+    sender: object,
+    *,
+    event: object,
+    ticket: Ticket,
+    duplicate: Ticket | None = None,
+    **kwargs: object,
+) -> None:
+    """``change_recorded`` receiver: a linked duplicate merged into a ticket with no link
+    of its own hands its issue over, so the issue goes on syncing with the ticket that
+    carries on (in the merge's transaction). When both are linked the duplicate keeps
+    its link, whose ticket is now closed."""
+    from tickets import signals
+
+    if event is not signals.ticket_merged or duplicate is None:
+        return
+    with transaction.atomic():
+        if RedmineLink.objects.filter(ticket=ticket).exists():
+            return
+        RedmineLink.objects.filter(ticket=duplicate, unlinked_at__isnull=True).update(ticket=ticket)

@@ -30,6 +30,25 @@ function setUpBulk() {
       field.hidden = !wanted;
       field.required = wanted;
     });
+    if (action.value === "macro") loadMacros();
+  }
+
+  // The macros are fetched when "Run a macro" is first chosen: the list's queries stay few.
+  let macrosLoaded = false;
+  function loadMacros() {
+    const select = form.querySelector("[data-macro-menu]");
+    if (!select || macrosLoaded) return;
+    macrosLoaded = true;
+    fetch(select.dataset.macroMenu, { headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((data) => {
+        for (const macro of data.macros) {
+          select.append(new Option(macro.queue ? `${macro.name} (${macro.queue})` : macro.name, macro.id));
+        }
+      })
+      .catch(() => {
+        macrosLoaded = false;
+      });
   }
 
   all?.addEventListener("change", () => {

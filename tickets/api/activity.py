@@ -59,6 +59,7 @@ from tickets.api.common import (
 )
 from tickets.forms import MAX_MARKDOWN_LENGTH
 from tickets.markdown import render_markdown_many
+from tickets.mentions import mentioned_people, render_mentions
 from tickets.models import Attachment, Comment, CommentRevision, Source, Ticket, TicketEvent
 from tickets.parsing import parse_id
 from tickets.selectors import (
@@ -424,10 +425,11 @@ class CommentRevisionListView(TicketRefMixin, generics.ListAPIView):
 
 
 def _add_body_html(comments: list[Comment]) -> None:
+    named = mentioned_people([c.body for c in comments])
     for comment, body_html in zip(
         comments, render_markdown_many([c.body for c in comments]), strict=True
     ):
-        comment.body_html = str(body_html)
+        comment.body_html = render_mentions(str(body_html), named) if named else str(body_html)
 
 
 class _PlainTextRenderer(_EventRenderer):

@@ -23,9 +23,18 @@ from tickets.services._base import (
     reply_reopens,
     validate_assignee,
 )
+from tickets.services.agent_tools import (
+    canned_reply_delete,
+    canned_reply_may_edit,
+    canned_reply_save,
+    canned_reply_use,
+    macro_apply,
+    macros_bulk_apply,
+)
 from tickets.services.board import MoveResult, ticket_move
 from tickets.services.comments import attachment_add, comment_add, comment_edit
 from tickets.services.configuration import workflow_reorder
+from tickets.services.merge import ticket_merge
 from tickets.services.saved_views import normalised_query, saved_view_delete, saved_view_save
 from tickets.services.tickets import (
     BulkResult,
@@ -52,9 +61,15 @@ __all__ = [
     "TicketStateConflict",
     "TransitionNotAllowed",
     "attachment_add",
+    "canned_reply_delete",
+    "canned_reply_may_edit",
+    "canned_reply_save",
+    "canned_reply_use",
     "comment_add",
     "comment_edit",
     "history_add",
+    "macro_apply",
+    "macros_bulk_apply",
     "normalised_query",
     "one_change",
     "reply_reopens",
@@ -64,6 +79,7 @@ __all__ = [
     "ticket_change_status",
     "ticket_confirm_resolved",
     "ticket_create",
+    "ticket_merge",
     "ticket_move",
     "ticket_reopen",
     "ticket_reply",

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from tickets import search, signals
+from tickets.mentions import mentioned_people
 from tickets.models import (
     Attachment,
     Comment,
@@ -22,6 +23,7 @@ from tickets.models import (
 from tickets.selectors import (
     CommentEditRight,
     comment_edit_right,
+    mention_refusals,
     user_can_see_ticket,
     user_can_work_ticket,
 )
@@ -65,6 +67,7 @@ def _comment_locked(
             raise PermissionDenied(_("You cannot comment on this ticket."))
         if is_internal and not user_can_work_ticket(actor, ticket):
             raise PermissionDenied(_("Only agents may write internal notes."))
+        _check_mentions(ticket, body, is_internal=is_internal)
     validate_uploads(files)
     author = actor if author is None else author
     comment = Comment.objects.create(
@@ -103,6 +106,22 @@ def _comment_locked(
         signals.comment_added, ticket=ticket, actor=author, source=source, comment=comment
     )
     return comment
+
+
+def _check_mentions(ticket: Ticket, body: str, *, is_internal: bool) -> None:
+    """Refuse to mention people who could not read the comment (a mention would show them
+    nothing, or tell them of a ticket they may not see)."""
+    refused = mention_refusals(ticket, mentioned_people([body]).values(), internal=is_internal)
+    if not refused:
+        return
+    names = ", ".join(f"{user.get_display_name()} (@{user.username})" for user in refused)
+    if is_internal:
+        message = _("%(names)s cannot read internal notes of this ticket: remove the mention.")
+    else:
+        message = _(
+            "%(names)s cannot see this ticket: remove the mention or add them as a watcher."
+        )
+    raise ValidationError({"body": message % {"names": names}})
 
 
 @removes_files_on_error

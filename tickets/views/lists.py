@@ -41,6 +41,7 @@ from tickets.search import KEY, page_snippets
 from tickets.selectors import (
     agent_choices,
     assignable_agents,
+    macros_for,
     user_works_queues,
     visible_tickets,
 )
@@ -175,12 +176,14 @@ class BulkActionForm(forms.Form):
         ("unassign", gettext_lazy("Unassign")),
         ("status", gettext_lazy("Change status to")),
         ("close", gettext_lazy("Close")),
+        ("macro", gettext_lazy("Run a macro")),
     )
 
     ids = forms.Field(widget=forms.MultipleHiddenInput, required=False)
     action = forms.ChoiceField(choices=ACTIONS)
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     status = forms.ChoiceField(required=False)
+    macro = forms.ModelChoiceField(queryset=macros_for(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -212,6 +215,8 @@ class BulkActionForm(forms.Form):
             self.add_error("assignee", _("Choose an agent."))
         if action == "status" and not cleaned.get("status"):
             self.add_error("status", _("Choose a status."))
+        if action == "macro" and not cleaned.get("macro"):
+            self.add_error("macro", _("Choose a macro."))
         if action == "close" and not any(s.is_closed for s in workflow().statuses):
             self.add_error("action", _("No status closes tickets."))
         return cleaned
@@ -253,7 +258,12 @@ def ticket_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Tickets the user cannot see are left out as if they did not exist.
     tickets = list(visible_tickets(user).filter(pk__in=ids).order_by("pk"))
     try:
-        result = services.tickets_bulk_update(actor=user, tickets=tickets, **form.changes(user))
+        if form.cleaned_data["action"] == "macro":
+            result = services.macros_bulk_apply(
+                actor=user, macro=form.cleaned_data["macro"], tickets=tickets
+            )
+        else:
+            result = services.tickets_bulk_update(actor=user, tickets=tickets, **form.changes(user))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -120,6 +120,16 @@ def _detail_response(
     request: HttpRequest, key: str, *, comment_form: CommentForm | None = None, status: int = 200
 ) -> HttpResponse:
     ticket = selectors.ticket_detail(request.user, key=key)
+    if ticket.merged_into_id and request.method == "GET":
+        # A merged duplicate lives on in its target: its address leads there.
+        target = Ticket.objects.filter(pk=ticket.merged_into_id).values_list("key", flat=True)
+        if target_key := target.first():
+            messages.info(
+                request,
+                _("%(key)s was merged into %(target)s.")
+                % {"key": ticket.key, "target": target_key},
+            )
+            return redirect("tickets:detail", key=target_key)
     page = ticket_page(user=request.user, ticket=ticket)
     ticket.viewer_is_watching = any(w.pk == request.user.pk for w in page.watchers)
     can_work = ticket.viewer_can_work

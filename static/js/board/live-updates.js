@@ -169,6 +169,7 @@ const CARD_FIELDS = new Set([
   "due_date",
   "tags",
   "queue",
+  "merged_into",
 ]);
 const REFRESH_DELAY = 300;
 let refreshTimer = null;
