@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -738,12 +738,13 @@ def export_figures(client: Client, url: str) -> str:
 
     started = time.perf_counter()
     response = client.get(url)
-    size = sum(len(chunk) for chunk in response.streaming_content)
+    chunks: Iterable[bytes] = getattr(response, "streaming_content", [])
+    size = sum(len(chunk) for chunk in chunks)
     seconds = time.perf_counter() - started
     rows = response.get("X-Export-Rows", "?")
     tracemalloc.start()
     response = client.get(url)
-    for _chunk in response.streaming_content:
+    for _chunk in getattr(response, "streaming_content", []):
         pass
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
