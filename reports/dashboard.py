@@ -356,7 +356,7 @@ def _median_table(
         rows=rows,
         links=links,
         source=str(MEDIAN_SOURCE),
-        options={"series": 2},
+        options={"series": 2, "decimals": True},
     )
 
 

@@ -33,7 +33,7 @@ function datasets(spec, colours) {
       data: series.data,
       backgroundColor: spec.type === "line" ? colour : `${colour}cc`,
       borderColor: colour,
-      tension: 0.25,
+      tension: 0,
       pointRadius: spec.labels.length > 40 ? 0 : 2,
     };
   });
@@ -42,12 +42,14 @@ function datasets(spec, colours) {
 function config(spec) {
   const colours = themeColours();
   const horizontal = Boolean(spec.options?.horizontal);
+  // Counts are whole numbers; only the medians (hours) have decimals.
+  const ticks = { color: colours.text, precision: spec.options?.decimals ? undefined : 0 };
   const axes =
     spec.type === "doughnut"
       ? {}
       : {
-          x: { ticks: { color: colours.text }, grid: { color: colours.grid }, beginAtZero: true },
-          y: { ticks: { color: colours.text }, grid: { color: colours.grid }, beginAtZero: true },
+          x: { ticks, grid: { color: colours.grid }, beginAtZero: true },
+          y: { ticks, grid: { color: colours.grid }, beginAtZero: true },
         };
   return {
     type: spec.type,
