@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db import connections
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -121,14 +121,16 @@ def build_scope(user: User, form: DashboardForm) -> Scope:
 # --- The widgets --------------------------------------------------------------------------
 
 
+def _open_counts(scope: Scope, column: str) -> dict[int, int]:
+    """Open tickets per value of ``column`` (one grouped query)."""
+    open_tickets = scope.tickets.filter(status_id__in=workflow().open_status_ids)
+    grouped = open_tickets.values_list(column).annotate(n=Count("id"))
+    return dict(grouped.values_list(column, "n"))
+
+
 def open_by_status(scope: Scope) -> Table:
     flow = workflow()
-    counts = dict(
-        scope.tickets.filter(status_id__in=flow.open_status_ids)
-        .values_list("status_id")
-        .annotate(n=Count("id"))
-        .values_list("status_id", "n")
-    )
+    counts = _open_counts(scope, "status_id")
     statuses = [s for s in flow.statuses if not s.is_closed]
     return Table(
         name="status",
@@ -142,13 +144,7 @@ def open_by_status(scope: Scope) -> Table:
 
 
 def open_by_queue(scope: Scope) -> Table:
-    flow = workflow()
-    counts = dict(
-        scope.tickets.filter(status_id__in=flow.open_status_ids)
-        .values_list("queue_id")
-        .annotate(n=Count("id"))
-        .values_list("queue_id", "n")
-    )
+    counts = _open_counts(scope, "queue_id")
     queues = scope.queues
     return Table(
         name="queue",
@@ -176,7 +172,7 @@ def utc_moments(
     on_sqlite = connections[queryset.db].vendor == "sqlite"
     names = [f"moment{index}" for index in range(len(moments))]
     expressions = {
-        name: Cast(moment, CharField()) if on_sqlite else moment
+        name: Cast(moment, CharField()) if on_sqlite else F(moment)
         for name, moment in zip(names, moments, strict=True)
     }
     split = len(plain)

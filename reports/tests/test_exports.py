@@ -10,7 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reports.tables import safe_cell
-from tickets.tests.factories import QueueFactory, TicketFactory
+from tickets import services
+from tickets.tests.factories import QueueFactory, TicketFactory, priority
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +37,19 @@ def export(user, fmt, **params):
 
 
 def test_csv_exports_the_current_view_in_its_order(tickets, agent):
-    response, body = export(agent, "csv", sort="title")
+    response, body = export(agent, "csv", sort="-key")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert response["X-Export-Rows"] == "4"
     assert "attachment" in response["Content-Disposition"]
     titles = [row[1] for row in rows[1:]]
-    # Sorted by title, neutralised: no cell starts a formula.
-    assert titles == ["'+1 принтер", '\'=HYPERLINK("http://evil")', "'@SUM(A1)", "Сканер"]
+    # Newest key first, neutralised: no cell starts a formula.
+    assert titles == ["'@SUM(A1)", "Сканер", "'+1 принтер", '\'=HYPERLINK("http://evil")']
     assert "Чужая очередь" not in body.decode()  # BU is not agent's queue
 
 
 def test_csv_follows_the_filters(tickets, agent):
-    _response, body = export(agent, "csv", q="Сканер")
+    services.ticket_update(actor=agent, ticket=tickets[2], priority=priority("urgent"))
+    _response, body = export(agent, "csv", priority="urgent")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["Сканер"]
 
@@ -60,11 +62,11 @@ def test_requesters_export_only_their_tickets(tickets, requester, manager):
 
 
 def test_xlsx_export_is_a_workbook_without_formulas(tickets, agent):
-    response, body = export(agent, "xlsx", sort="title")
+    response, body = export(agent, "xlsx", sort="key")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(body)).active
     values = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert values[1] == '\'=HYPERLINK("http://evil")'
+    assert values[0] == '\'=HYPERLINK("http://evil")'
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 

@@ -62,7 +62,7 @@ document.addEventListener("click", (event) => {
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
   if (box) box.dataset.state = "running";
-  show(box?.querySelector("[data-export-text]")?.textContent || "", 0);
+  show(box?.dataset.labelStart || "", 0);
   download(link).catch(() => {
     if (box) box.dataset.state = "failed";
     show(box?.dataset.labelFailed || "", 0);
