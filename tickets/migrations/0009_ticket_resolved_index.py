@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_more_sources'),
+        ("tickets", "0008_more_sources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['resolved_at'], name='tickets_resolved_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["resolved_at"], name="tickets_resolved_idx"),
         ),
     ]
