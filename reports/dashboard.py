@@ -270,7 +270,7 @@ def agent_load(scope: Scope) -> Table:
     return Table(
         name="load",
         title=gettext("Load per agent"),
-        headers=[gettext("Agent"), gettext("Open assigned"), gettext("Overdue")],
+        headers=[gettext("Agent"), gettext("Open assigned"), gettext("Overdue tickets")],
         rows=[
             [names[row["assignee_id"]][0], row["open_count"], row["overdue_count"]] for row in rows
         ],
