@@ -20,4 +20,11 @@ def script_urls(request: HttpRequest) -> dict[str, Any]:
             "pushSubscribe": reverse("push_subscribe"),
             "pushUnsubscribe": reverse("push_unsubscribe"),
         }
-    return {"script_urls": urls}
+    context: dict[str, Any] = {"script_urls": urls}
+    if apps.is_installed("reports"):
+        from accounts.roles import user_is_agent
+
+        # The navigation's dashboard link, for those who have one (agents and up).
+        user = getattr(request, "user", None)
+        context["dashboard_url"] = reverse("reports:dashboard") if user_is_agent(user) else ""
+    return context

@@ -17,7 +17,6 @@ admin.site.site_title = _("Helpdesk")
 admin.site.index_title = _("Operator console")
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("", include("tickets.urls")),
@@ -36,6 +35,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 # The ticket system works without these apps (see tickets/tests/test_pluggable.py).
+if apps.is_installed("reports"):
+    from reports.views import home as reports_home
+
+    # The home page by role; without reports, the plain account page.
+    urlpatterns += [path("", reports_home, name="home"), path("", include("reports.urls"))]
+else:
+    urlpatterns += [path("", home, name="home")]
+
 if apps.is_installed("integrations"):
     urlpatterns += [path("", include("integrations.urls"))]
 

@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -717,6 +717,43 @@ def measure_delivered(
     return row
 
 
+def bench_manager() -> User:
+    """A manager: the home page and the dashboard over every queue."""
+    from accounts.models import User
+    from accounts.roles import Role
+    from accounts.services import user_set_roles
+
+    manager, _created = User.objects.get_or_create(
+        username="bench-manager", defaults={"first_name": "Bench", "last_name": "Manager"}
+    )
+    user_set_roles(user=manager, roles={Role.MANAGER})
+    return manager
+
+
+def export_figures(client: Client, url: str) -> str:
+    """One CSV export of every ticket, read to the end as a browser would: its time, size
+    and the peak of memory Python allocated meanwhile (tracemalloc, a second run, as
+    tracing slows it down)."""
+    import tracemalloc
+
+    started = time.perf_counter()
+    response = client.get(url)
+    chunks: Iterable[bytes] = getattr(response, "streaming_content", [])
+    size = sum(len(chunk) for chunk in chunks)
+    seconds = time.perf_counter() - started
+    rows = response.get("X-Export-Rows", "?")
+    tracemalloc.start()
+    response = client.get(url)
+    for _chunk in getattr(response, "streaming_content", []):
+        pass
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (
+        f"CSV export `{url}` of {rows} tickets: {seconds:.2f} s, {size / 1e6:.1f} MB, "
+        f"peak Python memory {peak / 1e6:.1f} MB while streaming (target ≤ 5 s, flat)"
+    )
+
+
 def query_count(client: Client, url: str) -> str:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -948,12 +985,29 @@ def run(args: argparse.Namespace, database: str, directory: Path) -> None:
     search_url = f"/tickets/?state=all&q={RARE_WORD}"
     detail_url = fifty.get_absolute_url()
     board_url = f"/board/{queue.slug}/"
+    manager_client = Client()
+    manager_client.force_login(bench_manager())
     reads = [
         (f"ticket list `{list_url}` (25 rows)", list_url),
         (f"search `{RARE_WORD}`: {matches} of {result.total} tickets", search_url),
         (f"search `{three_words}`: {matches_three} tickets", search_three_url),
         (f"ticket page with 50 comments `{detail_url}`", detail_url),
         (f"board `{board_url}`", board_url),
+    ]
+    # The home page and the dashboard (reports): targets 60 and 150 ms.
+    report_reads = [
+        ("home page, agent of every queue `/` (target ≤ 60 ms)", client, "/"),
+        ("home page, manager `/` (target ≤ 60 ms)", manager_client, "/"),
+        (
+            "dashboard, manager, 30 days `/dashboard/` (target ≤ 150 ms)",
+            manager_client,
+            "/dashboard/",
+        ),
+        (
+            "dashboard, manager, 90 days `/dashboard/?period=90` (target ≤ 150 ms)",
+            manager_client,
+            "/dashboard/?period=90",
+        ),
     ]
     searches = [
         (f"search alone `{RARE_WORD}`: first 25 ids + snippets", RARE_WORD),
@@ -962,13 +1016,16 @@ def run(args: argparse.Namespace, database: str, directory: Path) -> None:
     detail = {"explain": args.explain, "profile": args.profile}
     rows = measure_interleaved(
         [(name, checked_get(client, url, notes)) for name, url in reads]
+        + [(name, checked_get(who, url, notes)) for name, who, url in report_reads]
         + [(name, search_action(agent, query)) for name, query in searches],
         runs=args.runs,
         **detail,
     )
     for row, (_name, url) in zip(rows, reads, strict=False):
         row.note = notes.get(url, "")
-    for row in rows[len(reads) :]:
+    for row, (_name, _who, url) in zip(rows[len(reads) :], report_reads, strict=False):
+        row.note = notes.get(url, "")
+    for row in rows[len(reads) + len(report_reads) :]:
         row.note = "the queryset and `page_snippets`, without the page"
     create, create_how = create_ticket_action(client, agent, queue)
     rows.append(measure("create a ticket (form)", create, runs=args.runs, **detail))
@@ -1000,6 +1057,7 @@ def run(args: argparse.Namespace, database: str, directory: Path) -> None:
             ),
         ]
     extra = [
+        export_figures(manager_client, "/reports/tickets.csv?state=all"),
         f"list query count, 25 vs 100 rows: {query_count(client, list_url)} vs "
         f"{query_count(client, list_url + '&per_page=100')}",
         f"ticket page query count, 5 vs 50 comments: "

@@ -320,6 +320,8 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "status"], name="tickets_requester_idx"),
             models.Index(fields=["priority", "status"], name="tickets_priority_idx"),
             models.Index(fields=["created_at"], name="tickets_created_idx"),
+            # Resolved per day and resolution times (the dashboard) read a period of these.
+            models.Index(fields=["resolved_at"], name="tickets_resolved_idx"),
             models.Index(fields=["updated_at"], name="tickets_updated_idx"),
             models.Index(fields=["due_date"], name="tickets_due_idx"),
             models.Index(fields=["title"], name="tickets_title_idx"),

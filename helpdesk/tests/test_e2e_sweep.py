@@ -36,7 +36,7 @@ from accounts.tests.test_e2e_theme import sign_in
 from notifications.models import Event, Notification
 from tickets.demo import demo_queues_ensure, demo_tickets_load
 from tickets.models import Ticket
-from tickets.selectors import visible_tickets
+from tickets.selectors import user_works_queues, visible_tickets
 from tickets.workflow import ensure_default_workflow
 
 # What it checks is drawn by the browser from the same pages on any database, so the
@@ -398,6 +398,8 @@ def persona_pages(user: User, ticket: Ticket) -> list[tuple[str, str]]:
         ("api-docs", "/api/docs/"),
         ("api-root", "/api/v1/"),
     ]
+    if user_works_queues(user):
+        pages.append(("dashboard", "/dashboard/"))
     if user.is_staff:
         pages.append(("admin", "/admin/"))
         # The ticket's change page where the persona may open it, else its queue's.

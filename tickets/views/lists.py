@@ -34,6 +34,7 @@ from tickets.filters import (
     hidden_closed,
 )
 from tickets.forms import form_field
+from tickets.list_actions import list_actions_for
 from tickets.models import SavedView, Ticket
 from tickets.parsing import parse_id
 from tickets.rows import ticket_rows
@@ -162,6 +163,7 @@ def ticket_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "closed_available": any(s.is_closed for s in flow.statuses),
         "per_page_choices": form_field(form, "per_page", forms.ChoiceField).choices,
         "default_per_page": settings.TICKETS_PER_PAGE,
+        "list_actions": list_actions_for(request),
     }
     return render(request, "tickets/list.html", context)
 
