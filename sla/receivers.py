@@ -1,0 +1,18 @@
+"""What the sla app does when tickets change: recompute the clocks of the changed
+tickets, inside the change's transaction (``tickets.signals.changes_recorded``)."""
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from sla.services import clocks_recompute
+
+
+def changes_recorded(
+    sender: object, *, events: list[tuple[Signal, dict[str, Any]]], **kwargs: Any
+) -> None:
+    ids = {arguments["ticket"].pk for _signal, arguments in events if "ticket" in arguments}
+    if ids:
+        with transaction.atomic():
+            clocks_recompute(tickets=ids)
