@@ -39,6 +39,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if apps.is_installed("integrations"):
     urlpatterns += [path("", include("integrations.urls"))]
 
+if apps.is_installed("sla"):
+    urlpatterns += [path("", include("sla.urls"))]
+
 if apps.is_installed("notifications"):
     from notifications import urls as notifications_urls
 

@@ -31,6 +31,10 @@ class Schedule:
     # Monday = 0 .. Sunday = 6.
     weekly: tuple[Hours, Hours, Hours, Hours, Hours, Hours, Hours]
     exceptions: dict[dt.date, Hours] = field(default_factory=dict)
+    # Working intervals by day, worked out once: clocks walk the same days again and again.
+    _days: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def hours(self, day: dt.date) -> Hours:
         if day in self.exceptions:
@@ -39,6 +43,11 @@ class Schedule:
 
     def interval(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         """The working interval of a local day in UTC, or None."""
+        if day not in self._days:
+            self._days[day] = self._interval(day)
+        return self._days[day]
+
+    def _interval(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         hours = self.hours(day)
         if hours is None:
             return None

@@ -1,6 +1,5 @@
 """The periodic check: warnings and breaches told once, to the right people only."""
 
-
 import time_machine
 
 from accounts.models import User
@@ -21,7 +20,11 @@ def notified(event: Event) -> list[int]:
 
 
 def test_warning_then_breach_each_once(
-    urgent_policy: Policy, queue: Queue, requester: User, agent: User, manager: User,
+    urgent_policy: Policy,
+    queue: Queue,
+    requester: User,
+    agent: User,
+    manager: User,
     django_assert_max_num_queries,
 ) -> None:
     queue.members.add(manager)
@@ -100,7 +103,8 @@ def test_escalation_raises_the_priority_and_reassigns_with_source_sla(
         ticket.refresh_from_db()
         assert ticket.priority.code == "urgent" and ticket.assignee == manager
         sources = set(
-            TicketEvent.objects.filter(ticket=ticket, field__in=["priority", "assignee"])
-            .values_list("source", flat=True)
+            TicketEvent.objects.filter(
+                ticket=ticket, field__in=["priority", "assignee"]
+            ).values_list("source", flat=True)
         )
         assert sources == {Source.SLA}
