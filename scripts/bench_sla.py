@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, database: str) -> None:
     later = timezone.now()
     Clock.objects.filter(check_at__lte=later).update(check_at=None)
     check = bench.measure("periodic check, nothing due", lambda: sla_check(later), runs=args.runs)
-    queue = Queue.objects.order_by("pk").first()
+    queue = Queue.objects.order_by("pk")[0]
     client = Client()
     client.force_login(agent)
     notes: dict[str, str] = {}

@@ -93,7 +93,7 @@ class PolicyAdmin(admin.ModelAdmin):
     def save_related(
         self, request: HttpRequest, form: object, formsets: object, change: bool
     ) -> None:
-        super().save_related(request, form, formsets, change)  # type: ignore[arg-type]
+        super().save_related(request, form, formsets, change)
         self.message_user(
             request,
             _("Run “manage.py sla_recompute” to apply the change to existing tickets."),

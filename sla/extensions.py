@@ -27,7 +27,7 @@ def _clock(ticket: Ticket) -> Clock | None:
     if "sla_clock" not in ticket._state.fields_cache and not load_rules():
         return None
     try:
-        return ticket.sla_clock  # type: ignore[attr-defined]
+        return ticket.sla_clock
     except Clock.DoesNotExist:
         return None
 

@@ -44,6 +44,7 @@ def achievement(user: Viewer, *, days: int, group: str) -> list[ReportRow]:
         ticket__in=visible_tickets(user).filter(created_at__gte=since)
     ).values_list("ticket__queue_id", "ticket__assignee_id", "targets")
     rows: dict[int | None, ReportRow] = {}
+    key: int | None
     flow = workflow()
     for queue_id, assignee_id, targets in clocks:
         key = queue_id if group == "queue" else assignee_id

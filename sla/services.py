@@ -159,7 +159,7 @@ def clocks_recompute(
 
 def _due_claims(clock: Clock, now: dt.datetime) -> list[tuple[str, int, str, dt.datetime]]:
     """``(target, cycle, level, due)`` the clock has reached by ``now``."""
-    claims = []
+    claims: list[tuple[str, int, str, dt.datetime]] = []
     for target in clock.targets:
         if target["stopped"] is not None or not target["due"]:
             continue

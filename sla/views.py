@@ -16,7 +16,8 @@ def report(request: HttpRequest) -> HttpResponse:
     if not user_is_manager(request.user):
         raise PermissionDenied
     days = int(request.GET["days"]) if request.GET.get("days") in {str(p) for p in PERIODS} else 30
-    group = request.GET.get("group") if request.GET.get("group") in GROUPS else "queue"
+    chosen = request.GET.get("group", "")
+    group = chosen if chosen in GROUPS else "queue"
     rows = achievement(request.user, days=days, group=group)
     total = ReportRow(name="")
     for row in rows:

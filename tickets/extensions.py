@@ -96,7 +96,7 @@ def register_field(
 def unregister(name: str) -> None:
     """Remove what ``name`` registered (tests of a ticket system without it)."""
     for registry in (_badges, _filters, _sorts, _fields):
-        registry.pop(name, None)  # type: ignore[attr-defined]
+        registry.pop(name, None)
 
 
 def badges() -> list[Badge]:

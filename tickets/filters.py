@@ -202,7 +202,7 @@ class TicketFilterForm(forms.Form):
         # Filters and sorts other apps add (``tickets.extensions``).
         for extra in extensions.list_filters():
             self.fields[extra.name] = forms.ChoiceField(
-                label=extra.label, required=False, choices=[("", "—"), *extra.choices()]
+                label=str(extra.label), required=False, choices=[("", "—"), *extra.choices()]
             )
         extra_sorts = [(name, name) for name in extensions.list_sorts()]
         form_field(self, "sort", forms.ChoiceField).choices = [

@@ -1,4 +1,5 @@
-"""The periodic check: warnings and breaches told once, to the right people only."""
+"""The service-level check (sla.services.sla_check) as people hear it: warnings and
+breaches told once, to the right people only."""
 
 import time_machine
 
@@ -9,10 +10,9 @@ from notifications.models import Event, Notification
 from notifications.text import render
 from sla.models import Clock, Policy, Target, Warning
 from sla.services import _announce, sla_check
+from sla.tests.test_clocks import at
 from tickets.models import Queue, Source, TicketEvent
 from tickets.tests.factories import QueueFactory, TicketFactory, priority
-
-from .test_clocks import at
 
 
 def notified(event: Event) -> list[int]:
@@ -52,7 +52,9 @@ def test_warning_then_breach_each_once(
         due = at(0, 10, 30)
         assert _announce(clock, Target.FIRST_RESPONSE, 0, Warning.Level.BREACHED, due) is False
         assert Notification.objects.filter(event=Event.SLA_BREACHED).count() == 2
-        text = render(Notification.objects.filter(event=Event.SLA_BREACHED).first(), language="ru")
+        told = Notification.objects.filter(event=Event.SLA_BREACHED).first()
+        assert told is not None
+        text = render(told, language="ru")
         assert ticket.key in text["title"] and "первый ответ" in text["title"]
 
 
