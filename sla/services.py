@@ -218,27 +218,31 @@ def sla_check(now: dt.datetime | None = None) -> int:
     """The periodic job: announce the warnings and breaches that are due, each once.
     One indexed query when nothing is due. Returns how many were announced."""
     now = now or timezone.now()
-    announced = 0
-    due = list(
+    ids = list(
         Clock.objects.filter(check_at__lte=now)
-        .select_related("ticket__priority", "policy__breach_priority", "policy__breach_assignee")
-        .order_by("check_at")[:CHUNK]
+        .order_by("check_at")
+        .values_list("ticket_id", flat=True)[:CHUNK]
     )
-    if not due:
+    if not ids:
         return 0
+    # From the history as it is now (a change may have come without a signal).
+    clocks_recompute(tickets=ids, now=now)
+    due = list(
+        Clock.objects.filter(ticket_id__in=ids).select_related(
+            "ticket__priority", "policy__breach_priority", "policy__breach_assignee"
+        )
+    )
     done = set(
-        Warning.objects.filter(ticket_id__in=[c.ticket_id for c in due]).values_list(
+        Warning.objects.filter(ticket_id__in=ids).values_list(
             "ticket_id", "target", "cycle", "level"
         )
     )
+    announced = 0
     for clock in due:
         for target, cycle, level, at in _due_claims(clock, now):
             if (clock.ticket_id, target, cycle, level) not in done:
                 announced += _announce(clock, target, cycle, level, at)
-    # A breach turns a running clock's state (and escalation may change the policy):
-    # recompute what the job touched, then wait for the next moment still to come.
-    ids = [clock.ticket_id for clock in due]
-    clocks_recompute(tickets=ids, now=now)
+    # Then wait for the next moment still to come (an escalation may have recomputed).
     for clock in Clock.objects.filter(ticket_id__in=ids).only("pk", "targets"):
         Clock.objects.filter(pk=clock.pk).update(check_at=_next_check(clock, now))
     return announced
