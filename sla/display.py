@@ -57,7 +57,8 @@ def badge(values: dict[str, Any], now: dt.datetime) -> SafeString | str:
     due = values["sla_clock__due_at"]
     if state == "paused":
         text, title = _("paused"), _("SLA: paused")
-    elif due is None:
+    elif due is None or values["sla_clock__state"] == ClockState.BREACHED:
+        # A target already breached; ``due`` may be another one's, still running.
         text, title = _("breached"), _("SLA breached")
     else:
         left = int((due - now).total_seconds() // 60)

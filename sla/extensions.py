@@ -75,7 +75,7 @@ def panel(request: HttpRequest, ticket: Ticket) -> dict | None:
 
 
 def register() -> None:
-    register_panel("sla", "sla/ticket_panel.html", context=panel, order=5)
+    register_panel("sla", "sla/ticket_panel.html", context=panel, order=5, place="top")
     extensions.register_badge(
         "sla",
         values=("sla_clock__state", "sla_clock__due_at", "sla_clock__warn_at"),
