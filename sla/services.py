@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -144,11 +144,14 @@ def clocks_recompute(
                 ticket_id__in=[t.pk for t in chunk if t.pk not in covered]
             ).delete()
             if rows:
+                # MySQL's ON DUPLICATE KEY names no target; SQLite's ON CONFLICT must.
+                target = (
+                    ["ticket"]
+                    if connection.features.supports_update_conflicts_with_target
+                    else None
+                )
                 Clock.objects.bulk_create(
-                    rows,
-                    update_conflicts=True,
-                    unique_fields=["ticket"],
-                    update_fields=SUMMARY_FIELDS,
+                    rows, update_conflicts=True, unique_fields=target, update_fields=SUMMARY_FIELDS
                 )
         written += len(rows)
         done += len(chunk)
