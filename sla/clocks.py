@@ -14,12 +14,9 @@ priority re-evaluates it.
 """
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Prefetch
 
 from sla import business_time as bt
@@ -31,6 +28,7 @@ from sla.models import (
     Target,
 )
 from tickets.models import Ticket
+from tickets.workflow import cached, forget
 
 
 @dataclass
@@ -63,30 +61,15 @@ class PolicyRules:
         )
 
 
-RULES_VERSION = "sla:rules:version"
-RULES_SECONDS = 3600
-
-
 def load_rules() -> list[PolicyRules]:
     """The active policies in order, with their calendars: from the cache, which saves
     and deletes of policies and calendars refresh (``rules_changed``)."""
-    version = cache.get_or_set(RULES_VERSION, lambda: uuid.uuid4().hex, timeout=None)
-    key = f"sla:rules:{version}"
-    rules = cache.get(key)
-    if rules is None:
-        rules = _read_rules()
-        cache.set(key, rules, RULES_SECONDS)
-    return rules
+    return cached("sla-rules", _read_rules)
 
 
 def rules_changed(**kwargs: object) -> None:
     """Forget the cached rules, now and once the transaction commits."""
-
-    def bump() -> None:
-        cache.set(RULES_VERSION, uuid.uuid4().hex, timeout=None)
-
-    bump()
-    transaction.on_commit(bump)
+    forget("sla-rules")
 
 
 def _read_rules() -> list[PolicyRules]:

@@ -12,7 +12,8 @@ An app registers its panel once, from its ``AppConfig.ready()``::
 The ticket page renders the registered panels in its side column, lowest ``order``
 first (``place="top"``: above the ticket's fields, for what an agent must see first;
 otherwise below its files), each from its own template with what
-``context(request, ticket)`` returns plus ``ticket`` and the usual request context. A panel's template draws its own card.
+``context(request, ticket)`` returns plus ``ticket`` and the usual request context. A
+panel's template draws its own card.
 """
 
 from collections.abc import Callable
