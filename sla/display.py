@@ -1,6 +1,7 @@
 """How clocks read to people: compact durations, badge colours, the panel's lines."""
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -67,6 +68,12 @@ def badge(values: dict[str, Any], now: dt.datetime) -> SafeString | str:
             title = _("SLA breached %(time)s ago") % {"time": duration(left)}
         else:
             title = _("SLA: %(time)s left") % {"time": duration(left)}
+    return _badge_html(state, title, text)
+
+
+@lru_cache(maxsize=2048)
+def _badge_html(state: str, title: str, text: str) -> SafeString:
+    """A board shows hundreds of cards, most with one of a few badges: built once each."""
     return format_html(
         '<span class="badge {} sla-badge" data-sla="{}" data-testid="sla-badge" title="{}">'
         '<i class="bi bi-stopwatch" aria-hidden="true"></i> {}'
