@@ -46,6 +46,9 @@ else:
 if apps.is_installed("integrations"):
     urlpatterns += [path("", include("integrations.urls"))]
 
+if apps.is_installed("sla"):
+    urlpatterns += [path("", include("sla.urls"))]
+
 if apps.is_installed("notifications"):
     from notifications import urls as notifications_urls
 

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +22,14 @@ class NotificationsConfig(AppConfig):
 
         signals.changes_recorded.connect(receivers.changes_recorded, dispatch_uid="notifications")
         sign_in_paused.connect(receivers.sign_in_paused, dispatch_uid="notifications")
+        if apps.is_installed("sla"):
+            from notifications import sla as sla_receivers
+            from sla import signals as sla_signals
+
+            sla_signals.sla_at_risk.connect(sla_receivers.sla_at_risk, dispatch_uid="notifications")
+            sla_signals.sla_breached.connect(
+                sla_receivers.sla_breached, dispatch_uid="notifications"
+            )
         live_updates.connect()
         live_access.connect()
         profile.register()

@@ -16,6 +16,8 @@ class Event(models.TextChoices):
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
     SIGN_IN_PAUSED = "sign_in_paused", _("Sign-in paused after wrong passwords")
+    SLA_AT_RISK = "sla_at_risk", _("SLA about to be breached")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
 class Channel(models.TextChoices):

@@ -9,8 +9,14 @@ from accounts.models import User
 from notifications.models import Channel, Event, NotificationPreference
 
 # Without a saved choice: everything in the app and as push; e-mail for what is addressed
-# to the person (assigned, mentioned, their sign-in paused) and for deadlines.
-EMAIL_BY_DEFAULT = {Event.ASSIGNED, Event.MENTIONED, Event.OVERDUE, Event.SIGN_IN_PAUSED}
+# to the person (assigned, mentioned, their sign-in paused), for deadlines and SLA breaches.
+EMAIL_BY_DEFAULT = {
+    Event.ASSIGNED,
+    Event.MENTIONED,
+    Event.OVERDUE,
+    Event.SIGN_IN_PAUSED,
+    Event.SLA_BREACHED,
+}
 
 
 def default(event: str, channel: str) -> bool:

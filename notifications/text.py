@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -21,6 +21,24 @@ def _day(raw: str | None) -> str:
         return date_format(dt.date.fromisoformat(raw or ""), "DATE_FORMAT")
     except ValueError:
         return raw or "—"
+
+
+def _moment(raw: str | None) -> str:
+    """A moment (stored ISO) in the reader's time zone and format."""
+    try:
+        moment = dt.datetime.fromisoformat(raw or "")
+    except ValueError:
+        return raw or "—"
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _target_name(code: str) -> str:
+    names = {
+        "first_response": _("first response"),
+        "next_response": _("next response"),
+        "resolution": _("resolution"),
+    }
+    return names.get(code, code)
 
 
 def _status_name(code: str) -> str:
@@ -63,6 +81,18 @@ def _sentence(notification: Notification) -> str:
             }
         case Event.SIGN_IN_PAUSED:
             return _sign_in_paused(p)
+        case Event.SLA_AT_RISK:
+            return _("%(key)s: the %(target)s target is about to be breached (due %(due)s)") % {
+                "key": p["key"],
+                "target": _target_name(p.get("target", "")),
+                "due": _moment(p.get("due")),
+            }
+        case Event.SLA_BREACHED:
+            return _("%(key)s: the %(target)s target was breached (due %(due)s)") % {
+                "key": p["key"],
+                "target": _target_name(p.get("target", "")),
+                "due": _moment(p.get("due")),
+            }
     return p.get("key", "")
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User, Viewer
 from accounts.roles import user_is_manager
+from tickets import extensions
 from tickets.models import Priority, Queue, Status, Ticket
 from tickets.selectors import (
     user_can_work_ticket,
@@ -59,6 +60,8 @@ class BoardCard:
     due_display: str = ""
     overdue: bool = False
     viewer_can_move: bool = False
+    # What other apps show on the card (``tickets.extensions.register_badge``).
+    badges: list = field(default_factory=list)
 
     @property
     def queue_id(self) -> int:
@@ -202,7 +205,7 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
     rows = list(
         Ticket.objects.filter(pk__in=numbered.values("pk"))
         .order_by("rank", "pk")
-        .values_list(*CARD_VALUES)
+        .values_list(*CARD_VALUES, *extensions.badge_values())
     )
     if not rows:
         return []
@@ -218,6 +221,7 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
     queues = _Lookup(flow.queues, Queue)
     # Agents are few: each one is built once and shared by their cards.
     people: dict[int, User] = {}
+    now = timezone.now()
     cards = []
     for (
         pk,
@@ -230,8 +234,9 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
         priority_id,
         due_date,
         assignee_id,
-        *assignee,
+        *more,
     ) in rows:
+        assignee, extra = more[: len(User.NAME_FIELDS)], more[len(User.NAME_FIELDS) :]
         if assignee_id is not None and assignee_id not in people:
             people[assignee_id] = User.name_only(assignee_id, *assignee)
         person = people.get(assignee_id)
@@ -250,6 +255,7 @@ def _column_cards(tickets: QuerySet[Ticket], flow: Workflow) -> list[BoardCard]:
                 assignee_name=person.get_display_name() if person else "",
                 due_date=due_date,
                 tags=tags.get(pk, [])[:3],
+                badges=extensions.render_badges(extra, now) if extra else [],
             )
         )
     return cards

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, Viewer
+from tickets import extensions
 from tickets.forms import form_field
 from tickets.models import Priority, Status, Tag, Ticket
 from tickets.parsing import parse_id
@@ -198,6 +199,17 @@ class TicketFilterForm(forms.Form):
         sizes = sorted({*PER_PAGE_CHOICES, settings.TICKETS_PER_PAGE})
         per_page = [(str(size), str(size)) for size in sizes]
         form_field(self, "per_page", forms.ChoiceField).choices = per_page
+        # Filters and sorts other apps add (``tickets.extensions``).
+        for extra in extensions.list_filters():
+            self.fields[extra.name] = forms.ChoiceField(
+                label=str(extra.label), required=False, choices=[("", "—"), *extra.choices()]
+            )
+        extra_sorts = [(name, name) for name in extensions.list_sorts()]
+        form_field(self, "sort", forms.ChoiceField).choices = [
+            *SORT_CHOICES,
+            *extra_sorts,
+            *((f"-{name}", f"-{name}") for name, _label in extra_sorts),
+        ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -306,12 +318,17 @@ class TicketFilterForm(forms.Form):
         )
 
     @property
+    def extra_filters(self) -> list[forms.BoundField]:
+        """The filters other apps added, for the list's filter panel."""
+        return [self[extra.name] for extra in extensions.list_filters()]
+
+    @property
     def has_filters(self) -> bool:
         """Does the URL narrow the list beyond the default (open tickets)?"""
         return any(
             self.value(name) is not None
             and not (name == "state" and self.current_state == self.default_state)
-            for name in FILTER_FIELDS
+            for name in (*FILTER_FIELDS, *(extra.name for extra in extensions.list_filters()))
         )
 
 
@@ -370,6 +387,9 @@ def apply_filters(tickets: QuerySet[Ticket], form: TicketFilterForm) -> QuerySet
         tickets = tickets.filter(
             due_date__lt=timezone.localdate(), status_id__in=flow.open_status_ids
         )
+    for extra in extensions.list_filters():
+        if form.value(extra.name):
+            tickets = extra.apply(tickets, form.value(extra.name))
     return tickets
 
 
@@ -378,6 +398,11 @@ def ordering(sort: str) -> list:
     if not sort:
         return [F("search_rank").desc(), F("id").desc()]
     descending = sort.startswith("-")
+    extra = extensions.list_sorts().get(sort.lstrip("-"))
+    if extra is not None:
+        terms = extra.terms()
+        order = [t.desc(nulls_last=True) if descending else t.asc(nulls_last=True) for t in terms]
+        return [*order, F("id").desc()]
     name = sort.lstrip("-") if sort.lstrip("-") in SORTS else DEFAULT_SORT.lstrip("-")
     nulls_last = True if name in NULLABLE_SORTS else None
     order = [
@@ -530,4 +555,8 @@ def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
                 add(name, date_format(form.value(name), "SHORT_DATE_FORMAT"))
     if form.value("overdue"):
         add("overdue", gettext("yes"))
+    for extra in extensions.list_filters():
+        chosen = form.value(extra.name)
+        if chosen:
+            add(extra.name, str(dict(extra.choices()).get(chosen, chosen)))
     return chips

@@ -10,8 +10,10 @@ An app registers its panel once, from its ``AppConfig.ready()``::
     )
 
 The ticket page renders the registered panels in its side column, lowest ``order``
-first, each from its own template with what ``context(request, ticket)`` returns plus
-``ticket`` and the usual request context. A panel's template draws its own card.
+first (``place="top"``: above the ticket's fields, for what an agent must see first;
+otherwise below its files), each from its own template with what
+``context(request, ticket)`` returns plus ``ticket`` and the usual request context. A
+panel's template draws its own card.
 """
 
 from collections.abc import Callable
@@ -34,16 +36,24 @@ class TicketPanel:
     template_name: str
     context: PanelContext
     order: int = 100
+    place: str = "bottom"
 
 
 _panels: dict[str, TicketPanel] = {}
 
 
 def register_panel(
-    name: str, template_name: str, *, context: PanelContext, order: int = 100
+    name: str,
+    template_name: str,
+    *,
+    context: PanelContext,
+    order: int = 100,
+    place: str = "bottom",
 ) -> TicketPanel:
-    """Add (or replace) the panel called ``name``."""
-    panel = TicketPanel(name=name, template_name=template_name, context=context, order=order)
+    """Add (or replace) the panel called ``name`` (``place``: "top" or "bottom")."""
+    panel = TicketPanel(
+        name=name, template_name=template_name, context=context, order=order, place=place
+    )
     _panels[name] = panel
     return panel
 
@@ -52,10 +62,14 @@ def unregister_panel(name: str) -> None:
     _panels.pop(name, None)
 
 
-def panels_for(request: HttpRequest, ticket: "Ticket") -> list[SafeString]:
-    """The registered panels this request's user sees on ``ticket``, rendered, in order."""
+def panels_for(
+    request: HttpRequest, ticket: "Ticket", *, place: str = "bottom"
+) -> list[SafeString]:
+    """The registered panels of ``place`` this request's user sees on ``ticket``,
+    rendered, in order."""
     rendered = []
-    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.name)):
+    chosen = [panel for panel in _panels.values() if panel.place == place]
+    for panel in sorted(chosen, key=lambda p: (p.order, p.name)):
         context = panel.context(request, ticket)
         if context is not None:
             context = {"ticket": ticket, **context}

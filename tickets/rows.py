@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from tickets import extensions
 from tickets.models import Ticket
 from tickets.templatetags.ticket_tags import avatar, priority_badge, status_badge
 from tickets.timeline import moment_label
@@ -59,6 +60,8 @@ class TicketRow:
     tags: list[tuple[str, str]] = field(default_factory=list)
     # The searched words in the ticket's text, when searching (``tickets.search``).
     snippet: SafeString = field(default_factory=SafeString)
+    # What other apps show on the row (``tickets.extensions.register_badge``).
+    badges: list[SafeString] = field(default_factory=list)
 
 
 def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> list[TicketRow]:
@@ -66,7 +69,8 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> 
 
     ``tag_url(name)`` gives the list URL filtered by a tag.
     """
-    values = list(tickets.values_list(*ROW_VALUES))
+    extra = extensions.badge_values()
+    values = list(tickets.values_list(*ROW_VALUES, *extra))
     tags: dict[int, list[str]] = {}
     if values:
         through = Ticket.tags.through.objects.filter(ticket_id__in=[v[0] for v in values])
@@ -94,8 +98,9 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> 
         updated_at,
         requester_id,
         assignee_id,
-        *names,
+        *more,
     ) in values:
+        names, extra_values = more[: 2 * len(User.NAME_FIELDS)], more[2 * len(User.NAME_FIELDS) :]
         # From the cache rather than joined: a row needs only their names and colours.
         status, priority = flow.status(status_id), flow.priority(priority_id)
         queue = flow.queue(queue_id)
@@ -133,6 +138,7 @@ def ticket_rows(tickets: QuerySet[Ticket], *, tag_url: Callable[[str], str]) -> 
                 overdue=Ticket.overdue(due, status, today),
                 select_label=select_label % {"key": key},
                 tags=[(tag, tag_url(tag)) for tag in tags.get(pk, [])],
+                badges=extensions.render_badges(extra_values, now) if extra else [],
             )
         )
     return rows

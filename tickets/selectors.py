@@ -22,6 +22,7 @@ from django.http import Http404
 
 from accounts.models import User, Viewer
 from accounts.roles import Role, at_least_q, prefetch_role_codes, user_is_agent, user_is_manager
+from tickets import extensions
 from tickets.models import (
     Attachment,
     CannedReply,
@@ -210,7 +211,9 @@ def whole_board_queue_ids(user: Viewer) -> frozenset[int] | None:
 
 def ticket_card_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """What a row of the list or a card of the board shows, in one query plus tags."""
-    return tickets.select_related("queue", "status", "priority", "requester", "assignee")
+    return tickets.select_related(
+        "queue", "status", "priority", "requester", "assignee", *extensions.api_related()
+    )
 
 
 def get_visible_ticket(user: Viewer, *, key: str | None = None, pk: int | None = None) -> Ticket:

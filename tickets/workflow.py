@@ -180,6 +180,16 @@ def _forget(name: str) -> None:
     transaction.on_commit(bump)
 
 
+def cached(name: str, load: Callable[[], T]) -> T:
+    """``load()``'s value kept in the cache like the workflow's, for other apps' rules
+    (``sla``'s policies); ``forget(name)`` drops it when their rows change."""
+    return _cached(name, load)
+
+
+def forget(name: str) -> None:
+    _forget(name)
+
+
 def workflow() -> Workflow:
     """The current statuses, priorities, queues and rules (from the cache when fresh)."""
     return _cached("workflow", _load)

@@ -591,6 +591,12 @@ CELERY_BEAT_SCHEDULE["notifications-deadlines"] = {
     "task": "notifications.remind_deadlines",
     "schedule": timedelta(minutes=15),
 }
+# Service levels (sla): the check that announces warnings and breaches (docs/sla.md).
+SLA_CHECK_SECONDS = env_positive_int("SLA_CHECK_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["sla-check"] = {
+    "task": "sla.check",
+    "schedule": timedelta(seconds=SLA_CHECK_SECONDS),
+}
 # Due-soon reminders go out this many days before the due date (once per ticket).
 NOTIFICATION_DUE_SOON_DAYS = env_value("NOTIFICATION_DUE_SOON_DAYS", env.int, default=1)
 

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Viewer
 from helpdesk.api_fields import StrictCharField, StrictDateField, StrictIntegerField
-from tickets import services
+from tickets import extensions, services
 from tickets.api.common import (
     MAX_VERSION,
     PersonSerializer,
@@ -121,6 +121,13 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def get_is_overdue(self, ticket: Ticket) -> bool:
         return Ticket.overdue(ticket.due_date, workflow().status(ticket.status_id) or ticket.status)
+
+    def to_representation(self, instance: Ticket) -> dict:
+        data = super().to_representation(instance)
+        # Fields other apps add (``tickets.extensions.register_field``).
+        for extra in extensions.api_fields():
+            data[extra.name] = extra.read(instance)
+        return data
 
 
 class TicketDetailSerializer(TicketSerializer):
@@ -229,7 +236,11 @@ class TakeSerializer(serializers.Serializer):
 
 
 def _tickets_queryset(user: Viewer) -> QuerySet[Ticket]:
-    return visible_tickets(user).select_related("requester", "assignee").prefetch_related("tags")
+    return (
+        visible_tickets(user)
+        .select_related("requester", "assignee", *extensions.api_related())
+        .prefetch_related("tags")
+    )
 
 
 def _ticket_response(
@@ -243,7 +254,7 @@ def _ticket_response(
         prefetch_related_objects([ticket], "tags")
     else:
         ticket = (
-            Ticket.objects.select_related("requester", "assignee")
+            Ticket.objects.select_related("requester", "assignee", *extensions.api_related())
             .prefetch_related("tags")
             .get(pk=ticket.pk)
         )

@@ -129,6 +129,7 @@ def render_card(
         f'<span class="badge rounded-pill text-bg-secondary board-card-tag">{escape(tag)}</span>'
         for tag in card.tags
     )
+    parts.extend(card.badges)  # rendered (and escaped) by their apps
     parts.append('<span class="ms-auto">')
     if card.assignee_id:
         parts.append(avatar_html)

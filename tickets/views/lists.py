@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
-from tickets import services
+from tickets import extensions, services
 from tickets.filters import (
     DEFAULT_SORT,
     TicketFilterForm,
@@ -83,7 +83,8 @@ def _columns(sort: str) -> list[dict]:
 def _sort_options() -> list[dict]:
     """Every sort for the panel's select, which phones need (their rows have no headers)."""
     options = []
-    for name, label, _descending_first in (*COLUMNS, *EXTRA_SORTS):
+    added = tuple((name, extra.label, False) for name, extra in extensions.list_sorts().items())
+    for name, label, _descending_first in (*COLUMNS, *EXTRA_SORTS, *added):
         options.append({"value": name, "label": _("%(column)s, ascending") % {"column": label}})
         options.append(
             {"value": f"-{name}", "label": _("%(column)s, descending") % {"column": label}}

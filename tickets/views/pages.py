@@ -147,6 +147,7 @@ def _detail_response(
         "comment_form": comment_form or CommentForm(ticket=ticket, can_work=can_work),
         "attachment_form": AttachmentForm(),
         "panels": panels_for(request, ticket),
+        "top_panels": panels_for(request, ticket, place="top"),
         # The requester's «The problem is solved» / «Open again» on a resolved ticket.
         "requester_decides": is_requester and workflow().is_resolved(ticket.status),
         "reply_reopens": isinstance(request.user, User)
