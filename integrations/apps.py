@@ -8,6 +8,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = _("Integrations")
 
     def ready(self) -> None:
+        from integrations.mail import outgoing
         from integrations.redmine import push
         from integrations.redmine.views import ticket_panel
         from integrations.schedule import register_schedules
@@ -16,6 +17,7 @@ class IntegrationsConfig(AppConfig):
 
         post_migrate.connect(register_schedules, sender=self)
         signals.change_recorded.connect(push.record_change, dispatch_uid="redmine-push")
+        signals.mail_composed.connect(outgoing.mail_composed, dispatch_uid="mail-reply-to")
         register_panel(
             "redmine", "integrations/redmine/ticket_panel.html", context=ticket_panel, order=10
         )

@@ -19,6 +19,7 @@ class SyncRun(models.Model):
         ERP_DIRECTORY = "erp_directory", _("ERP directory sync")
         REDMINE_PULL = "redmine_pull", _("Redmine pull")
         REDMINE_IMPORT = "redmine_import", _("Redmine import from its database")
+        MAIL_FETCH = "mail_fetch", _("E-mail fetch")
 
     class Outcome(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -307,6 +308,7 @@ class RedminePush(OutboxItem):
 
 
 # Redmine's own tables, read-only through the ``redmine`` alias (see the router).
+from integrations.mail.models import InboundMail, Mailbox, SentMail  # noqa: E402
 from integrations.redmine_db import (  # noqa: E402
     RmEmailAddress,
     RmEnumeration,
@@ -319,6 +321,8 @@ from integrations.redmine_db import (  # noqa: E402
 )
 
 __all__ = [
+    "InboundMail",
+    "Mailbox",
     "RedmineLink",
     "RedminePriority",
     "RedmineProject",
@@ -333,5 +337,6 @@ __all__ = [
     "RmJournalDetail",
     "RmProject",
     "RmUser",
+    "SentMail",
     "SyncRun",
 ]

@@ -14,6 +14,11 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
   ``previous_id`` and ``next_id`` (the cards now above and below it, or None). The
   ticket carries the new ``version`` and ``rank``. Live boards apply it with
   ``applyMove`` in ``static/js/board.js`` (payload documented there).
+- ``mail_composed``: not a change: sent (synchronously, sender None) by whoever builds an
+  e-mail about a ticket (notifications), with ``ticket_id``, ``recipient_id``,
+  ``message_id`` (the mail's Message-ID) and ``headers`` (a dict the receivers may add
+  headers to, e.g. the ``Reply-To`` of the queue's mailbox). The e-mail integration
+  records the Message-ID so that a reply to the mail lands on the ticket.
 
 
 The same events are also announced *inside* the change's transaction by
@@ -58,6 +63,7 @@ change_recorded = Signal()
 changes_recorded = Signal()
 ticket_created = Signal()
 ticket_changed = Signal()
+mail_composed = Signal()
 comment_added = Signal()
 ticket_moved = Signal()
 watchers_changed = Signal()
