@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +18,8 @@ class IntegrationsConfig(AppConfig):
         post_migrate.connect(register_schedules, sender=self)
         signals.change_recorded.connect(push.record_change, dispatch_uid="redmine-push")
         signals.mail_composed.connect(outgoing.mail_composed, dispatch_uid="mail-reply-to")
+        for signal in (post_save, post_delete):
+            signal.connect(outgoing.mailboxes_changed, sender="integrations.Mailbox")
         register_panel(
             "redmine", "integrations/redmine/ticket_panel.html", context=ticket_panel, order=10
         )

@@ -24,6 +24,7 @@ from helpdesk.testing import free_port, service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mail-test-password"
+USERS = 2000  # accounts in the password file, handed out one per mailbox
 PASSWORD_ENV = "HELPDESK_TEST_MAIL_PASSWORD"
 DOVECOT_MISSING = "dovecot is not installed (apt-get install dovecot-imapd; `make test` does it)"
 
@@ -37,6 +38,8 @@ class DovecotServer:
         self.dir = directory
         self.port = port
         self.process: subprocess.Popen | None = None
+        self._run = uuid.uuid4().hex[:8]
+        self._handed_out = 0
 
     @property
     def passwd(self) -> Path:
@@ -58,6 +61,7 @@ class DovecotServer:
             "ssl = no\n"
             "disable_plaintext_auth = no\n"
             "auth_mechanisms = plain login\n"
+            "auth_failure_delay = 0\n"
             f"default_login_user = {login}\n"
             f"default_internal_user = {internal}\n"
             f"{group_line}"
@@ -83,7 +87,10 @@ class DovecotServer:
         (self.dir / "run").mkdir()
         if os.geteuid() == 0:
             shutil.chown(self.dir / "mail", "dovecot", "dovecot")
-        self.passwd.touch()
+        if not self.passwd.exists():
+            self.passwd.write_text(
+                "".join(f"{self._user(n)}:{{PLAIN}}{PASSWORD}\n" for n in range(1, USERS + 1))
+            )
         config = self.dir / "dovecot.conf"
         config.write_text(self._config())
         self.process = subprocess.Popen(
@@ -129,12 +136,15 @@ class DovecotServer:
     def stopped(self) -> bool:
         return self.process is None
 
-    def add_user(self, name: str | None = None) -> str:
-        """A new, empty mail account (the password is ``PASSWORD``)."""
-        user = name or f"box-{uuid.uuid4().hex[:10]}@mail.test"
-        with self.passwd.open("a") as passwd:
-            passwd.write(f"{user}:{{PLAIN}}{PASSWORD}\n")
-        return user
+    def add_user(self) -> str:
+        """A new, empty mail account (the password is ``PASSWORD``). The password file is
+        written before the server starts (Dovecot may not see a file changed within the
+        second it last read it), with more accounts than a session uses."""
+        self._handed_out += 1
+        return self._user(self._handed_out)
+
+    def _user(self, n: int) -> str:
+        return f"box{n}-{self._run}@mail.test"
 
     def imap(self, user: str) -> imaplib.IMAP4:
         connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)

@@ -9,6 +9,7 @@ Every socket has a time-out (``MAIL_IMAP_TIMEOUT``). The password is read from t
 variable or file the mailbox names when connecting, and never logged or put in a message.
 """
 
+import base64
 import imaplib
 import os
 import re
@@ -53,7 +54,28 @@ def password_of(mailbox: Mailbox) -> str:
     raise MailRefused("no password variable or file is configured")
 
 
+def imap_utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Готово" is "&BBMEPgRCBD4EMgQ+-"."""
+    out, pending = [], ""
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode(pending.encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            pending = ""
+            out.append("&-" if char == "&" else char)
+        else:
+            pending += char
+    flush()
+    return "".join(out)
+
+
 def _quoted(folder: str) -> str:
+    folder = imap_utf7(folder)
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -116,6 +138,8 @@ class ImapMailbox:
 
 def _open(mailbox: Mailbox, timeout: float) -> imaplib.IMAP4:
     host = mailbox.host.strip()
+    if mailbox.security == Mailbox.Security.PLAIN and host.lower() not in LOOPBACK_HOSTS:
+        raise MailRefused(f"{host} is not a loopback host: TLS or STARTTLS is required")
     if mailbox.security == Mailbox.Security.TLS:
         return imaplib.IMAP4_SSL(
             host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=timeout
@@ -123,9 +147,6 @@ def _open(mailbox: Mailbox, timeout: float) -> imaplib.IMAP4:
     connection = imaplib.IMAP4(host, mailbox.port, timeout=timeout)
     if mailbox.security == Mailbox.Security.STARTTLS:
         connection.starttls(ssl.create_default_context())
-    elif host.lower() not in LOOPBACK_HOSTS:
-        connection.shutdown()
-        raise MailRefused(f"{host} is not a loopback host: TLS or STARTTLS is required")
     return connection
 
 

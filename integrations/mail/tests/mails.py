@@ -43,8 +43,7 @@ def raw_mail(
     head = "\r\n".join(lines).encode("ascii")
     if html is not None:
         part = (
-            f"Content-Type: text/html; charset={charset}\r\n"
-            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            f"Content-Type: text/html; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         ).encode() + html.encode(charset)
     else:
         part = (
