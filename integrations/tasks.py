@@ -41,7 +41,7 @@ def redmine_push_sweep() -> int:
 
 @shared_task(name="integrations.mail_fetch", ignore_result=True)
 def mail_fetch(mailbox_id: int | None = None, trigger: str = "schedule") -> dict:
-    from integrations.mail.models import Mailbox
+    from integrations.models import Mailbox
 
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
     run = fetch_mail(mailbox=mailbox, trigger=trigger)

@@ -23,9 +23,9 @@ import pytest
 from helpdesk.testing import free_port, service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "mail-test-password"
+PASSWORD = "mail-test-password"  # noqa: S105 - a throw-away test server
 USERS = 2000  # accounts in the password file, handed out one per mailbox
-PASSWORD_ENV = "HELPDESK_TEST_MAIL_PASSWORD"
+PASSWORD_ENV = "HELPDESK_TEST_MAIL_PASSWORD"  # noqa: S105 - a variable name
 DOVECOT_MISSING = "dovecot is not installed (apt-get install dovecot-imapd; `make test` does it)"
 
 

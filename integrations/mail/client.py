@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from integrations.mail.models import LOOPBACK_HOSTS, Mailbox
+from integrations.models import LOOPBACK_HOSTS, Mailbox
 
 DONE_FLAG = "$HelpdeskDone"
 FETCH_CHUNK = 50

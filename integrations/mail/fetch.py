@@ -25,9 +25,8 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_set_roles
 from integrations.mail.client import MailError, connect
-from integrations.mail.models import InboundMail, Mailbox, SentMail
 from integrations.mail.parse import ParsedMail, addresses, parse, strip_reply
-from integrations.models import SyncRun
+from integrations.models import InboundMail, Mailbox, SentMail, SyncRun
 from integrations.runs import STOPS, RunAborted, RunRecorder, run_job
 from tickets.models import Source, Ticket
 from tickets.selectors import user_can_see_ticket
@@ -122,12 +121,12 @@ def _flooding(mail: ParsedMail) -> bool:
     return recent >= settings.MAIL_SENDER_MAX_PER_HOUR
 
 
-def _decide(mailbox: Mailbox, mail: ParsedMail, record: InboundMail) -> None:
+def _decide(mailbox: Mailbox, mail: ParsedMail, record: InboundMail, own: set[str]) -> None:
     """Fill ``record`` with what the mail became (inside the mail's transaction)."""
     if mail.automatic:
         record.outcome, record.reason = InboundMail.Outcome.IGNORED, mail.automatic
         return
-    if mail.sender in own_addresses():
+    if mail.sender in own:
         record.outcome, record.reason = InboundMail.Outcome.IGNORED, "sent by our own address"
         return
     if _flooding(mail):
@@ -168,9 +167,10 @@ def _decide(mailbox: Mailbox, mail: ParsedMail, record: InboundMail) -> None:
     record.outcome = InboundMail.Outcome.TICKET
 
 
-def process(mailbox: Mailbox, raw: bytes) -> Result:
+def process(mailbox: Mailbox, raw: bytes, *, own: set[str] | None = None) -> Result:
     """Turn one raw mail into a ticket, a comment or a recorded refusal, in one
-    transaction; a mail whose Message-ID is known already is a duplicate."""
+    transaction; a mail whose Message-ID is known already is a duplicate. ``own``: our
+    own addresses (read once per poll)."""
     try:
         mail = parse(raw)
     except Exception as exc:
@@ -191,7 +191,7 @@ def process(mailbox: Mailbox, raw: bytes) -> Result:
     record.reason, record.ticket, record.comment = "", None, None
     try:
         with transaction.atomic():
-            _decide(mailbox, mail, record)
+            _decide(mailbox, mail, record, own_addresses() if own is None else own)
             record.save()
     except IntegrityError:
         # Another process recorded the same Message-ID meanwhile.
@@ -275,9 +275,10 @@ def poll_mailbox(
     """Fetch what is new in one mailbox; raises ``MailError`` when the server fails."""
     with connect(mailbox) as imap:
         uids = imap.new_uids()
+        own = own_addresses() if uids else set()
         done: list[int] = []
         for n, (uid, raw) in enumerate(imap.fetch(uids), start=1):
-            result = process(mailbox, raw)
+            result = process(mailbox, raw, own=own)
             if result.outcome == InboundMail.Outcome.FAILED:
                 reason = result.record.reason if result.record else ""
                 recorder.error(f"{mailbox.address} UID {uid}", reason)

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from integrations.mail.models import Mailbox, SentMail
+from integrations.models import Mailbox, SentMail
 
 ANY_MAILBOX_KEY = "integrations:mail:any-mailbox"
 

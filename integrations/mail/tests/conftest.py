@@ -3,7 +3,7 @@ from collections.abc import Callable
 import pytest
 
 from helpdesk.testing.dovecot import PASSWORD, PASSWORD_ENV, DovecotServer
-from integrations.mail.models import Mailbox
+from integrations.models import Mailbox
 from tickets.models import Queue
 from tickets.workflow import ensure_default_workflow
 

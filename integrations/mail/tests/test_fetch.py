@@ -18,9 +18,8 @@ from integrations.mail import client as mail_client
 from integrations.mail import fetch
 from integrations.mail.client import DONE_FLAG
 from integrations.mail.fetch import fetch_mail
-from integrations.mail.models import InboundMail, Mailbox, SentMail
 from integrations.mail.tests.mails import raw_mail
-from integrations.models import SyncRun
+from integrations.models import InboundMail, Mailbox, SentMail, SyncRun
 from integrations.runs import job_lock
 from notifications.delivery import deliver
 from notifications.models import Channel, Delivery, Event, Notification
@@ -270,8 +269,8 @@ def test_dovecot_stopped_mid_fetch_loses_and_doubles_nothing(
     real_process = fetch.process
     handled = []
 
-    def process_then_crash(box: Mailbox, raw: bytes) -> fetch.Result:
-        result = real_process(box, raw)
+    def process_then_crash(box: Mailbox, raw: bytes, **kwargs: object) -> fetch.Result:
+        result = real_process(box, raw, **kwargs)  # type: ignore[arg-type]
         handled.append(result)
         if len(handled) == 2:
             dovecot.stop()  # the server goes away between two mails of one chunk

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from integrations.mail.fetch import fetch_mail
-from integrations.mail.models import Mailbox
 from integrations.management.runs import RunCommand
+from integrations.models import Mailbox
 
 
 class Command(RunCommand):
