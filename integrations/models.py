@@ -445,7 +445,7 @@ class InboundMail(models.Model):
 
     class Meta:
         verbose_name = _("incoming mail")
-        verbose_name_plural = _("incoming mail")
+        verbose_name_plural = _("incoming mails")
         ordering = ["-received_at", "-pk"]
         indexes = [models.Index(fields=["sender", "received_at"], name="inboundmail_sender_time")]
 
@@ -473,7 +473,7 @@ class SentMail(models.Model):
 
     class Meta:
         verbose_name = _("sent notification mail")
-        verbose_name_plural = _("sent notification mail")
+        verbose_name_plural = _("sent notification mails")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
