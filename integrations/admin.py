@@ -314,8 +314,7 @@ class RedminePushAdmin(admin.ModelAdmin):
 class MailboxAdmin(admin.ModelAdmin):
     """Mailboxes per queue, with "Test connection" and "Fetch now" (superusers, POST)."""
 
-    list_display = ("address", "queue", "host", "security", "folder", "is_active",
-                    "last_polled_at", "last_error")  # fmt: skip
+    list_display = ("address", "queue", "host", "is_active", "last_polled_at", "last_error")
     list_filter = ("is_active", "queue")
     search_fields = ("address", "host", "username")
     readonly_fields = ("last_polled_at", "last_error")
@@ -402,11 +401,10 @@ class InboundMailAdmin(admin.ModelAdmin):
     """Every fetched mail and what became of it (read only)."""
 
     count_phrase = ngettext_lazy("%(count)s incoming mail", "%(count)s incoming mails", "count")
-    list_display = ("received_at", "mailbox", "sender", "subject", "outcome", "ticket", "reason",
-                    "answered")  # fmt: skip
+    list_display = ("received_at", "sender", "subject", "outcome", "ticket", "reason")
     list_filter = ("outcome", "mailbox", "answered")
     search_fields = ("sender", "subject", "message_id", "reason")
-    list_select_related = ("mailbox", "ticket")
+    list_select_related = ("ticket",)
     date_hierarchy = "received_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -414,7 +414,7 @@ class InboundMail(models.Model):
         COMMENT = "comment", _("comment")
         REFUSED = "refused", _("refused")
         IGNORED = "ignored", _("ignored (automatic or flood)")
-        FAILED = "failed", _("failed")
+        FAILED = "failed", _("not handled")
 
     mailbox = models.ForeignKey(
         Mailbox, verbose_name=_("mailbox"), on_delete=models.CASCADE, related_name="mails"
