@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_erp  # noqa: E402 - scripts/ is on the path of a script run from it
+
 from helpdesk.testing import free_port  # noqa: E402
 from helpdesk.testing.dovecot import PASSWORD, PASSWORD_ENV, DovecotServer  # noqa: E402
 from integrations.mail.tests.mails import raw_mail  # noqa: E402
@@ -35,18 +37,8 @@ CHARSETS = ("utf-8", "koi8-r", "windows-1251")
 
 
 def setup_django(directory: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(directory / "media")
-    os.environ["DJANGO_ENV_FILE"] = ""
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    """A fresh SQLite database in ``directory`` (as bench_erp.py), tasks queued not run."""
+    bench_erp.setup_django(directory)
     # As in production, the tasks a new ticket starts (the notifications' fan-out) are
     # queued for a worker, here into an in-memory broker, not run inside the poll.
     from helpdesk.celery import app

@@ -6,6 +6,7 @@ mail is flagged or moved on the server only after that commit. A crash between t
 leaves it on the server, and the next run finds its Message-ID and only marks it.
 """
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -175,7 +176,7 @@ def process(mailbox: Mailbox, raw: bytes, *, own: set[str] | None = None) -> Res
         mail = parse(raw)
     except Exception as exc:
         mail = ParsedMail(
-            message_id=f"<unreadable-{hash(raw)}@helpdesk.invalid>",
+            message_id=f"<unreadable-{hashlib.sha256(raw).hexdigest()}@helpdesk.invalid>",
             sender="",
             sender_name="",
             subject="",
@@ -193,11 +194,11 @@ def process(mailbox: Mailbox, raw: bytes, *, own: set[str] | None = None) -> Res
         with transaction.atomic():
             _decide(mailbox, mail, record, own_addresses() if own is None else own)
             record.save()
-    except IntegrityError:
-        # Another process recorded the same Message-ID meanwhile.
+    except IntegrityError as exc:
+        # Another process recorded the same Message-ID meanwhile, or a clash of its own.
         if InboundMail.objects.filter(message_id=mail.message_id).exists():
             return Result("duplicate")
-        raise
+        return _failed(mailbox, mail, f"IntegrityError: {exc}", earlier=earlier)
     except STOPS:
         raise
     except (ValidationError, PermissionDenied) as exc:

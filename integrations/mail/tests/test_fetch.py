@@ -351,7 +351,7 @@ def test_admin_buttons_test_and_fetch(
     client.force_login(admin)
     dovecot.append(mailbox.username, raw_mail(sender=requester.email))
     tested = client.post(reverse("admin:integrations_mailbox_test", args=[mailbox.pk]), follow=True)
-    assert "1 new mail waits in INBOX" in tested.content.decode()
+    assert "в папке INBOX ждёт 1 новое письмо" in tested.content.decode()
     client.post(reverse("admin:integrations_mailbox_fetch", args=[mailbox.pk]))
     assert Ticket.objects.count() == 1
     with django_assert_max_num_queries(12):
