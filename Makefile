@@ -22,7 +22,7 @@ RUN_PACKAGES := default-libmysqlclient-dev pkg-config build-essential gettext
 # ... what the production stack adds (`make stack`; its test needs it too) ...
 STACK_PACKAGES := nginx
 # ... and what only the tests need (MariaDB and Redis are installed when none answers).
-TEST_PACKAGES := chromium $(STACK_PACKAGES)
+TEST_PACKAGES := chromium dovecot-imapd $(STACK_PACKAGES)
 PYTEST_FLAGS ?=
 STEP := scripts/step.sh
 

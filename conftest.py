@@ -7,6 +7,7 @@
 - ``services``: ``redis_url`` and the summary of the tests that use real services; without
   a service such a test is skipped, under CI=true it fails (``service_unavailable``).
 - ``redmine``: the real Redmine server (``redmine_server``, ``redmine_project``).
+- ``dovecot``: a private Dovecot IMAP server of the session (``dovecot``).
 - ``browser``: ``live_daphne`` (the app under daphne), Chromium for Playwright, its clock
   moved with ``CLOCK_AHEAD_DAYS``; browser tests run last.
 - ``live_stack``: the production stack of `make stack` (nginx, two daphne, two Celery
@@ -21,6 +22,7 @@ pytest_plugins = [
     "helpdesk.testing.settings",
     "helpdesk.testing.services",
     "helpdesk.testing.redmine",
+    "helpdesk.testing.dovecot",
     "helpdesk.testing.browser",
     "helpdesk.testing.live_stack",
 ]

@@ -13,8 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.erp import ERPError, get_gateway
-from integrations.connection_advice import as_message, erp_advice, redmine_advice
+from integrations.connection_advice import as_message, erp_advice, mail_advice, redmine_advice
+from integrations.mail import client as mail_client
 from integrations.models import (
+    InboundMail,
+    Mailbox,
     RedmineLink,
     RedminePriority,
     RedmineProject,
@@ -27,7 +30,7 @@ from integrations.redmine import client as redmine_client
 from integrations.redmine import mapping
 from integrations.redmine.check import check as redmine_check
 from integrations.redmine.client import RedmineError
-from integrations.tasks import erp_directory_sync, redmine_pull
+from integrations.tasks import erp_directory_sync, mail_fetch, redmine_pull
 
 
 @admin.register(SyncRun)
@@ -305,3 +308,107 @@ class RedminePushAdmin(admin.ModelAdmin):
 
         ids = retry(queryset)
         self.message_user(request, _("%(count)s pushes queued again.") % {"count": len(ids)})
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    """Mailboxes per queue, with "Test connection" and "Fetch now" (superusers, POST)."""
+
+    list_display = ("address", "queue", "host", "is_active", "last_polled_at", "last_error")
+    list_filter = ("is_active", "queue")
+    search_fields = ("address", "host", "username")
+    readonly_fields = ("last_polled_at", "last_error")
+    fieldsets = (
+        (None, {"fields": ("queue", "address", "is_active")}),
+        (
+            _("Server"),
+            {
+                "fields": (
+                    "host",
+                    "port",
+                    "security",
+                    "username",
+                    "password_env",
+                    "password_file",
+                    "folder",
+                )
+            },
+        ),
+        (
+            _("Processing"),
+            {"fields": ("processed", "processed_folder", "allowed_domains", "answer_refused")},
+        ),
+        (_("State"), {"fields": ("last_polled_at", "last_error")}),
+    )
+
+    def get_urls(self) -> list[URLPattern]:
+        def tool(route: str, view: Callable[..., HttpResponse], name: str) -> URLPattern:
+            return path(
+                route, self.admin_site.admin_view(view), name=f"integrations_mailbox_{name}"
+            )
+
+        return [
+            tool("<int:pk>/test/", self.test_connection, "test"),
+            tool("<int:pk>/fetch/", self.fetch_now, "fetch"),
+            *super().get_urls(),
+        ]
+
+    def _tool(self, request: HttpRequest, pk: int) -> tuple[Mailbox | None, HttpResponse]:
+        back = HttpResponseRedirect(reverse("admin:integrations_mailbox_change", args=[pk]))
+        if request.method != "POST":
+            return None, HttpResponseNotAllowed(["POST"])
+        if not request.user.is_superuser:
+            self.message_user(request, _("Only superusers run integration tools."), messages.ERROR)
+            return None, back
+        mailbox = Mailbox.objects.filter(pk=pk).first()
+        if mailbox is None:
+            return None, HttpResponseRedirect(reverse("admin:integrations_mailbox_changelist"))
+        return mailbox, back
+
+    def test_connection(self, request: HttpRequest, pk: int) -> HttpResponse:
+        mailbox, back = self._tool(request, pk)
+        if mailbox is None:
+            return back
+        try:
+            with mail_client.connect(mailbox) as imap:
+                waiting = len(imap.new_uids())
+        except mail_client.MailError as exc:
+            advice = mail_advice(exc, server=f"{mailbox.host}:{mailbox.port}")
+            self.message_user(request, as_message(advice, str(exc)), messages.ERROR)
+            return back
+        self.message_user(
+            request,
+            ngettext_lazy(
+                "The mail server answers; %(count)s new mail waits in %(folder)s.",
+                "The mail server answers; %(count)s new mails wait in %(folder)s.",
+                waiting,
+            )
+            % {"count": waiting, "folder": mailbox.folder},
+        )
+        return back
+
+    def fetch_now(self, request: HttpRequest, pk: int) -> HttpResponse:
+        mailbox, back = self._tool(request, pk)
+        if mailbox is None:
+            return back
+        mail_fetch.delay(mailbox_id=mailbox.pk, trigger=f"admin: {request.user.get_username()}")
+        self.message_user(request, _("Fetching was started; its run appears in the sync run log."))
+        return back
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    """Every fetched mail and what became of it (read only)."""
+
+    count_phrase = ngettext_lazy("%(count)s incoming mail", "%(count)s incoming mails", "count")
+    list_display = ("received_at", "sender", "subject", "outcome", "ticket", "reason")
+    # A date filter, not date_hierarchy: that needs MariaDB's time zone tables.
+    list_filter = ("outcome", "received_at", "mailbox", "answered")
+    search_fields = ("sender", "subject", "message_id", "reason")
+    list_select_related = ("ticket",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: InboundMail | None = None) -> bool:
+        return False

@@ -210,3 +210,36 @@ def erp_advice(exc: ERPError) -> str:
     if isinstance(exc, ERPConfigError):
         return _("The ERP settings are not valid: the detail below names the one to fix.")
     return _("The ERP did not answer: the detail below says why.")
+
+
+def mail_advice(exc: BaseException, *, server: str) -> str:
+    """What is wrong with a mailbox's IMAP connection, and what to check."""
+    from integrations.mail.client import MailRefused
+
+    text = " ".join(f"{type(c).__name__} {c}" for c in _causes(exc)).lower()
+    if "password variable" in text or "environment variable" in text or "password file" in text:
+        return _(
+            "The mailbox's password cannot be read: set the environment variable it names for "
+            "every worker, or make the file it names readable."
+        )
+    if "sign-in" in text:
+        return _("The mail server refused the user name or password of this mailbox.")
+    if "folder" in text:
+        return _("The mail server has no such folder: check the folder's name (e.g. INBOX).")
+    if _says(text, _TLS_WORDS) or "tls" in text:
+        return _(
+            "The secure connection to %(server)s failed: check the security setting and port, "
+            "and that the server's certificate is valid and trusted here."
+        ) % {"server": server}
+    if _says(text, _DNS_WORDS):
+        return _("The mail server name %(server)s cannot be found.") % {"server": server}
+    if _says(text, _REFUSED_WORDS):
+        return _(
+            "Nothing accepts connections at %(server)s: check the host and port and that the "
+            "mail server is running."
+        ) % {"server": server}
+    if _says(text, _TIMEOUT_WORDS):
+        return _("The mail server %(server)s did not answer in time.") % {"server": server}
+    if isinstance(exc, MailRefused):
+        return _("The mail server refused the request: the detail below says why.")
+    return _("The mail server cannot be reached now: the detail below says why.")

@@ -6,6 +6,7 @@ from celery import Task, shared_task
 
 from helpdesk.outbox import TransientError
 from integrations.erp.sync import sync_directory
+from integrations.mail.fetch import fetch_mail
 from integrations.redmine import pull, push
 
 
@@ -36,3 +37,12 @@ def redmine_push(self: Task, push_id: int) -> str:
 @shared_task(name="integrations.redmine_push_sweep", ignore_result=True)
 def redmine_push_sweep() -> int:
     return push.send_due()
+
+
+@shared_task(name="integrations.mail_fetch", ignore_result=True)
+def mail_fetch(mailbox_id: int | None = None, trigger: str = "schedule") -> dict:
+    from integrations.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
+    run = fetch_mail(mailbox=mailbox, trigger=trigger)
+    return {"run": run.pk, "outcome": run.outcome}

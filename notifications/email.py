@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.outbox import SKIPPED, PermanentError, TransientError
 from notifications.models import Delivery, Event, Notification
 from notifications.text import language_of, render, url_of
+from tickets import signals as ticket_signals
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 # Seconds for the connection and for each SMTP reply, unless EMAIL_TIMEOUT says otherwise.
@@ -119,9 +120,13 @@ def email_message(delivery: Delivery) -> EmailMultiAlternatives:
         context = _context(notification, language)
         text = render_to_string("notifications/email/notification.txt", context)
         html = render_to_string("notifications/email/notification.html", context)
+    subject = " ".join(context["sentence"].split())
+    if context["key"] and f"[{context['key']}]" not in subject:
+        # Mail clients show it, and a reply's subject names the ticket it answers.
+        subject = f"[{context['key']}] {subject}"
     message = EmailMultiAlternatives(
         # A header holds one line; the sentence is built from names and titles people typed.
-        subject=" ".join(context["sentence"].split()),
+        subject=subject,
         body=re.sub(r"\n{3,}", "\n\n", text).strip() + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email.strip()],
@@ -139,6 +144,15 @@ def email_message(delivery: Delivery) -> EmailMultiAlternatives:
                 "References": thread_id(notification.ticket_id),
                 "X-Helpdesk-Ticket": context["key"],
             }
+        )
+        # Extensions add their headers (the e-mail integration: Reply-To the queue's
+        # mailbox) and record the Message-ID, so that a reply becomes a comment.
+        ticket_signals.mail_composed.send(
+            sender=None,
+            ticket_id=notification.ticket_id,
+            recipient_id=recipient.pk,
+            message_id=message.extra_headers["Message-ID"],
+            headers=message.extra_headers,
         )
     message.attach_alternative(html, "text/html")
     return message

@@ -17,6 +17,11 @@ Other apps (notifications, integrations) connect to these in their ``AppConfig.r
 - ``ticket_merged``: ``duplicate`` (closed, its ``merged_into`` is ``ticket``) was merged
   into ``ticket``; its comments, attachments and watchers have moved. An app keeping
   its own records of tickets (links to outside systems) moves them here.
+- ``mail_composed``: not a change: sent (synchronously, sender None) by whoever builds an
+  e-mail about a ticket (notifications), with ``ticket_id``, ``recipient_id``,
+  ``message_id`` (the mail's Message-ID) and ``headers`` (a dict the receivers may add
+  headers to, e.g. the ``Reply-To`` of the queue's mailbox). The e-mail integration
+  records the Message-ID so that a reply to the mail lands on the ticket.
 
 
 The same events are also announced *inside* the change's transaction by
@@ -61,6 +66,7 @@ change_recorded = Signal()
 changes_recorded = Signal()
 ticket_created = Signal()
 ticket_changed = Signal()
+mail_composed = Signal()
 comment_added = Signal()
 ticket_moved = Signal()
 watchers_changed = Signal()

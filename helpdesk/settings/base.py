@@ -390,6 +390,21 @@ if REDMINE_SYNC_ENABLED:
         "task": "integrations.redmine_push_sweep",
         "schedule": timedelta(minutes=1),
     }
+
+# --- Tickets by e-mail (integrations/mail, docs/integrations.md) -------------------------
+
+MAIL_FETCH_ENABLED = env_bool("MAIL_FETCH_ENABLED", default=False)
+MAIL_FETCH_INTERVAL_SECONDS = env_value("MAIL_FETCH_INTERVAL_SECONDS", env.int, default=60)
+# Seconds for connecting to an IMAP server and for each of its answers.
+MAIL_IMAP_TIMEOUT = env_value("MAIL_IMAP_TIMEOUT", env.float, default=20.0)
+# More mails than this from one sender in an hour are ignored (a loop or a flood).
+MAIL_SENDER_MAX_PER_HOUR = env_value("MAIL_SENDER_MAX_PER_HOUR", env.int, default=20)
+if MAIL_FETCH_ENABLED:
+    CELERY_BEAT_SCHEDULE["mail-fetch"] = {
+        "task": "integrations.mail_fetch",
+        "schedule": timedelta(seconds=MAIL_FETCH_INTERVAL_SECONDS),
+    }
+
 # Redmine's own database, read-only, for the first import of a large Redmine.
 if env.str("REDMINE_DATABASE_URL", default=""):
     DATABASES["redmine"] = database_from_env("REDMINE_DATABASE_URL")

@@ -78,15 +78,15 @@ def test_the_mail_is_written_in_the_readers_language(request, ticket, reader, ev
 
     [message] = mail.outbox
     ticket_url = f"{SITE}/tickets/{ticket.key}/"
-    assert message.subject == render(delivery.notification, language=language)["title"]
-    assert ticket.key in message.subject
+    title = render(delivery.notification, language=language)["title"]
+    assert message.subject == f"[{ticket.key}] {title}"  # a reply's subject names the ticket
     assert message.to == [user.email]
     assert message.from_email == "Helpdesk <helpdesk@example.com>"
 
     text = message.body
     assert isinstance(text, str)
     assert text.startswith(translated(language, "Hello, %(name)s!", name=user.get_full_name()))
-    assert str(message.subject) in text
+    assert title in text
     assert f"{ticket.key} · Не печатает принтер & сканер" in text  # plain text: not escaped
     assert translated(language, "Open ticket %(key)s", key=ticket.key) + ": " + ticket_url in text
     assert f"{SITE}/accounts/profile/#notifications" in text
@@ -116,7 +116,9 @@ def test_the_mail_is_written_in_the_readers_language(request, ticket, reader, ev
 def test_english_reads_in_english(john, ticket):
     deliver(email_delivery(john, ticket, Event.STATUS_CHANGED, status="in_progress").pk)
     [message] = mail.outbox
-    assert message.subject == f"Анна Петрова changed the status of {ticket.key} to “In progress”"
+    assert message.subject == (
+        f"[{ticket.key}] Анна Петрова changed the status of {ticket.key} to “In progress”"
+    )
     assert message.body.startswith("Hello, John Smith!\n\n")
     assert "You are receiving this because you are the requester" in message.body
 
@@ -218,7 +220,8 @@ def test_smtp_down_is_retried_and_the_mail_sent_once(smtp, olga, ticket):
     [(recipients, message)] = smtp.messages
     assert recipients == [olga.email]
     # A long encoded subject is folded onto the next line; unfolded it is the same text.
-    assert message["Subject"].strip() == render(delivery.notification, language="ru")["title"]
+    title = render(delivery.notification, language="ru")["title"]
+    assert message["Subject"].strip() == f"[{ticket.key}] {title}"
     assert message["Message-ID"] == email_channel.message_id(delivery.pk)
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_body(("plain",)).get_content().count(EXCERPT) == 1
