@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.apps import apps
 from django.db import connections
 from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
@@ -441,3 +442,7 @@ def register_builtin_sections() -> None:
         )
     ):
         register_section(name, build=build, order=(order + 1) * 10)
+    if apps.is_installed("sla"):
+        from reports.sla_section import sla_by_queue
+
+        register_section("sla", build=sla_by_queue, order=80)

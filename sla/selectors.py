@@ -4,10 +4,12 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User, Viewer
 from sla.models import Clock, ClockState, Target
+from tickets.models import Ticket
 from tickets.selectors import visible_tickets
 from tickets.workflow import workflow
 
@@ -40,9 +42,15 @@ def achievement(user: Viewer, *, days: int, group: str) -> list[ReportRow]:
     the last ``days`` days; the median first response in business minutes. Two queries:
     the clocks, and the names of the assignees."""
     since = timezone.now() - dt.timedelta(days=days)
-    clocks = Clock.objects.filter(
-        ticket__in=visible_tickets(user).filter(created_at__gte=since)
-    ).values_list("ticket__queue_id", "ticket__assignee_id", "targets")
+    return achievement_of(visible_tickets(user).filter(created_at__gte=since), group=group)
+
+
+def achievement_of(tickets: QuerySet[Ticket], *, group: str) -> list[ReportRow]:
+    """``achievement`` over ``tickets``, which the caller has already narrowed to what
+    its reader may see (the dashboard's scope)."""
+    clocks = Clock.objects.filter(ticket__in=tickets).values_list(
+        "ticket__queue_id", "ticket__assignee_id", "targets"
+    )
     rows: dict[int | None, ReportRow] = {}
     key: int | None
     flow = workflow()
