@@ -20,7 +20,10 @@ def script_urls(request: HttpRequest) -> dict[str, Any]:
             "pushSubscribe": reverse("push_subscribe"),
             "pushUnsubscribe": reverse("push_unsubscribe"),
         }
-    context: dict[str, Any] = {"script_urls": urls}
+    context: dict[str, Any] = {"script_urls": urls, "app_scripts": []}
+    if apps.is_installed("sla"):
+        # Turns the SLA badges of list rows and board cards amber and red on time.
+        context["app_scripts"].append("sla/badges.js")
     if apps.is_installed("reports"):
         from accounts.roles import user_is_agent
 

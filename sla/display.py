@@ -68,7 +68,32 @@ def badge(values: dict[str, Any], now: dt.datetime) -> SafeString | str:
             title = _("SLA breached %(time)s ago") % {"time": duration(left)}
         else:
             title = _("SLA: %(time)s left") % {"time": duration(left)}
+            return _counting_badge_html(state, title, text, due, values["sla_clock__warn_at"])
     return _badge_html(state, title, text)
+
+
+def _counting_badge_html(
+    state: str, title: str, text: str, due: dt.datetime, warn: dt.datetime | None
+) -> SafeString:
+    """A running target's badge, with its times for ``sla/badges.js``, which turns it amber
+    and red while the page stays open."""
+    return format_html(
+        '<span class="badge {} sla-badge" data-sla="{}" data-testid="sla-badge" title="{}" '
+        'data-sla-due="{}" data-sla-warn="{}" data-label-breached="{}" '
+        'data-title-breached="{}" data-title-left="{}">'
+        '<i class="bi bi-stopwatch" aria-hidden="true"></i> '
+        '<span data-sla-text>{}</span><span class="visually-hidden"> {}</span></span>',
+        COLOURS[state],
+        state,
+        title,
+        due.isoformat(),
+        warn.isoformat() if warn else "",
+        _("breached"),
+        _("SLA breached"),
+        _("SLA: %(time)s left") % {"time": "{time}"},
+        text,
+        title,
+    )
 
 
 @lru_cache(maxsize=2048)

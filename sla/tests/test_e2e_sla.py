@@ -47,3 +47,24 @@ def test_board_badge_turns_red_when_the_target_passes(live_daphne, page: Page, d
     page.reload()
     expect(badge).to_have_attribute("data-sla", "breached")
     expect(badge).to_have_class(re.compile(r"text-bg-danger"))
+
+
+def test_an_open_board_turns_the_badge_amber_then_red_on_time(
+    live_daphne, page: Page, desk
+) -> None:
+    """No reload and no check run: the badge counts down in the page (the browser's clock
+    moved forward, never waited)."""
+    ticket = desk["ticket"]
+    page.clock.install()
+    sign_in(page, live_daphne, "ivan")
+    page.goto(f"{live_daphne}/board/hd/")
+    badge = page.locator(f"#ticket-card-{ticket.pk} [data-testid='sla-badge']")
+    expect(badge).to_have_attribute("data-sla", "running")
+    page.clock.fast_forward("25:00")  # past 80 % of the 30 minutes
+    expect(badge).to_have_attribute("data-sla", "at_risk")
+    expect(badge).to_have_class(re.compile(r"text-bg-warning"))
+    expect(badge).to_contain_text("мин")
+    page.clock.fast_forward("06:00")
+    expect(badge).to_have_attribute("data-sla", "breached")
+    expect(badge).to_have_class(re.compile(r"text-bg-danger"))
+    expect(badge).to_contain_text("нарушен")
