@@ -376,7 +376,8 @@ def test_the_profile_costs_the_same_with_many_tokens(client, agent, django_asser
         for n in range(20)
     )
     # The session, the user, the tokens, the notification choices (a section of the
-    # notifications app).
-    with django_assert_num_queries(4 if apps.is_installed("notifications") else 3):
+    # notifications app), the user's roles (the navigation's dashboard link, of reports).
+    expected = 3 + apps.is_installed("notifications") + apps.is_installed("reports")
+    with django_assert_num_queries(expected):
         response = client.get(PROFILE)
     assert response.content.decode().count("data-api-token=") == 20

@@ -69,6 +69,8 @@ def test_bodies_are_advertised_only_in_the_media_types_that_work(schema):
         "POST /api/v1/tickets/{ref}/comments/": form,
         "PATCH /api/v1/tickets/{ref}/comments/{comment_id}/": form,
         "POST /api/v1/tickets/{ref}/confirm/": {"application/json"},
+        "POST /api/v1/tickets/{ref}/macro/": {"application/json"},
+        "POST /api/v1/tickets/{ref}/merge/": {"application/json"},
         "POST /api/v1/tickets/{ref}/reopen/": {"application/json"},
         "POST /api/v1/tickets/{ref}/take/": {"application/json"},
     }

@@ -118,17 +118,19 @@ def test_bulk_macro_costs_the_same_queries_per_ticket(client, agent, queue, requ
     )
     with signals.muted():  # filing them tells nobody: quicker
         tickets = [
-            TicketFactory(queue=queue, requester=requester, actor=requester) for _ in range(101)
+            TicketFactory(queue=queue, requester=requester, actor=requester) for _ in range(102)
         ]
     client.force_login(agent)
     client.get(reverse("tickets:list"))  # session and caches
-    one = _bulk_queries(client, tickets[:1], macro)
-    hundred = _bulk_queries(client, tickets[1:], macro)
+    # A first change fills what other apps cache once (the service-level rules, say).
+    _bulk_queries(client, tickets[:1], macro)
+    one = _bulk_queries(client, tickets[1:2], macro)
+    hundred = _bulk_queries(client, tickets[2:], macro)
     per_ticket = (hundred - one) / 99
     assert per_ticket == int(per_ticket), (one, hundred)
     assert per_ticket <= 12, (one, hundred)
     assert set(Ticket.objects.values_list("status__code", flat=True)) == {"in_progress"}
-    assert TicketEvent.objects.filter(source=Source.MACRO, field="status").count() == 101
+    assert TicketEvent.objects.filter(source=Source.MACRO, field="status").count() == 102
 
 
 def test_bulk_macro_reports_refused_tickets(client, agent, queue, requester):
