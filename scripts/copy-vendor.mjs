@@ -19,7 +19,9 @@ const copies = [
   ["bootstrap-icons/font/fonts", "bootstrap-icons/fonts"],
   ["sortablejs/modular/sortable.core.esm.js", "sortablejs/sortable.core.esm.js"],
   ["chart.js/dist/chart.umd.min.js", "chart.js/chart.umd.min.js"],
+  ["chart.js/dist/chart.umd.min.js.map", "chart.js/chart.umd.min.js.map"],
   ["tributejs/dist/tribute.min.js", "tributejs/tribute.min.js"],
+  ["tributejs/dist/tribute.min.js.map", "tributejs/tribute.min.js.map"],
   ["tributejs/dist/tribute.css", "tributejs/tribute.css"],
 ];
 

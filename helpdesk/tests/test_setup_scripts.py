@@ -176,3 +176,21 @@ def test_a_setup_step_is_one_line(tmp_path):
 
     assert completed.stdout.startswith("Doing a thing ... done (")
     assert completed.stdout.count("\n") == 1
+
+
+def test_every_source_map_a_vendored_file_names_is_copied_too():
+    """collectstatic (production) refuses a file whose sourceMappingURL names a missing file."""
+    import re
+
+    vendor = Path(__file__).resolve().parents[2] / "static" / "vendor"
+    if not vendor.is_dir():
+        pytest.skip("static/vendor is made by `make setup`")
+    named = re.compile(r"sourceMappingURL=([^\s*]+)")
+    missing = [
+        f"{path.relative_to(vendor)} -> {match}"
+        for path in vendor.rglob("*")
+        if path.is_file() and path.suffix in {".js", ".css"}
+        for match in named.findall(path.read_text(encoding="utf-8", errors="replace")[-500:])
+        if not (path.parent / match).exists()
+    ]
+    assert not missing
