@@ -181,6 +181,6 @@ def test_embedded_dashboard_is_the_sections_alone_and_honours_visibility(
     # The exports of an embedded section leave "embed" out.
     assert "export/status.csv" in body and "embed=1" not in body
     client.force_login(agent)
-    assert 'data-dashboard-embed' not in client.get(reverse("home")).content.decode()
+    assert "data-dashboard-embed" not in client.get(reverse("home")).content.decode()
     agents = client.get(reverse("reports:dashboard"), {"embed": "1"}).content.decode()
     assert 'data-widget="queue"' in agents and "Бухгалтерия" not in agents
