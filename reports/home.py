@@ -1,7 +1,8 @@
 """The home page's figures, by role, each a fixed number of queries.
 
 Agents: their open tickets by status, the unassigned tickets of their queues, what is
-overdue or due by tomorrow there, and their tickets whose requester spoke last.
+overdue or due by tomorrow there, their tickets whose requester spoke last and the tickets
+where someone mentioned them since their last answer.
 Managers and administrators: the same over every queue, plus the load per agent.
 Requesters: their own tickets with the last public reply.
 
@@ -13,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,8 @@ from accounts.roles import user_is_manager
 from tickets.models import Comment, Queue, Ticket
 from tickets.selectors import (
     agent_queue_ids,
+    awaiting_answer,
+    mentioned_since_answer_q,
     user_works_queues,
     visible_tickets,
     visible_tickets_in_queues,
@@ -81,13 +84,15 @@ class AgentHome:
     overdue: Block
     due_soon: Block
     replied: Block
+    mentioned: Block
     queues: list[Queue]
     everything: bool
 
 
 def agent_home(user: User) -> AgentHome:
-    """Eight queries: my open by status, my first few, unassigned (count + first few),
-    overdue and due soon (one count + two lists), requester spoke last (count + list)."""
+    """At most ten queries: my open by status, my first few, unassigned (count + first
+    few), overdue and due soon (one count + two lists), requester spoke last and mentioned
+    since my last answer (first few, and a count when there are more)."""
     flow = workflow()
     open_ids = flow.open_status_ids
     everything = user_is_manager(user)
@@ -162,28 +167,33 @@ def agent_home(user: User) -> AgentHome:
         overdue=overdue_block,
         due_soon=due_soon_block,
         replied=replied_block(user, mine),
+        mentioned=mentioned_block(user, visible_tickets(user).filter(status_id__in=open_ids)),
         queues=queues,
         everything=everything,
     )
 
 
-def _last_public_author() -> Subquery:
-    last = Comment.objects.filter(ticket_id=OuterRef("pk"), is_internal=False).order_by(
-        "-created_at", "-pk"
-    )
-    return Subquery(last.values("author_id")[:1])
+def _short_block(name: str, waiting: QuerySet[Ticket], url: str) -> Block:
+    """The newest changed first five, and the count only when there may be more: one
+    query, or two."""
+    rows = _decorate(list(waiting.order_by("-updated_at").values(*TICKET_FIELDS)[:SHORT_LIST]))
+    count = len(rows) if len(rows) < SHORT_LIST else waiting.count()
+    return Block(name=name, count=count, url=url, tickets=rows)
 
 
 def replied_block(user: User, mine: QuerySet[Ticket]) -> Block:
-    """My open tickets whose last public comment is the requester's: they wait for me."""
-    waiting = mine.annotate(last_author=_last_public_author()).filter(last_author=F("requester_id"))
-    rows = _decorate(list(waiting.order_by("-updated_at").values(*TICKET_FIELDS)[:SHORT_LIST]))
-    count = len(rows) if len(rows) < SHORT_LIST else waiting.count()
-    return Block(
-        name="replied",
-        count=count,
-        url=list_url([("assignee", "me"), ("sort", "-updated")]),
-        tickets=rows,
+    """My open tickets whose last public comment is the requester's: they wait for me.
+    The list's ``awaiting=me`` shows the same tickets."""
+    return _short_block("replied", awaiting_answer(mine, user), list_url([("awaiting", "me")]))
+
+
+def mentioned_block(user: User, open_visible: QuerySet[Ticket]) -> Block:
+    """Open tickets I may see where someone mentioned me after my last comment there.
+    The list's ``mentioned=me`` shows the same tickets."""
+    return _short_block(
+        "mentioned",
+        open_visible.filter(mentioned_since_answer_q(user)),
+        list_url([("mentioned", "me")]),
     )
 
 

@@ -6,13 +6,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import user_role
 from reports import exports
-from reports.dashboard import DashboardForm, agent_load, build_scope, dashboard_queues
+from reports.dashboard import DashboardForm, build_scope, dashboard_queues
 from reports.home import home_context
 from reports.sections import section, sections
 from reports.tables import Table
@@ -20,6 +21,8 @@ from tickets.filters import TicketFilterForm, filter_tickets
 from tickets.selectors import user_works_queues, visible_tickets
 
 FORMATS = ("csv", "xlsx")
+# ``/dashboard/?embed=1``: the dashboard's sections without the page around them.
+EMBED = "embed"
 
 
 @login_required
@@ -29,9 +32,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = home_context(user)
     context["role"] = user_role(user)
     if "agent" in context and context["agent"].everything:
-        # Managers see the team's load on their home page too (one query).
-        scope = build_scope(user, DashboardForm({}, queues=dashboard_queues(user)))
-        context["load"] = agent_load(scope)
+        # Managers get the dashboard below, fetched after the page (``?embed=1``): the page
+        # itself stays a fixed, small number of queries.
+        context["dashboard_embed_url"] = f"{reverse('reports:dashboard')}?{EMBED}=1"
     return render(request, "reports/home.html", context)
 
 
@@ -60,14 +63,18 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         table = entry.build(scope)
         if table is not None:
             tables.append(table)
-    query = request.GET.urlencode()
+    params = request.GET.copy()
+    embedded = bool(params.pop(EMBED, None))
     context = {
         "form": form,
         "scope": scope,
         "tables": tables,
         "charts": [table.as_chart() for table in tables],
-        "query": query,
+        "query": params.urlencode(),
     }
+    if embedded:
+        # The sections alone, fetched by the managers' home page after it has loaded.
+        return render(request, "reports/includes/dashboard_sections.html", context)
     return render(request, "reports/dashboard.html", context)
 
 

@@ -717,6 +717,24 @@ def measure_delivered(
     return row
 
 
+def mention_agent(agent: User, every: int = 50) -> int:
+    """Every ``every``-th comment mentions the bench agent (as a ``CommentMention`` row,
+    what the comment service writes), so the home page's "mentioned since my last
+    answer" block and the list's ``mentioned=me`` have rows to look through."""
+    from tickets.models import Comment, CommentMention
+
+    rows = Comment.objects.values_list("pk", "ticket_id", "created_at", "is_internal")
+    mentions = [
+        CommentMention(
+            comment_id=pk, ticket_id=ticket_id, user=agent, created_at=at, is_internal=internal
+        )
+        for number, (pk, ticket_id, at, internal) in enumerate(rows.iterator())
+        if number % every == 0
+    ]
+    CommentMention.objects.bulk_create(mentions, batch_size=1000, ignore_conflicts=True)
+    return len(mentions)
+
+
 def bench_manager() -> User:
     """A manager: the home page and the dashboard over every queue."""
     from accounts.models import User
@@ -964,6 +982,8 @@ def run(args: argparse.Namespace, database: str, directory: Path) -> None:
     changing = ticket_with_comments(
         count=0, agent=agent, queue=queue, title="Сканер не сохраняет в сетевую папку"
     )
+    mentions = mention_agent(agent)
+    print(f"{mentions} comments mention {agent.username} (the home page's mentioned block)")
     broker = None
     runs = min(args.runs, 10)
     if args.full_stack:
@@ -998,6 +1018,22 @@ def run(args: argparse.Namespace, database: str, directory: Path) -> None:
     report_reads = [
         ("home page, agent of every queue `/` (target ≤ 60 ms)", client, "/"),
         ("home page, manager `/` (target ≤ 60 ms)", manager_client, "/"),
+        (
+            "home page's figures, agent of every queue `/home/figures/`",
+            client,
+            "/home/figures/",
+        ),
+        (
+            "managers' home: embedded dashboard `/dashboard/?embed=1`",
+            manager_client,
+            "/dashboard/?embed=1",
+        ),
+        (
+            "list: mentioned since my last answer `/tickets/?mentioned=me`",
+            client,
+            "/tickets/?mentioned=me",
+        ),
+        ("list: requester replied `/tickets/?awaiting=me`", client, "/tickets/?awaiting=me"),
         (
             "dashboard, manager, 30 days `/dashboard/` (target ≤ 150 ms)",
             manager_client,

@@ -28,7 +28,12 @@ from tickets.forms import form_field
 from tickets.models import Priority, Status, Tag, Ticket
 from tickets.parsing import parse_id
 from tickets.search import KEY
-from tickets.selectors import search_visible_tickets, user_works_queues
+from tickets.selectors import (
+    awaiting_answer,
+    mentioned_since_answer_q,
+    search_visible_tickets,
+    user_works_queues,
+)
 from tickets.workflow import workflow
 
 STATE_OPEN = "open"
@@ -54,7 +59,11 @@ FILTER_FIELDS = (
     "due_from",
     "due_to",
     "overdue",
+    "mentioned",
+    "awaiting",
 )
+# "me" is the only value of ``mentioned`` and ``awaiting``: what waits for the viewer.
+ME_CHOICES = [("me", _("me"))]
 DATE_RANGES = (
     ("created_from", "created_to"),
     ("updated_from", "updated_to"),
@@ -180,6 +189,18 @@ class TicketFilterForm(forms.Form):
     due_from = forms.DateField(label=_("Due from"), required=False)
     due_to = forms.DateField(label=_("Due to"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mentioned = forms.ChoiceField(
+        label=_("Mentioned since my last answer"),
+        required=False,
+        choices=ME_CHOICES,
+        help_text=_("Tickets where a comment named me with @ after my last comment there."),
+    )
+    awaiting = forms.ChoiceField(
+        label=_("Requester replied, waiting for me"),
+        required=False,
+        choices=ME_CHOICES,
+        help_text=_("My tickets whose last public comment is the requester's."),
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
     per_page = forms.TypedChoiceField(
         label=_("Per page"), required=False, coerce=int, empty_value=None
@@ -390,6 +411,11 @@ def apply_filters(tickets: QuerySet[Ticket], form: TicketFilterForm) -> QuerySet
     for extra in extensions.list_filters():
         if form.value(extra.name):
             tickets = extra.apply(tickets, form.value(extra.name))
+    me = form.user if isinstance(form.user, User) else None
+    if form.value("mentioned") and me is not None:
+        tickets = tickets.filter(mentioned_since_answer_q(me))
+    if form.value("awaiting") and me is not None:
+        tickets = awaiting_answer(tickets, me)
     return tickets
 
 
@@ -559,4 +585,7 @@ def filter_chips(form: TicketFilterForm, params: QueryDict) -> list[FilterChip]:
         chosen = form.value(extra.name)
         if chosen:
             add(extra.name, str(dict(extra.choices()).get(chosen, chosen)))
+    for name in ("mentioned", "awaiting"):
+        if form.value(name):
+            add(name, gettext("yes"))
     return chips

@@ -433,6 +433,43 @@ class CommentRevision(models.Model):
         return f"{self.comment_id}: {self.body[:40]}"
 
 
+class CommentMention(models.Model):
+    """Someone a comment (or internal note) names with ``@login``, written by the comment
+    service: the home page's "mentioned since my last answer" and the list's
+    ``mentioned=me`` read these instead of searching comment texts. ``ticket`` and
+    ``created_at`` (the comment's, or the edit's that added the mention) are copied here
+    so both are read off one index."""
+
+    comment = models.ForeignKey(
+        Comment, verbose_name=_("comment"), on_delete=models.CASCADE, related_name="mentions"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mentioned person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("mentioned"), default=timezone.now, editable=False)
+    # The comment's: a mention in an internal note counts only for those who work the ticket.
+    is_internal = models.BooleanField(_("internal note"), default=False)
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="tickets_mention_unique")
+        ]
+        indexes = [
+            models.Index(fields=["user", "ticket", "created_at"], name="tickets_mention_user_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id}: {self.user_id}"
+
+
 def attachment_path(attachment: "Attachment", filename: str) -> str:
     """Files are stored under a random name; the original name is only metadata."""
     suffix = PurePath(filename).suffix.lower()[:16]

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import User, Viewer
@@ -27,6 +27,7 @@ from tickets.models import (
     Attachment,
     CannedReply,
     Comment,
+    CommentMention,
     CommentRevision,
     Macro,
     Queue,
@@ -450,3 +451,40 @@ def mention_refusals(ticket: Ticket, people: Iterable[User], *, internal: bool) 
         else set()
     )
     return [user for user in others if user.pk not in watching]
+
+
+# --- What waits for someone (the home page's blocks and the list's filters) -------------
+
+
+def mentioned_since_answer_q(user: User) -> Q:
+    """Tickets where a comment mentioned ``user`` after their last comment there (public or
+    internal); a mention in an internal note only where they work the ticket. Correlated
+    EXISTS on ``CommentMention``'s (user, ticket, created_at) index: no extra query."""
+    answered_after = Comment.objects.filter(
+        ticket_id=OuterRef("ticket_id"), author_id=user.pk, created_at__gte=OuterRef("created_at")
+    )
+    mentions = CommentMention.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk).exclude(
+        Exists(answered_after)
+    )
+    work = work_q(user)
+    if work is None:
+        return Q(Exists(mentions))
+    return Q(Exists(mentions.filter(is_internal=False))) | (work & Q(Exists(mentions)))
+
+
+def last_public_author() -> Subquery:
+    """The author of a ticket's last public comment (to annotate tickets with)."""
+    last = Comment.objects.filter(ticket_id=OuterRef("pk"), is_internal=False).order_by(
+        "-created_at", "-pk"
+    )
+    return Subquery(last.values("author_id")[:1])
+
+
+def awaiting_answer(tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    """Those of ``tickets`` assigned to ``user`` whose last public comment is their
+    requester's: the requester replied and waits for ``user``."""
+    return (
+        tickets.filter(assignee_id=user.pk)
+        .alias(last_public_author=last_public_author())
+        .filter(last_public_author=F("requester_id"))
+    )

@@ -147,8 +147,9 @@ def test_a_write_costs_the_same_for_2_and_200_agents(client, agent, queue, size,
 FORM_CREATE = 19
 API_CREATE = 20
 # The comment's @mentions are checked before it is saved (issue 24): the people it names,
-# one query (none without a mention); they work the ticket, so no watcher is read.
-STATUS_AND_COMMENT = 23
+# one query (none without a mention); they work the ticket, so no watcher is read. The
+# mentions are kept as rows (``CommentMention``): one INSERT for all of them.
+STATUS_AND_COMMENT = 24
 MOVE = 20
 
 

@@ -156,3 +156,31 @@ def test_dashboard_table_export(history, manager):
     assert text.splitlines()[1] == "Сервис-деск,4.0,20.0,2"
     missing = reverse("reports:dashboard_export", kwargs={"name": "nope", "fmt": "csv"})
     assert client.get(missing).status_code == 404
+
+
+def test_embedded_dashboard_is_the_sections_alone_and_honours_visibility(
+    history, manager, agent, requester, django_assert_max_num_queries
+):
+    other = QueueFactory(name="Бухгалтерия", key_prefix="BU", slug="bu")
+    TicketFactory(queue=other, requester=requester, actor=requester)
+    client = Client()
+    client.force_login(requester)
+    assert client.get(reverse("reports:dashboard"), {"embed": "1"}).status_code == 404
+    client.force_login(manager)
+    home = client.get(reverse("home")).content.decode()
+    # The home page only says where to fetch it; the figures come after the page.
+    assert 'data-dashboard-embed data-url="/dashboard/?embed=1"' in home
+    assert 'data-widget="status"' not in home
+    client.get(reverse("reports:dashboard"), {"embed": "1"})  # warm the caches
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("reports:dashboard"), {"embed": "1"})
+    body = response.content.decode()
+    assert "<html" not in body and 'id="dashboard-filters"' not in body
+    assert 'data-widget="median-agent"' in body and 'id="dashboard-charts"' in body
+    assert "Бухгалтерия" in body
+    # The exports of an embedded section leave "embed" out.
+    assert "export/status.csv" in body and "embed=1" not in body
+    client.force_login(agent)
+    assert "data-dashboard-embed" not in client.get(reverse("home")).content.decode()
+    agents = client.get(reverse("reports:dashboard"), {"embed": "1"}).content.decode()
+    assert 'data-widget="queue"' in agents and "Бухгалтерия" not in agents

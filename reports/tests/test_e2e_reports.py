@@ -62,6 +62,10 @@ def test_dashboard_charts_render_in_both_themes(live_daphne, page: Page, desk):
         "() => getComputedStyle(document.body).getPropertyValue('--bs-body-color').trim()"
     )
     assert colour.lower() not in ("#212529", "")
+    # The manager's home page: the same charts below the blocks, fetched after the page.
+    page.goto(f"{live_daphne}/")
+    expect(page.locator("[data-dashboard-embed]")).to_have_attribute("data-loaded", "true")
+    assert_charts_drawn(page, "dark")
 
 
 def test_a_board_move_by_one_agent_changes_the_home_of_another(live_daphne, browser: Browser, desk):

@@ -52,3 +52,28 @@ if (root) {
     }
   });
 }
+
+// Managers: the dashboard's sections below the home blocks, fetched once the page is shown
+// (the page itself stays quick); its charts are drawn by the dashboard's own module.
+const embed = document.querySelector("[data-dashboard-embed]");
+
+async function loadDashboard() {
+  try {
+    const response = await fetch(embed.dataset.url, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    if (!response.ok) throw new Error(String(response.status));
+    embed.innerHTML = await response.text();
+    await import(embed.dataset.chartsSrc);
+    embed.dataset.loaded = "true";
+  } catch {
+    embed.querySelector("[data-embed-loading]")?.remove();
+    const failed = embed.querySelector("[data-embed-failed]");
+    if (failed) failed.hidden = false;
+  } finally {
+    embed.removeAttribute("aria-busy");
+  }
+}
+
+if (embed) loadDashboard();

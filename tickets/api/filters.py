@@ -25,6 +25,7 @@ from tickets.filters import (
     EARLIEST_DATE,
     LATEST_DATE,
     MAX_TAGS,
+    ME_CHOICES,
     SORT_CHOICES,
     STATE_ALL,
     STATE_CLOSED,
@@ -145,6 +146,16 @@ class TicketFilterSet(django_filters.FilterSet):
     due_from = django_filters.DateFilter(label=_("Due from"))
     due_to = django_filters.DateFilter(label=_("Due to"))
     overdue = StrictBooleanFilter(label=_("Overdue only"))
+    mentioned = django_filters.ChoiceFilter(
+        label=_("Mentioned since my last answer"),
+        choices=ME_CHOICES,
+        help_text=_("Tickets where a comment named me with @ after my last comment there."),
+    )
+    awaiting = django_filters.ChoiceFilter(
+        label=_("Requester replied, waiting for me"),
+        choices=ME_CHOICES,
+        help_text=_("My tickets whose last public comment is the requester's."),
+    )
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         choices=SORT_CHOICES,

@@ -15,6 +15,7 @@ from tickets.mentions import mentioned_people
 from tickets.models import (
     Attachment,
     Comment,
+    CommentMention,
     CommentRevision,
     Source,
     Ticket,
@@ -67,7 +68,7 @@ def _comment_locked(
             raise PermissionDenied(_("You cannot comment on this ticket."))
         if is_internal and not user_can_work_ticket(actor, ticket):
             raise PermissionDenied(_("Only agents may write internal notes."))
-        _check_mentions(ticket, body, is_internal=is_internal)
+    people = _mentions(ticket, body, is_internal=is_internal, check=actor is not None)
     validate_uploads(files)
     author = actor if author is None else author
     comment = Comment.objects.create(
@@ -100,6 +101,7 @@ def _comment_locked(
     if not is_internal and now > ticket.updated_at:
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
         ticket.updated_at = now
+    _record_mentions(comment, people, now=now)
     search.index_comment(comment)
     # An imported comment is announced as its author's: nobody hears of their own words.
     send_on_commit(
@@ -108,20 +110,50 @@ def _comment_locked(
     return comment
 
 
-def _check_mentions(ticket: Ticket, body: str, *, is_internal: bool) -> None:
-    """Refuse to mention people who could not read the comment (a mention would show them
-    nothing, or tell them of a ticket they may not see)."""
-    refused = mention_refusals(ticket, mentioned_people([body]).values(), internal=is_internal)
-    if not refused:
-        return
-    names = ", ".join(f"{user.get_display_name()} (@{user.username})" for user in refused)
-    if is_internal:
-        message = _("%(names)s cannot read internal notes of this ticket: remove the mention.")
-    else:
-        message = _(
-            "%(names)s cannot see this ticket: remove the mention or add them as a watcher."
+def _mentions(ticket: Ticket, body: str, *, is_internal: bool, check: bool) -> list[User]:
+    """The people ``body`` mentions who can read it. With ``check`` (someone writes it) a
+    mention of anyone who could not read the comment is refused (it would show them
+    nothing, or tell them of a ticket they may not see); the system's comments (imports)
+    leave those out instead."""
+    people = list(mentioned_people([body]).values())
+    refused = mention_refusals(ticket, people, internal=is_internal)
+    if refused and check:
+        names = ", ".join(f"{user.get_display_name()} (@{user.username})" for user in refused)
+        if is_internal:
+            message = _("%(names)s cannot read internal notes of this ticket: remove the mention.")
+        else:
+            message = _(
+                "%(names)s cannot see this ticket: remove the mention or add them as a watcher."
+            )
+        raise ValidationError({"body": message % {"names": names}})
+    return [user for user in people if user not in refused]
+
+
+def _record_mentions(
+    comment: Comment, people: list[User], *, now: datetime, edited: bool = False
+) -> None:
+    """Keep ``CommentMention`` rows for exactly ``people`` (its author left out); after an
+    edit the ones already there keep their time, new ones get ``now``."""
+    wanted = {user.pk for user in people if user.pk != comment.author_id}
+    kept: set[int] = set()
+    if edited:
+        existing = set(
+            CommentMention.objects.filter(comment=comment).values_list("user_id", flat=True)
         )
-    raise ValidationError({"body": message % {"names": names}})
+        gone = existing - wanted
+        if gone:
+            CommentMention.objects.filter(comment=comment, user_id__in=gone).delete()
+        kept = existing & wanted
+    CommentMention.objects.bulk_create(
+        CommentMention(
+            comment=comment,
+            ticket_id=comment.ticket_id,
+            user_id=pk,
+            created_at=now,
+            is_internal=comment.is_internal,
+        )
+        for pk in wanted - kept
+    )
 
 
 @removes_files_on_error
@@ -186,6 +218,7 @@ def comment_edit(
         raise ValidationError({"body": _("A comment cannot be empty.")})
     if body == comment.body:
         return comment
+    people = _mentions(locked, body, is_internal=comment.is_internal, check=actor is not None)
     CommentRevision.objects.create(
         comment=comment, body=comment.body, edited_by=actor, edited_at=now, reason=reason
     )
@@ -206,6 +239,7 @@ def comment_edit(
     comment.edited_by = actor
     comment.edit_reason = reason
     comment.save(update_fields=["body", "edited_at", "edited_by", "edit_reason"])
+    _record_mentions(comment, people, now=now, edited=True)
     search.reindex_comments(locked.pk)
     send_on_commit(
         signals.ticket_changed,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets import search, signals
-from tickets.models import Attachment, Comment, Source, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, CommentMention, Source, Ticket, TicketEvent
 from tickets.selectors import user_can_work_ticket
 from tickets.services._base import (
     TicketStateConflict,
@@ -49,6 +49,7 @@ def ticket_merge(
             raise TicketStateConflict(ticket, _("%(key)s is merged already.") % {"key": ticket.key})
     now = timezone.now()
     Comment.objects.filter(ticket=duplicate).update(ticket=kept)
+    CommentMention.objects.filter(ticket=duplicate).update(ticket=kept)
     Attachment.objects.filter(ticket=duplicate).update(ticket=kept)
     watchers = Ticket.watchers.through.objects
     moving = set(watchers.filter(ticket_id=duplicate.pk).values_list("user_id", flat=True))
