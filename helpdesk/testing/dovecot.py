@@ -1,9 +1,11 @@
 """A private Dovecot IMAP server (Debian's dovecot-imapd) for the tests marked ``dovecot``
 and for ``scripts/bench_mail.py``: a loopback port, a password-file of throw-away users and
 maildirs under ``var/dovecot<TEST_DB_SUFFIX>/``, no system service. As root it runs its
-login and mail processes as Debian's ``dovenull``/``dovecot`` users; otherwise everything
-runs as the current user. Started once per test session; ``stop()``/``start()`` are the
-fault injection of the tests (the server gone in the middle of a fetch).
+login and mail processes as Debian's ``dovenull``/``dovecot`` users (and, when those cannot
+enter ``var/``, as under a root's home of mode 0700, keeps its files in the temporary
+directory instead); otherwise everything runs as the current user. Started once per test
+session; ``stop()``/``start()`` are the fault injection of the tests (the server gone in
+the middle of a fetch).
 """
 
 import getpass
@@ -13,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,13 +32,27 @@ PASSWORD_ENV = "HELPDESK_TEST_MAIL_PASSWORD"  # noqa: S105 - a variable name
 DOVECOT_MISSING = "dovecot is not installed (apt-get install dovecot-imapd; `make test` does it)"
 
 
+def others_may_enter(path: Path) -> bool:
+    """Whether a user other than the owner can reach ``path`` (every directory above it
+    searchable by others)."""
+    return all(parent.stat().st_mode & 0o001 for parent in path.resolve().parents)
+
+
+def reachable_dir(directory: Path) -> Path:
+    """``directory``, or as root one in the temporary directory when Dovecot's own users
+    could not reach it (Debian's /root is 0700): they read the password file and the mail."""
+    if os.geteuid() == 0 and not others_may_enter(directory):
+        return Path(tempfile.gettempdir()) / f"helpdesk-{directory.name}"
+    return directory
+
+
 def dovecot_binary() -> str | None:
     return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
 
 
 class DovecotServer:
     def __init__(self, directory: Path, port: int):
-        self.dir = directory
+        self.dir = reachable_dir(directory)
         self.port = port
         self.process: subprocess.Popen | None = None
         self._run = uuid.uuid4().hex[:8]
@@ -175,7 +192,7 @@ class DovecotServer:
 
 
 def server_dir() -> Path:
-    return ROOT / "var" / f"dovecot{os.environ.get('TEST_DB_SUFFIX', '')}"
+    return reachable_dir(ROOT / "var" / f"dovecot{os.environ.get('TEST_DB_SUFFIX', '')}")
 
 
 @pytest.fixture(scope="session")
