@@ -19,6 +19,7 @@ from django.utils import timezone
 from notifications import receivers
 from notifications.models import Event, Notification
 from tickets.models import Ticket
+from tickets.selectors import tickets_in_chunks
 from tickets.workflow import agents, workflow
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,7 @@ def _chunks(last_day: dt.date) -> Iterator[list[Ticket]]:
         .only("pk", "key", "title", "due_date", "assignee_id", "queue_id")
         .order_by("pk")
     )
-    after = 0
-    while True:
-        chunk = list(rows.filter(pk__gt=after)[:CHUNK])
-        if chunk:
-            yield chunk
-        if len(chunk) < CHUNK:
-            return
-        after = chunk[-1].pk
+    yield from tickets_in_chunks(rows, CHUNK)
 
 
 def _reminders(

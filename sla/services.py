@@ -21,6 +21,7 @@ from sla.models import (
 )
 from sla.signals import sla_at_risk, sla_breached
 from tickets.models import Comment, Source, Ticket, TicketEvent
+from tickets.selectors import tickets_in_chunks
 from tickets.services import ticket_update
 from tickets.workflow import workflow
 
@@ -82,14 +83,7 @@ def _chunks(tickets: "Iterable[int] | None", queue_id: int | None) -> Iterator[l
         rows = rows.filter(pk__in=list(tickets))
     if queue_id is not None:
         rows = rows.filter(queue_id=queue_id)
-    after = 0
-    while True:
-        chunk = list(rows.filter(pk__gt=after)[:CHUNK])
-        if chunk:
-            yield chunk
-        if len(chunk) < CHUNK:
-            return
-        after = chunk[-1].pk
+    yield from tickets_in_chunks(rows, CHUNK)
 
 
 def clocks_recompute(

@@ -12,7 +12,7 @@ all go through these functions. A ticket someone may not see does not exist for 
 """
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard
 
@@ -488,3 +488,17 @@ def awaiting_answer(tickets: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
         .alias(last_public_author=last_public_author())
         .filter(last_public_author=F("requester_id"))
     )
+
+
+def tickets_in_chunks(rows: QuerySet[Ticket], size: int) -> Iterator[list[Ticket]]:
+    """``rows`` ``size`` at a time, by id (one query each, keyset: no OFFSET), for the
+    periodic jobs and commands that walk many tickets."""
+    rows = rows.order_by("pk")
+    after = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=after)[:size])
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
+            return
+        after = chunk[-1].pk
