@@ -7,7 +7,11 @@ document.querySelectorAll("[data-copy-target]").forEach((button) => {
     } catch {
       // No clipboard API (plain HTTP, an unfocused window): copy the selected text.
       input.select();
-      if (!document.execCommand("copy")) return; // still selected, for Ctrl+C
+      if (!document.execCommand("copy")) {
+        // Still selected: say so, rather than leave the click without an answer.
+        button.querySelector("span").textContent = button.dataset.copyFailedLabel;
+        return;
+      }
     }
     button.querySelector("span").textContent = button.dataset.copiedLabel;
     button.querySelector("i").className = "bi bi-clipboard-check me-1";
